@@ -1,0 +1,1 @@
+"""The central side: receiver, store, reports, enrolment."""

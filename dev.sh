@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The two commands a newcomer needs:  ./dev.sh demo   and   ./dev.sh test
+# Both build the virtual environment (.venv) and install the Debian packages
+# they need when they are missing and we may install them (root or sudo).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${PALAUTE_VENV:-.venv}
+# What the tests and the demo use from Debian: a real broker, a real database
+# server for the throwaway test cluster, speech synthesis, a browser to render
+# the HTML report, systemd-analyze to verify the units.
+SYSTEM_PACKAGES=(python3 python3-venv python3-pip mosquitto postgresql espeak-ng sox chromium systemd)
+
+log() { printf 'dev.sh: %s\n' "$*" >&2; }
+
+system_deps() {
+    local missing=()
+    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else
+            log "missing Debian packages: ${missing[*]}"
+            log "install them with: sudo apt-get install ${missing[*]}"
+            return 0
+        fi
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        log "creating virtual environment $VENV"
+        python3 -m venv "$VENV"
+    fi
+    local stamp="$VENV/.palaute-installed"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        log "installing palaute and its dependencies into $VENV"
+        "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[dev]'
+        touch "$stamp"
+    fi
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+    demo)
+        system_deps; venv
+        exec "$VENV/bin/palaute" demo "$@"
+        ;;
+    test)
+        system_deps; venv
+        log "ruff"; "$VENV/bin/ruff" check .
+        log "mypy"; "$VENV/bin/mypy"
+        log "pytest"; exec "$VENV/bin/pytest" "$@"
+        ;;
+    bench)
+        system_deps; venv
+        for b in bench/bench_*.py; do "$VENV/bin/python" "$b"; done
+        ;;
+    *)
+        echo "usage: ./dev.sh demo | test [pytest args] | bench" >&2
+        exit 2
+        ;;
+esac

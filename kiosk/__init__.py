@@ -1,0 +1,1 @@
+"""The lobby kiosk: session state machine, screens, audio mode, main loop."""

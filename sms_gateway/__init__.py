@@ -1,0 +1,1 @@
+"""The SMS survey gateway: PDU codec, AT channel, modem driver, conversations."""

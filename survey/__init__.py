@@ -1,0 +1,1 @@
+"""The shared core: survey definitions, reply reading, scoring, the local store."""

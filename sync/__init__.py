@@ -1,0 +1,1 @@
+"""The wire protocol v1 and the device's sync agent."""

@@ -1,0 +1,9 @@
+"""Subcommands of the sync agent: run."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add this module's subcommands to `sub`."""
