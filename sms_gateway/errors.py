@@ -1,0 +1,48 @@
+"""Errors of the SMS gateway: one root, small classes that carry their data."""
+
+from __future__ import annotations
+
+from survey.errors import PalauteError
+
+
+class SmsGatewayError(PalauteError):
+    """Root of the SMS gateway's errors."""
+
+
+class PduError(SmsGatewayError, ValueError):
+    """A PDU that cannot be decoded or a text that cannot be encoded."""
+
+
+class ModemError(SmsGatewayError):
+    """The modem or its port failed."""
+
+
+class PortError(ModemError, OSError):
+    """The serial port cannot be opened, or vanished."""
+
+
+class AtTimeout(ModemError, TimeoutError):
+    """A command got no final result code in time."""
+
+    def __init__(self, command: str, timeout: float) -> None:
+        self.command = command
+        self.timeout = timeout
+        super().__init__(f"{command}: no answer from the modem within {timeout:g} s")
+
+
+class AtCommandError(ModemError):
+    """A command ended in ERROR (or a coded error, in the subclasses)."""
+
+    def __init__(self, command: str, code: int | None = None, text: str = "ERROR") -> None:
+        self.command = command
+        self.code = code
+        self.text = text
+        super().__init__(f"{command}: {text}")
+
+
+class CmeError(AtCommandError):
+    """+CME ERROR: <code> (mobile equipment / SIM errors, TS 27.007 §9.2)."""
+
+
+class CmsError(AtCommandError):
+    """+CMS ERROR: <code> (message service errors, TS 27.005 §3.2.5)."""

@@ -1,0 +1,53 @@
+"""systemd notifications for the services (Type=notify, watchdog).
+
+Outside systemd (NOTIFY_SOCKET unset) every call does nothing, so the same
+service loop runs in tests, in the demo and on a device.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sdnotify
+
+_notifier: sdnotify.SystemdNotifier | None = None
+
+
+def _send(message: str) -> None:
+    global _notifier
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return
+    if _notifier is None:
+        _notifier = sdnotify.SystemdNotifier()
+    _notifier.notify(message)
+
+
+def notify_ready(status: str = "") -> None:
+    """Tell systemd the service has started (after its start-up checks passed)."""
+    _send("READY=1" + (f"\nSTATUS={status}" if status else ""))
+
+
+def notify_watchdog() -> None:
+    """Ping the watchdog; call only from a main loop that is healthy."""
+    _send("WATCHDOG=1")
+
+
+def notify_stopping() -> None:
+    """Tell systemd the service is shutting down."""
+    _send("STOPPING=1")
+
+
+def notify_status(status: str) -> None:
+    """A one-line status shown by `systemctl status`."""
+    _send(f"STATUS={status}")
+
+
+def watchdog_interval() -> float | None:
+    """Half of WatchdogSec (the ping interval to use), or None without a watchdog."""
+    usec = os.environ.get("WATCHDOG_USEC")
+    if not usec or not usec.isdigit():
+        return None
+    pid = os.environ.get("WATCHDOG_PID")
+    if pid and pid.isdigit() and int(pid) != os.getpid():
+        return None
+    return int(usec) / 2_000_000
