@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,3 +34,22 @@ def now() -> datetime:
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "store.sqlite") as s:
         yield s
+
+
+# -- real services (tests/services.py): a PostgreSQL cluster for the central store ----------
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    from services import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def central_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty central database: an SQLite file, or a new PostgreSQL database."""
+    from services import new_central_url
+
+    return new_central_url(request, tmp_path)

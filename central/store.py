@@ -1,0 +1,595 @@
+"""The central store: every response from every device, once, in SQLite or PostgreSQL.
+
+`open_central(url)` opens "sqlite:///relative.sqlite", "sqlite:////abs/path.sqlite" or
+"postgresql://…" (psycopg 3). Responses are keyed by their UUID and inserted with
+`ON CONFLICT DO NOTHING`, so a batch delivered twice changes nothing the second time.
+Reports read through `execute(sql, params)` using `placeholder` for parameters.
+
+Columns meant for reports: `local_date` is the Europe/Helsinki calendar date of
+`finished_at` (grouping by day and month without time-zone arithmetic in SQL),
+`nps` the NPS answer, `has_text` whether any answer carries text, and the table
+`statement_answers` holds every other integer answer (statements, smileys).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from survey.errors import PalauteError
+
+log = logging.getLogger(__name__)
+
+LOCAL_ZONE = ZoneInfo("Europe/Helsinki")
+BUSY_TIMEOUT_MS = 10_000
+
+# Column order of `responses` as written by insert_responses (and COPY on PostgreSQL).
+RESPONSE_COLUMNS = (
+    "id", "device", "site", "area", "unit", "channel", "survey", "survey_version", "lang",
+    "started_at", "finished_at", "local_date", "status", "seq", "nps", "has_text", "flags",
+    "answers", "received_at",
+)
+
+
+class CentralStoreError(PalauteError):
+    """The central store cannot be opened, migrated or written."""
+
+
+class NewerCentralSchemaError(CentralStoreError):
+    """The central database was written by a newer palaute than this one."""
+
+
+# -- pure conversion of wire responses to rows ----------------------------------
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """An ISO 8601 timestamp with a zone, as an aware datetime in UTC."""
+    if not isinstance(value, str):
+        raise ValueError(f"timestamp must be a string, not {type(value).__name__}")
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+    if ts.tzinfo is None:
+        raise ValueError(f"timestamp has no time zone: {value!r}")
+    return ts.astimezone(UTC)
+
+
+def iso_utc(ts: datetime) -> str:
+    """The SQLite text form of a timestamp: UTC, seconds, "+00:00"."""
+    return ts.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def local_date_of(ts: datetime) -> date:
+    """The Europe/Helsinki calendar date of an aware timestamp."""
+    return ts.astimezone(LOCAL_ZONE).date()
+
+
+def nps_of(answers: dict[str, Any]) -> int | None:
+    """The NPS answer (`answers["nps"]["value"]`) when present."""
+    entry = answers.get("nps")
+    if isinstance(entry, dict):
+        value = entry.get("value")
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def has_text_of(answers: dict[str, Any]) -> bool:
+    """Whether any answer carries a non-empty text."""
+    return any(
+        isinstance(e, dict) and isinstance(e.get("text"), str) and e["text"].strip() != ""
+        for e in answers.values()
+    )
+
+
+def statement_values(answers: dict[str, Any]) -> list[tuple[str, int]]:
+    """Every integer answer except the NPS one, as (question, value)."""
+    out = []
+    for question, entry in answers.items():
+        if question == "nps" or not isinstance(entry, dict):
+            continue
+        value = entry.get("value")
+        if isinstance(value, int) and not isinstance(value, bool):
+            out.append((question, value))
+    return out
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    """One response made ready for the central tables (values in RESPONSE_COLUMNS order)."""
+
+    id: str
+    values: dict[str, Any]
+    statements: list[tuple[str, int]]
+
+
+def response_row(resp: dict[str, Any], received_at: datetime) -> ResponseRow:
+    """Turn one wire-format response into column values (timestamps as aware UTC datetimes)."""
+    answers = resp.get("answers") or {}
+    started = parse_timestamp(resp["started_at"])
+    finished = parse_timestamp(resp["finished_at"])
+    values = {
+        "id": resp["id"], "device": resp["device"], "site": resp["site"],
+        "area": resp["area"], "unit": resp["unit"], "channel": resp["channel"],
+        "survey": resp["survey"], "survey_version": int(resp["survey_version"]),
+        "lang": resp["lang"], "started_at": started, "finished_at": finished,
+        "local_date": local_date_of(finished), "status": resp["status"],
+        "seq": resp.get("seq"), "nps": nps_of(answers), "has_text": has_text_of(answers),
+        "flags": json.dumps(list(resp.get("flags") or []), ensure_ascii=False),
+        "answers": json.dumps(answers, ensure_ascii=False, sort_keys=True),
+        "received_at": received_at.astimezone(UTC),
+    }
+    return ResponseRow(resp["id"], values, statement_values(answers))
+
+
+# -- schema ------------------------------------------------------------------------
+
+# Forward-only migrations: (sqlite DDL, postgresql DDL). Append, never edit or reorder.
+_M1_SQLITE = """
+CREATE TABLE responses (
+    id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    site TEXT NOT NULL,
+    area TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    survey TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    lang TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    local_date TEXT NOT NULL,
+    status TEXT NOT NULL,
+    seq INTEGER,
+    nps INTEGER,
+    has_text INTEGER NOT NULL,
+    flags TEXT NOT NULL DEFAULT '[]',
+    answers TEXT NOT NULL DEFAULT '{}',
+    received_at TEXT NOT NULL
+);
+CREATE INDEX responses_local_date ON responses (local_date);
+CREATE INDEX responses_unit_date ON responses (unit, local_date);
+CREATE INDEX responses_area_date ON responses (area, local_date);
+CREATE INDEX responses_device_date ON responses (device, local_date);
+CREATE TABLE statement_answers (
+    response_id TEXT NOT NULL REFERENCES responses (id),
+    question TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (response_id, question)
+);
+CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE TABLE device_status (
+    device TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)
+"""
+
+_M1_POSTGRES = """
+CREATE TABLE responses (
+    id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    site TEXT NOT NULL,
+    area TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    survey TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    lang TEXT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    local_date DATE NOT NULL,
+    status TEXT NOT NULL,
+    seq BIGINT,
+    nps SMALLINT,
+    has_text BOOLEAN NOT NULL,
+    flags JSONB NOT NULL DEFAULT '[]',
+    answers JSONB NOT NULL DEFAULT '{}',
+    received_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX responses_local_date ON responses (local_date);
+CREATE INDEX responses_unit_date ON responses (unit, local_date);
+CREATE INDEX responses_area_date ON responses (area, local_date);
+CREATE INDEX responses_device_date ON responses (device, local_date);
+CREATE TABLE statement_answers (
+    response_id TEXT NOT NULL REFERENCES responses (id),
+    question TEXT NOT NULL,
+    value SMALLINT NOT NULL,
+    PRIMARY KEY (response_id, question)
+);
+CREATE TABLE quarantine (
+    id BIGSERIAL PRIMARY KEY,
+    received_at TIMESTAMPTZ NOT NULL,
+    topic TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    payload BYTEA NOT NULL
+);
+CREATE TABLE device_status (
+    device TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    payload JSONB NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+)
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [(_M1_SQLITE, _M1_POSTGRES)]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+# -- the store ---------------------------------------------------------------------
+
+
+class CentralStore:
+    """Common interface of the central store; see open_central. A context manager."""
+
+    dialect: str = ""
+    placeholder: str = "?"
+
+    def __init__(self) -> None:
+        # One connection shared by the receiver's worker and report queries.
+        self._lock = threading.RLock()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query and return all its rows."""
+        raise NotImplementedError
+
+    def insert_responses(
+        self, responses: Sequence[dict[str, Any]], *, received_at: datetime | None = None
+    ) -> int:
+        """Store wire-format responses, skipping ids already present; returns how many were new."""
+        at = received_at or datetime.now(UTC)
+        rows = [response_row(r, at) for r in responses]
+        if not rows:
+            return 0
+        with self._lock:
+            return self._insert_rows(rows)
+
+    def _insert_rows(self, rows: list[ResponseRow]) -> int:
+        raise NotImplementedError
+
+    def quarantine(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
+        """Keep a message that could not be processed, with why."""
+        raise NotImplementedError
+
+    def upsert_device_status(
+        self, device: str, site: str, payload: dict[str, Any], at: datetime
+    ) -> None:
+        """Record the latest status message of a device."""
+        raise NotImplementedError
+
+    def response_ids(self) -> set[str]:
+        """Every response id in the store."""
+        return {row[0] for row in self.execute("SELECT id FROM responses")}
+
+    def count_responses(self) -> int:
+        """How many responses the store holds."""
+        return int(self.execute("SELECT COUNT(*) FROM responses")[0][0])
+
+    def quarantined(self) -> list[tuple[str, str, bytes]]:
+        """(topic, reason, payload) of every quarantined message, oldest first."""
+        return [
+            (str(t), str(r), bytes(p))
+            for t, r, p in self.execute("SELECT topic, reason, payload FROM quarantine ORDER BY id")
+        ]
+
+    def device_statuses(self) -> dict[str, dict[str, Any]]:
+        """The latest status payload of each device, by device id."""
+        out = {}
+        for device, payload in self.execute("SELECT device, payload FROM device_status"):
+            out[str(device)] = payload if isinstance(payload, dict) else json.loads(payload)
+        return out
+
+    @property
+    def schema_version(self) -> int:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the connection; safe to call twice."""
+
+    def __enter__(self) -> CentralStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SqliteCentralStore(CentralStore):
+    """The central store in one SQLite file (WAL, synchronous=FULL: an ack means on disk)."""
+
+    dialect = "sqlite"
+    placeholder = "?"
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = str(path)
+        if self.path != ":memory:":
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CentralStoreError(f"{self.path}: cannot create its folder: {exc}") from None
+        try:
+            self.conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise CentralStoreError(f"{self.path}: cannot open the central store: {exc}") from None
+        try:
+            self._setup()
+        except sqlite3.Error as exc:
+            self.conn.close()
+            raise CentralStoreError(f"{self.path}: central store error: {exc}") from None
+        except CentralStoreError:
+            self.conn.close()
+            raise
+
+    def _setup(self) -> None:
+        c = self.conn
+        c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise NewerCentralSchemaError(
+                f"{self.path}: written by a newer palaute (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade palaute. The file was not changed."
+            )
+        if self.path != ":memory:":
+            c.execute("PRAGMA journal_mode = WAL")
+        c.execute("PRAGMA synchronous = FULL")
+        if version < SCHEMA_VERSION:
+            with self._write() as w:
+                current = w.execute("PRAGMA user_version").fetchone()[0]
+                for index in range(current, SCHEMA_VERSION):
+                    log.info("%s: migrating central schema %d -> %d", self.path, index, index + 1)
+                    for statement in _statements(MIGRATIONS[index][0]):
+                        w.execute(statement)
+                    w.execute(f"PRAGMA user_version = {index + 1}")
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            c = self.conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return [tuple(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
+
+    @staticmethod
+    def _sqlite_value(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return iso_utc(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, bool):
+            return int(value)
+        return value
+
+    def _insert_rows(self, rows: list[ResponseRow]) -> int:
+        cols = ", ".join(RESPONSE_COLUMNS)
+        marks = ", ".join("?" * len(RESPONSE_COLUMNS))
+        sql = f"INSERT INTO responses ({cols}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING"
+        new = 0
+        with self._write() as c:
+            for row in rows:
+                values = tuple(self._sqlite_value(row.values[k]) for k in RESPONSE_COLUMNS)
+                if c.execute(sql, values).rowcount == 1:
+                    new += 1
+                    c.executemany(
+                        "INSERT INTO statement_answers (response_id, question, value) "
+                        "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        [(row.id, q, v) for q, v in row.statements],
+                    )
+        return new
+
+    def quarantine(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
+        with self._write() as c:
+            c.execute(
+                "INSERT INTO quarantine (received_at, topic, reason, payload) VALUES (?,?,?,?)",
+                (iso_utc(received_at), topic, reason, bytes(payload)),
+            )
+
+    def upsert_device_status(
+        self, device: str, site: str, payload: dict[str, Any], at: datetime
+    ) -> None:
+        with self._write() as c:
+            c.execute(
+                "INSERT INTO device_status (device, site, payload, updated_at) VALUES (?,?,?,?) "
+                "ON CONFLICT (device) DO UPDATE SET site = excluded.site, "
+                "payload = excluded.payload, updated_at = excluded.updated_at",
+                (device, site, json.dumps(payload, ensure_ascii=False), iso_utc(at)),
+            )
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+
+class PostgresCentralStore(CentralStore):
+    """The central store in PostgreSQL: bulk COPY into a staging table, then an upsert."""
+
+    dialect = "postgresql"
+    placeholder = "%s"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import psycopg
+
+        self._psycopg = psycopg
+        self.url = url
+        try:
+            self.conn = psycopg.connect(url, autocommit=False, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise CentralStoreError(
+                f"cannot connect to PostgreSQL ({_redact(url)}): {exc}".strip()
+            ) from None
+        try:
+            self._migrate()
+        except psycopg.Error as exc:
+            self.conn.close()
+            raise CentralStoreError(f"PostgreSQL schema error: {exc}") from None
+        except CentralStoreError:
+            self.conn.close()
+            raise
+
+    def _migrate(self) -> None:
+        with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+            # Several receivers may start at once: one migrates, the others wait.
+            cur.execute("SELECT pg_advisory_xact_lock(727011)")
+            cur.execute("CREATE TABLE IF NOT EXISTS palaute_schema (version INTEGER NOT NULL)")
+            row = cur.execute("SELECT version FROM palaute_schema").fetchone()
+            if row is None:
+                cur.execute("INSERT INTO palaute_schema (version) VALUES (0)")
+                version = 0
+            else:
+                version = int(row[0])
+            if version > SCHEMA_VERSION:
+                raise NewerCentralSchemaError(
+                    f"the database was written by a newer palaute (schema {version}, this one "
+                    f"knows {SCHEMA_VERSION}); upgrade palaute. Nothing was changed."
+                )
+            for index in range(version, SCHEMA_VERSION):
+                log.info("migrating central schema %d -> %d", index, index + 1)
+                for statement in _statements(MIGRATIONS[index][1]):
+                    cur.execute(statement)
+                cur.execute("UPDATE palaute_schema SET version = %s", (index + 1,))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.execute("SELECT version FROM palaute_schema")[0][0])
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Any]:
+        with self._lock:
+            try:
+                with self.conn.transaction(), self.conn.cursor() as cur:
+                    yield cur
+            except self._psycopg.Error as exc:
+                raise CentralStoreError(f"PostgreSQL error: {exc}") from exc
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._tx() as cur:
+            cur.execute(sql, tuple(params))
+            if cur.description is None:
+                return []
+            return [tuple(r) for r in cur.fetchall()]
+
+    def _insert_rows(self, rows: list[ResponseRow]) -> int:
+        cols = ", ".join(RESPONSE_COLUMNS)
+        with self._tx() as cur:
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staging_responses "
+                "(LIKE responses) ON COMMIT DELETE ROWS"
+            )
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS staging_statements "
+                "(LIKE statement_answers) ON COMMIT DELETE ROWS"
+            )
+            with cur.copy(f"COPY staging_responses ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row.values[k] for k in RESPONSE_COLUMNS])
+            cur.execute(
+                f"INSERT INTO responses ({cols}) SELECT DISTINCT ON (id) {cols} "
+                "FROM staging_responses ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id"
+            )
+            new_ids = {r[0] for r in cur.fetchall()}
+            statements = [(row.id, q, v) for row in rows if row.id in new_ids
+                          for q, v in row.statements]
+            if statements:
+                with cur.copy(
+                    "COPY staging_statements (response_id, question, value) FROM STDIN"
+                ) as copy:
+                    for item in statements:
+                        copy.write_row(item)
+                cur.execute(
+                    "INSERT INTO statement_answers (response_id, question, value) "
+                    "SELECT DISTINCT ON (response_id, question) response_id, question, value "
+                    "FROM staging_statements ORDER BY response_id, question "
+                    "ON CONFLICT DO NOTHING"
+                )
+        return len(new_ids)
+
+    def quarantine(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO quarantine (received_at, topic, reason, payload) "
+                "VALUES (%s, %s, %s, %s)",
+                (received_at, topic, reason, bytes(payload)),
+            )
+
+    def upsert_device_status(
+        self, device: str, site: str, payload: dict[str, Any], at: datetime
+    ) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO device_status (device, site, payload, updated_at) "
+                "VALUES (%s, %s, %s::jsonb, %s) ON CONFLICT (device) DO UPDATE SET "
+                "site = excluded.site, payload = excluded.payload, "
+                "updated_at = excluded.updated_at",
+                (device, site, json.dumps(payload, ensure_ascii=False), at),
+            )
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for error messages."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, cred = head.partition("://")
+    user = cred.split(":", 1)[0]
+    return f"{scheme}://{user}@{tail}"
+
+
+def open_central(url: str) -> CentralStore:
+    """Open (and create or migrate) the central store named by a database URL."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise CentralStoreError(f"{url}: the SQLite URL names no file")
+        return SqliteCentralStore(path)
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresCentralStore(url)
+    raise CentralStoreError(
+        f"unsupported database URL {_redact(url)!r} (use sqlite:///FILE or postgresql://…)"
+    )
+
+
+def iter_chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    """Consecutive slices of at most `size` items."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,108 @@
+"""The central store on SQLite and PostgreSQL: idempotent inserts, derived columns, migrations."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from central.store import CentralStoreError, open_central, response_row
+
+
+def wire(n: int = 0, **over: Any) -> dict[str, Any]:
+    resp: dict[str, Any] = {
+        "id": str(uuid.uuid4()), "device": "tays-lobby-3", "site": "tays",
+        "area": "sairaalapalvelut", "unit": "ensiapu", "channel": "kiosk",
+        "survey": "national", "survey_version": 3, "lang": "fi",
+        "started_at": "2025-03-04T10:15:02+02:00", "finished_at": "2025-03-04T10:15:40+02:00",
+        "status": "complete", "seq": n,
+        "answers": {"nps": {"value": 9}, "open": {"text": "Ystävällinen hoitaja"},
+                    "s1": {"value": 5}},
+        "flags": ["repeat_press"],
+    }
+    resp.update(over)
+    return resp
+
+
+def test_insert_is_idempotent_and_counts_new(central_url: str) -> None:
+    batch = [wire(i) for i in range(50)]
+    with open_central(central_url) as db:
+        assert db.insert_responses(batch) == 50
+        assert db.insert_responses(batch) == 0
+        extra = wire(99)
+        assert db.insert_responses([*batch[:5], extra, extra]) == 1
+        assert db.response_ids() == {r["id"] for r in [*batch, extra]}
+        assert db.count_responses() == 51
+
+
+def test_derived_columns(central_url: str) -> None:
+    late = wire(1, finished_at="2025-03-04T23:30:00+00:00",
+                answers={"smile": {"value": 4}, "open": {"text": "  "}})
+    early = wire(2)
+    with open_central(central_url) as db:
+        db.insert_responses([late, early])
+        ph = db.placeholder
+        rows = db.execute(
+            f"SELECT local_date, nps, has_text, finished_at FROM responses WHERE id = {ph}",
+            (late["id"],))
+        local_date, nps, has_text, finished = rows[0]
+        # 23:30 UTC is already the next day in Helsinki.
+        assert str(local_date) == "2025-03-05"
+        assert nps is None
+        assert not has_text
+        if db.dialect == "sqlite":
+            assert finished == "2025-03-04T23:30:00+00:00"
+        else:
+            assert finished == datetime(2025, 3, 4, 23, 30, tzinfo=UTC)
+        rows = db.execute(f"SELECT nps, has_text FROM responses WHERE id = {ph}", (early["id"],))
+        assert rows[0][0] == 9 and bool(rows[0][1])
+        stmts = db.execute("SELECT response_id, question, value FROM statement_answers "
+                           "ORDER BY question")
+        assert sorted(stmts) == sorted([(early["id"], "s1", 5), (late["id"], "smile", 4)])
+
+
+def test_quarantine_and_device_status(central_url: str) -> None:
+    at = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+    with open_central(central_url) as db:
+        db.quarantine("palaute/v1/a/b/responses", "not JSON", b"\x00\xffgarbage", at)
+        assert db.quarantined() == [("palaute/v1/a/b/responses", "not JSON", b"\x00\xffgarbage")]
+        db.upsert_device_status("d1", "tays", {"state": "online", "queue": 3}, at)
+        db.upsert_device_status("d1", "tays", {"state": "offline"}, at)
+        assert db.device_statuses() == {"d1": {"state": "offline"}}
+
+
+def test_reopen_keeps_data_and_schema(central_url: str) -> None:
+    r = wire(1)
+    with open_central(central_url) as db:
+        db.insert_responses([r])
+        version = db.schema_version
+    with open_central(central_url) as db:
+        assert db.schema_version == version >= 1
+        assert db.response_ids() == {r["id"]}
+        answers = db.execute("SELECT answers FROM responses")[0][0]
+        parsed = answers if isinstance(answers, dict) else json.loads(answers)
+        assert parsed == r["answers"]
+
+
+def test_newer_sqlite_schema_is_refused(tmp_path: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "c.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    with pytest.raises(CentralStoreError, match="newer palaute"):
+        open_central(f"sqlite:///{path}")
+
+
+def test_bad_url_is_a_clear_error() -> None:
+    with pytest.raises(CentralStoreError, match="unsupported database URL"):
+        open_central("mysql://x")
+
+
+def test_response_row_local_date_is_helsinki() -> None:
+    row = response_row(wire(finished_at="2025-06-30T21:30:00Z"), datetime.now(UTC))
+    assert row.values["local_date"] == date(2025, 7, 1)
