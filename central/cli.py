@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from importlib import import_module
 
-MODULES = ("central.cli_receiver", "central.cli_report")
+MODULES = ("central.cli_receiver", "central.cli_report", "central.cli_enroll")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

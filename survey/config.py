@@ -50,7 +50,7 @@ class Section:
     def get_str(self, key: str, default: Any = _MISSING) -> Any:
         """A string value; missing without a default is an error."""
         value = self._get(key, str, default, "a string")
-        if isinstance(value, str) and not value.strip():
+        if key in self.data and not value.strip():
             raise self.error(key, "must not be empty")
         return value
 
