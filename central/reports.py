@@ -1,0 +1,622 @@
+"""The central report: aggregates queried in SQL, assembled into one report model.
+
+Every count is made by the database (GROUP BY with COUNT(*) FILTER), so a report
+over millions of responses moves only a few thousand aggregate rows into Python.
+Scoring is survey.scoring's; anomaly detection is central.anomalies'. Privacy is
+applied here, once, so that every renderer shows the same thing: a figure resting
+on fewer than MIN_N answers is suppressed (shown as "<5", with no distribution).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from central import anomalies
+from central.anomalies import Anomaly, AnomalySettings, DeviceActivity, HourFlags
+from central.store import CentralStore
+from survey.errors import PalauteError
+from survey.scoring import LikertSummary, NpsSummary, likert_summary, nps_summary, text_share
+
+log = logging.getLogger(__name__)
+
+LOCAL_ZONE = ZoneInfo("Europe/Helsinki")
+MIN_N = 5  # the smallest group whose figures may be shown
+SUPPRESSED = "<5"
+GROUP_KEYS = ("area", "unit", "device", "channel", "month")
+FILTER_KEYS = ("area", "unit", "device", "channel")
+MISUSE_FLAGS = ("repeat_press", "burst")
+SMS_COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired")
+ROLLING_DAYS = 30
+BASELINE_WEEKS = 8  # weeks before the period that serve as a device's own earlier answers
+
+
+class ReportError(PalauteError, ValueError):
+    """A report that cannot be made: bad options, an empty period, a failing query."""
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    """What to report: the period (local dates, inclusive), grouping, filters and `now`."""
+
+    date_from: date
+    date_to: date
+    now: datetime
+    by: str = "area"
+    filters: tuple[tuple[str, str], ...] = ()
+    trend_from: date | None = None  # the trend may reach further back than the period
+    settings: AnomalySettings = field(default_factory=AnomalySettings)
+    max_texts: int = 200  # free texts shown per group, newest first
+
+    def __post_init__(self) -> None:
+        if self.by not in GROUP_KEYS:
+            raise ReportError(f"unknown group key {self.by!r} (use {', '.join(GROUP_KEYS)})")
+        if self.date_from > self.date_to:
+            raise ReportError(f"the period runs backwards: --from {self.date_from} is after "
+                              f"--to {self.date_to}")
+        for key, _ in self.filters:
+            if key not in FILTER_KEYS:
+                raise ReportError(f"unknown filter {key!r} (use {', '.join(FILTER_KEYS)})")
+
+    @property
+    def trend_start(self) -> date:
+        """First day of the trend: the month of trend_from (or of date_from)."""
+        return (self.trend_from or self.date_from).replace(day=1)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One row of the main table; `summary` is None when the group is suppressed."""
+
+    key: str
+    n: int
+    summary: NpsSummary | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.summary is None
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form: key, n, counts (11), mean, nps; "<5" and nulls when suppressed."""
+        s = self.summary
+        return {"key": self.key, "n": self.n if s else SUPPRESSED,
+                "counts": list(s.counts) if s else None,
+                "mean": s.mean if s else None, "nps": s.nps if s else None}
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """NPS of one period (a month or a 30-day window); nps None when suppressed or empty."""
+
+    label: str
+    n: int
+    nps: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        shown = self.n >= MIN_N
+        return {"label": self.label, "n": self.n if shown or self.n == 0 else SUPPRESSED,
+                "nps": self.nps if shown else None}
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """Monthly NPS of one group, and its rolling 30-day NPS at the end of the period."""
+
+    key: str
+    months: list[TrendPoint]
+    rolling: TrendPoint
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    """One statement in one group; `summary` None when fewer than MIN_N answered it."""
+
+    key: str
+    question: str
+    n: int
+    summary: LikertSummary | None
+
+
+@dataclass(frozen=True)
+class TextShareRow:
+    """Share of responses with free text in one group; share None when suppressed."""
+
+    key: str
+    responses: int
+    with_text: int
+    share: float | None
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """One free text and when it was given."""
+
+    finished_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class SmsFunnelRow:
+    """The invitation funnel of one SMS gateway (or the total), from its status counters."""
+
+    device: str
+    basis: str  # "period" (daily counters) or "cumulative" (counters since start)
+    counts: dict[str, int]
+
+    @property
+    def response_rate(self) -> float | None:
+        """Answered invitations in percent of those sent."""
+        return text_share(min(self.counts["answered"], self.counts["sent"]), self.counts["sent"])
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Completed surveys in percent of those answered."""
+        return text_share(min(self.counts["completed"], self.counts["answered"]),
+                          self.counts["answered"])
+
+
+@dataclass
+class Report:
+    """Everything one report shows, already suppressed where needed."""
+
+    params: ReportParams
+    groups: list[GroupRow]
+    total: GroupRow
+    months: list[str]
+    trend: list[TrendRow]
+    trend_total: TrendRow
+    rolling: list[TrendPoint]  # the total's rolling 30-day NPS, one point a day
+    statements: list[StatementRow]
+    text_shares: list[TextShareRow]
+    texts: dict[str, list[FreeText]]
+    sms: list[SmsFunnelRow]
+    sms_total: SmsFunnelRow | None
+    anomalies: list[Anomaly] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """A heading naming the filter and the period."""
+        what = ", ".join(f"{k} {v}" for k, v in self.params.filters) or "all responses"
+        return f"Feedback report: {what}, {self.params.date_from} – {self.params.date_to}"
+
+
+# -- SQL helpers ------------------------------------------------------------------------
+
+
+class _Sql:
+    """Dialect differences in one place: date parameters, month, week and hour buckets."""
+
+    def __init__(self, store: CentralStore) -> None:
+        self.store = store
+        self.pg = store.dialect == "postgresql"
+        self.p = store.placeholder
+
+    def day(self, d: date) -> Any:
+        return d if self.pg else d.isoformat()
+
+    def month(self, col: str = "r.local_date") -> str:
+        return f"to_char({col}, 'YYYY-MM')" if self.pg else f"substr({col}, 1, 7)"
+
+    def week(self) -> str:
+        if self.pg:
+            return f"((r.local_date - CAST({self.p} AS DATE)) / 7)"
+        return f"CAST((julianday(r.local_date) - julianday({self.p})) / 7 AS INTEGER)"
+
+    def hour(self) -> str:
+        if self.pg:
+            return "to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')"
+        return "substr(r.finished_at, 1, 13)"
+
+    def group(self, by: str) -> str:
+        return self.month() if by == "month" else f"r.{by}"
+
+    def where(self, params: ReportParams, start: date, end: date) -> tuple[str, list[Any]]:
+        """The WHERE clause of a period and the filters, with its parameters."""
+        clauses = [f"r.local_date BETWEEN {self.p} AND {self.p}"]
+        values: list[Any] = [self.day(start), self.day(end)]
+        for key, value in params.filters:
+            clauses.append(f"r.{key} = {self.p}")
+            values.append(value)
+        return " AND ".join(clauses), values
+
+    def run(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        log.debug("report query: %s %r", sql, values)
+        try:
+            return self.store.execute(sql, values)
+        except sqlite3.Error as exc:
+            raise ReportError(f"report query failed: {exc}") from None
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _as_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        ts = value
+    else:
+        ts = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+_NPS_COUNTS = ", ".join(f"COUNT(*) FILTER (WHERE r.nps = {i})" for i in range(11))
+_LIKERT_COUNTS = ", ".join(f"COUNT(*) FILTER (WHERE s.value = {i})" for i in range(1, 6))
+
+
+# -- the main table, trend, rolling NPS and text shares: one daily aggregate ------------
+
+
+def _daily(sql: _Sql, params: ReportParams, start: date) -> dict[tuple[date, str], list[int]]:
+    """(day, group) -> [responses, with text, count of 0, ..., count of 10]."""
+    where, values = sql.where(params, start, params.date_to)
+    rows = sql.run(
+        f"SELECT r.local_date, {sql.group(params.by)} AS k, COUNT(*), "
+        f"COUNT(*) FILTER (WHERE r.has_text), {_NPS_COUNTS} "
+        f"FROM responses r WHERE {where} GROUP BY r.local_date, k", values)
+    return {(_as_date(row[0]), str(row[1])): [int(v) for v in row[2:]] for row in rows}
+
+
+def _add(into: list[int], more: Sequence[int]) -> None:
+    for i, v in enumerate(more):
+        into[i] += v
+
+
+def _group_row(key: str, counts: Sequence[int]) -> GroupRow:
+    n = sum(counts)
+    return GroupRow(key, n, nps_summary(counts) if n >= MIN_N else None)
+
+
+def _point(label: str, counts: Sequence[int]) -> TrendPoint:
+    n = sum(counts)
+    return TrendPoint(label, n, nps_summary(counts).nps if n >= MIN_N else None)
+
+
+def _months(start: date, end: date) -> list[str]:
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _rolling(per_day: dict[date, list[int]], start: date, end: date) -> list[TrendPoint]:
+    """The 30-day rolling NPS for every day from start to end (windows end on that day)."""
+    window = [0] * 11
+    points = []
+    day = start - timedelta(days=ROLLING_DAYS - 1)
+    while day <= end:
+        _add(window, per_day.get(day, [0] * 11))
+        leaving = day - timedelta(days=ROLLING_DAYS)
+        _add(window, [-c for c in per_day.get(leaving, [0] * 11)])
+        if day >= start:
+            points.append(_point(day.isoformat(), window))
+        day += timedelta(days=1)
+    return points
+
+
+def _tables(sql: _Sql, params: ReportParams) -> dict[str, Any]:
+    """Main table, monthly trend, rolling NPS and text shares from one daily aggregate."""
+    start = min(params.trend_start, params.date_from - timedelta(days=ROLLING_DAYS - 1))
+    daily = _daily(sql, params, start)
+    main: dict[str, list[int]] = defaultdict(lambda: [0] * 13)
+    monthly: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 11)
+    last30: dict[str, list[int]] = defaultdict(lambda: [0] * 11)
+    total_by_day: dict[date, list[int]] = defaultdict(lambda: [0] * 11)
+    since30 = params.date_to - timedelta(days=ROLLING_DAYS - 1)
+    for (day, key), counts in daily.items():
+        if params.date_from <= day:
+            _add(main[key], counts)
+        if params.trend_start <= day:
+            _add(monthly[(key, day.isoformat()[:7])], counts[2:])
+        if since30 <= day:
+            _add(last30[key], counts[2:])
+        _add(total_by_day[day], counts[2:])
+    if not main or sum(c[0] for c in main.values()) == 0:
+        raise ReportError(f"no responses between {params.date_from} and {params.date_to}"
+                          + "".join(f" for {k} {v!r}" for k, v in params.filters))
+    keys = sorted(main)
+    total = [0] * 13
+    for counts in main.values():
+        _add(total, counts)
+    months = _months(params.trend_start, params.date_to)
+    trend_keys = [] if params.by == "month" else keys
+
+    def trend_row(key: str, pick: list[str]) -> TrendRow:
+        points = []
+        for month in months:
+            counts = [0] * 11
+            for k in pick:
+                _add(counts, monthly.get((k, month), [0] * 11))
+            points.append(_point(month, counts))
+        roll = [0] * 11
+        for k in pick:
+            _add(roll, last30.get(k, [0] * 11))
+        return TrendRow(key, points, _point(f"{since30}..{params.date_to}", roll))
+
+    return {
+        "groups": [_group_row(k, main[k][2:]) for k in keys],
+        "total": _group_row("total", total[2:]),
+        "months": months,
+        "trend": [trend_row(k, [k]) for k in trend_keys],
+        "trend_total": trend_row("total", list({k for k, _ in monthly} | set(last30))),
+        "rolling": _rolling(total_by_day, params.trend_start, params.date_to),
+        "text_shares": [_text_row(k, main[k]) for k in keys] + [_text_row("total", total)],
+    }
+
+
+def _text_row(key: str, counts: Sequence[int]) -> TextShareRow:
+    responses, with_text = counts[0], counts[1]
+    share = text_share(with_text, responses) if responses >= MIN_N else None
+    return TextShareRow(key, responses, with_text, share)
+
+
+# -- statements and free texts ----------------------------------------------------------
+
+
+def _statements(sql: _Sql, params: ReportParams) -> list[StatementRow]:
+    """Likert 1-5 statements per group and in total (values outside 1..5 are not statements)."""
+    where, values = sql.where(params, params.date_from, params.date_to)
+    rows = sql.run(
+        f"SELECT {sql.group(params.by)} AS k, s.question, {_LIKERT_COUNTS} "
+        f"FROM statement_answers s JOIN responses r ON r.id = s.response_id "
+        f"WHERE {where} GROUP BY k, s.question", values)
+    per: dict[tuple[str, str], list[int]] = {}
+    totals: dict[str, list[int]] = defaultdict(lambda: [0] * 5)
+    for key, question, *counts in rows:
+        per[(str(key), str(question))] = [int(c) for c in counts]
+        _add(totals[str(question)], [int(c) for c in counts])
+    out = []
+    for (key, question), counts in sorted(per.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        out.append(_statement_row(key, question, counts))
+    out.extend(_statement_row("total", q, c) for q, c in sorted(totals.items()))
+    return [row for row in out if row.n > 0]
+
+
+def _statement_row(key: str, question: str, counts: Sequence[int]) -> StatementRow:
+    n = sum(counts)
+    return StatementRow(key, question, n, likert_summary(counts) if n >= MIN_N else None)
+
+
+def _texts_of(answers: Any) -> list[str]:
+    data = _json(answers) or {}
+    return [e["text"].strip() for _, e in sorted(data.items())
+            if isinstance(e, dict) and isinstance(e.get("text"), str) and e["text"].strip()]
+
+
+def _texts(sql: _Sql, params: ReportParams, shown: set[str]) -> dict[str, list[FreeText]]:
+    """The newest free texts of each shown group (at most max_texts each), newest first."""
+    if not shown or params.max_texts <= 0:
+        return {}
+    where, values = sql.where(params, params.date_from, params.date_to)
+    group = sql.group(params.by)
+    rows = sql.run(
+        f"SELECT k, finished_at, answers FROM (SELECT {group} AS k, r.finished_at, r.answers, "
+        f"ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY r.finished_at DESC, r.id) AS rn "
+        f"FROM responses r WHERE r.has_text AND {where}) t "
+        f"WHERE rn <= {sql.p} ORDER BY k, finished_at DESC", [*values, params.max_texts])
+    out: dict[str, list[FreeText]] = defaultdict(list)
+    for key, finished, answers in rows:
+        if str(key) in shown:
+            out[str(key)].extend(FreeText(_as_time(finished), t) for t in _texts_of(answers))
+    return dict(out)
+
+
+# -- SMS funnel -------------------------------------------------------------------------
+
+
+def _statuses(sql: _Sql) -> list[tuple[str, dict[str, Any], datetime]]:
+    rows = sql.run("SELECT device, payload, updated_at FROM device_status ORDER BY device", ())
+    out = []
+    for device, payload, updated in rows:
+        data = _json(payload)
+        out.append((str(device), data if isinstance(data, dict) else {}, _as_time(updated)))
+    return out
+
+
+def _counter(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _sms_daily(sms: dict[str, Any]) -> dict[date, dict[str, int]]:
+    """The daily counters of a gateway status: {"YYYY-MM-DD": {counter: n}}."""
+    out = {}
+    daily = sms.get("daily")
+    for day, counts in (daily.items() if isinstance(daily, dict) else ()):
+        try:
+            d = date.fromisoformat(str(day))
+        except ValueError:
+            continue
+        if isinstance(counts, dict):
+            out[d] = {c: _counter(counts.get(c)) for c in SMS_COUNTERS}
+    return out
+
+
+def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date, end: date
+               ) -> tuple[list[SmsFunnelRow], SmsFunnelRow | None]:
+    """Funnel rows of every gateway that reports payload["sms"], and their total."""
+    rows = []
+    for device, payload, _ in statuses:
+        sms = payload.get("sms")
+        if not isinstance(sms, dict):
+            continue
+        daily = _sms_daily(sms)
+        if daily:
+            counts = {c: sum(v[c] for d, v in daily.items() if start <= d <= end)
+                      for c in SMS_COUNTERS}
+            rows.append(SmsFunnelRow(device, "period", counts))
+        else:
+            rows.append(SmsFunnelRow(device, "cumulative",
+                                     {c: _counter(sms.get(c)) for c in SMS_COUNTERS}))
+    if not rows:
+        return [], None
+    bases = {r.basis for r in rows}
+    total = SmsFunnelRow("total", bases.pop() if len(bases) == 1 else "mixed",
+                         {c: sum(r.counts[c] for r in rows) for c in SMS_COUNTERS})
+    return rows, total
+
+
+# -- anomalies --------------------------------------------------------------------------
+
+
+def _weekly(sql: _Sql, params: ReportParams) -> tuple[date, dict[tuple[str, str, int], list[int]]]:
+    """(device, unit, week number) -> 0..10 counts, from BASELINE_WEEKS before the period."""
+    anchor = params.date_from - timedelta(weeks=BASELINE_WEEKS)
+    anchor -= timedelta(days=anchor.weekday())  # weeks start on Monday
+    where, values = sql.where(params, anchor, params.date_to)
+    rows = sql.run(
+        f"SELECT r.device, r.unit, {sql.week()} AS w, r.nps, COUNT(*) FROM responses r "
+        f"WHERE r.nps IS NOT NULL AND {where} GROUP BY r.device, r.unit, w, r.nps",
+        [sql.day(anchor), *values])
+    out: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0] * 11)
+    for device, unit, week, nps, count in rows:
+        if 0 <= int(nps) <= 10:
+            out[(str(device), str(unit), int(week))][int(nps)] += int(count)
+    return anchor, out
+
+
+def _concentration(sql: _Sql, params: ReportParams) -> tuple[list[Anomaly], set[str]]:
+    anchor, weekly = _weekly(sql, params)
+    devices: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    units: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    for (device, unit, week), counts in weekly.items():
+        devices[device][week] = counts
+        _add(units[unit].setdefault(week, [0] * 11), counts)
+
+    def series(per: dict[str, dict[int, list[int]]]) -> dict[str, list[tuple[date, list[int]]]]:
+        return {e: [(anchor + timedelta(weeks=w), c) for w, c in sorted(ws.items())]
+                for e, ws in per.items()}
+
+    s = params.settings
+    found = anomalies.concentration("device", series(devices), params.date_from, s)
+    found += anomalies.concentration("unit", series(units), params.date_from, s)
+    return found, set(devices)
+
+
+def _bursts(sql: _Sql, params: ReportParams) -> list[Anomaly]:
+    where, values = sql.where(params, params.date_from, params.date_to)
+    flagged = " OR ".join(["CAST(r.flags AS TEXT) LIKE " + sql.p] * len(MISUSE_FLAGS))
+    patterns = [f'%"{f}"%' for f in MISUSE_FLAGS]
+    rows = sql.run(
+        f"SELECT r.device, {sql.hour()} AS h, COUNT(*) FILTER (WHERE {flagged}), COUNT(*) "
+        f"FROM responses r WHERE {where} GROUP BY r.device, h "
+        f"HAVING COUNT(*) FILTER (WHERE {flagged}) >= {sql.p}",
+        [*patterns, *values, *patterns, params.settings.burst_min_flagged])
+    hours = [HourFlags(str(d), str(h).replace(" ", "T")[:13], int(f), int(t))
+             for d, h, f, t in rows]
+    return anomalies.bursts(hours, params.settings)
+
+
+def _last_response(sql: _Sql, device: str) -> datetime | None:
+    # Two steps so that the (device, local_date) index answers without a scan.
+    p = sql.p
+    rows = sql.run(
+        f"SELECT MAX(finished_at) FROM responses WHERE device = {p} AND local_date = "
+        f"(SELECT MAX(local_date) FROM responses WHERE device = {p})", [device, device])
+    return _as_time(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def _silent(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, Any], datetime]],
+            seen: set[str]) -> list[Anomaly]:
+    """Silent devices: those with responses in the report's range and (unfiltered) every
+    device that reports a status."""
+    last_status: dict[str, datetime | None] = {}
+    for device, payload, updated in statuses:
+        # An "offline" status is the broker's last will, not a sign of life.
+        alive = None if payload.get("online") is False or payload.get("state") == "offline" \
+            else updated
+        last_seen = payload.get("last_seen")
+        if isinstance(last_seen, str):
+            try:
+                seen_at = _as_time(last_seen)
+                alive = max(alive, seen_at) if alive else seen_at
+            except ValueError:
+                pass
+        last_status[device] = alive
+    devices = set(seen) if params.filters else set(seen) | set(last_status)
+    activity = [DeviceActivity(d, last_status.get(d), _last_response(sql, d))
+                for d in sorted(devices)]
+    return anomalies.silent(activity, params.now, params.settings)
+
+
+def _drops(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, Any], datetime]]
+           ) -> list[Anomaly]:
+    s = params.settings
+    start = params.date_to - timedelta(days=s.rate_recent_days + s.rate_baseline_days - 1)
+    where, values = sql.where(params, start, params.date_to)
+    rows = sql.run(f"SELECT r.device, r.local_date, COUNT(*) FROM responses r WHERE {where} "
+                   "AND r.channel <> 'sms' GROUP BY r.device, r.local_date", values)
+    volume: dict[str, dict[date, int]] = defaultdict(dict)
+    for device, day, count in rows:
+        volume[str(device)][_as_date(day)] = int(count)
+    found = anomalies.volume_drop(volume, params.date_to, s)
+    gateways = {}
+    for device, payload, _ in statuses:
+        sms = payload.get("sms")
+        daily = _sms_daily(sms) if isinstance(sms, dict) else {}
+        if daily:
+            gateways[device] = {d: (c["sent"], c["answered"]) for d, c in daily.items()}
+    return found + anomalies.sms_rate_drop(gateways, params.date_to, s)
+
+
+# -- the whole report -------------------------------------------------------------------
+
+
+def build_report(store: CentralStore, params: ReportParams) -> Report:
+    """Query the aggregates and assemble the report (raises ReportError on an empty period)."""
+    sql = _Sql(store)
+    tables = _tables(sql, params)
+    shown = {g.key for g in tables["groups"] if not g.suppressed} & {
+        t.key for t in tables["text_shares"] if t.responses >= MIN_N}
+    statuses = _statuses(sql)
+    sms_rows, sms_total = sms_funnel(statuses, params.date_from, params.date_to)
+    found, seen = _concentration(sql, params)
+    found += _bursts(sql, params)
+    found += _silent(sql, params, statuses, seen)
+    found += _drops(sql, params, statuses)
+    return Report(
+        params=params, statements=_statements(sql, params), texts=_texts(sql, params, shown),
+        sms=sms_rows, sms_total=sms_total, anomalies=found, **tables)
+
+
+def local_today(now: datetime) -> date:
+    """The Europe/Helsinki calendar date of `now`."""
+    return now.astimezone(LOCAL_ZONE).date()
+
+
+def default_period(now: datetime) -> tuple[date, date]:
+    """Twelve calendar months up to today: the start of the month 11 months ago, and today."""
+    today = local_today(now)
+    y, m = today.year, today.month - 11
+    if m < 1:
+        y, m = y - 1, m + 12
+    return date(y, m, 1), today
+
+
+def last_full_month(now: datetime) -> tuple[date, date]:
+    """First and last day of the calendar month before the one `now` is in (local time)."""
+    first_this = local_today(now).replace(day=1)
+    last = first_this - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def units_in(store: CentralStore, start: date, end: date) -> list[str]:
+    """Units that have responses in the period, sorted."""
+    sql = _Sql(store)
+    rows = sql.run(f"SELECT DISTINCT r.unit FROM responses r WHERE r.local_date BETWEEN "
+                   f"{sql.p} AND {sql.p} ORDER BY r.unit", [sql.day(start), sql.day(end)])
+    return [str(r[0]) for r in rows]
