@@ -1,0 +1,257 @@
+"""One SMS survey conversation as a pure state machine.
+
+A session asks the survey's SMS questions one at a time. Each step takes the
+state, the survey, the reply text and `now`, and returns the next state plus
+effects for the shell to carry out (send a text, write an answer, finalise
+the response, record an opt-out). Nothing here touches a clock or a port.
+
+Rules: an unclear reply gets one clarifying re-ask that names the valid
+answers, then the conversation moves on; a score with a comment fills the
+score and the survey's open question (which is then not asked), or the
+comment lands beside the score when the survey has no open question; an
+opt-out ends the session for good with one confirmation; replies are accepted
+until the session expires; free text is redacted before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sms_gateway.privacy import redact
+from survey.model import Question, Survey
+from survey.replies import Reply, read_reply
+
+Status = Literal["live", "complete", "expired", "optedout"]
+Outcome = Literal["answer", "unclear", "skipped", "optout", "closed"]
+Reader = Callable[[str, str, str], Reply]
+DEFAULT_LIFETIME = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send `text` to the session's number; `purpose` names it in the outbox."""
+
+    text: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class StartResponse:
+    """Write the response row (the first answer has come)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SaveAnswer:
+    """Write one answer of the response."""
+
+    question: str
+    value: int | None
+    text: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Finish:
+    """Finalise the response (only emitted when one was started)."""
+
+    status: Literal["complete", "expired"]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """Record the number's opt-out for good."""
+
+    at: datetime
+
+
+Effect = Send | StartResponse | SaveAnswer | Finish | OptOut
+
+
+@dataclass(frozen=True)
+class State:
+    """Where one conversation is: which question waits for its reply, what is answered."""
+
+    lang: str
+    order: tuple[str, ...]
+    expires_at: datetime
+    index: int = 0
+    reasked: bool = False
+    answered: tuple[str, ...] = ()
+    started: bool = False
+    status: Status = "live"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == "live"
+
+    @property
+    def current(self) -> str | None:
+        """The id of the question awaiting a reply, or None when all are done."""
+        return self.order[self.index] if self.index < len(self.order) else None
+
+    def to_json(self) -> str:
+        """The state as JSON text for the sessions table."""
+        data: dict[str, Any] = {
+            "lang": self.lang, "order": list(self.order),
+            "expires_at": self.expires_at.isoformat(), "index": self.index,
+            "reasked": self.reasked, "answered": list(self.answered),
+            "started": self.started, "status": self.status,
+        }
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> State:
+        """The state stored by `to_json`."""
+        d = json.loads(text)
+        return cls(
+            lang=d["lang"], order=tuple(d["order"]),
+            expires_at=datetime.fromisoformat(d["expires_at"]), index=d["index"],
+            reasked=d["reasked"], answered=tuple(d["answered"]), started=d["started"],
+            status=d["status"],
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """The result of one step: the next state, the effects, and what the reply was."""
+
+    state: State
+    effects: list[Effect] = field(default_factory=list)
+    outcome: Outcome = "answer"
+
+
+def _question(survey: Survey, qid: str) -> Question:
+    return survey.questions[qid]
+
+
+def invitation_text(survey: Survey, lang: str) -> str:
+    """The first SMS: the survey's intro and its first SMS question."""
+    questions = survey.questions_for("sms")
+    if not questions:
+        raise ValueError(f"survey {survey.id} has no SMS questions")
+    return f"{survey.message('sms_intro', lang)}\n{questions[0].prompt(lang, 'sms')}"
+
+
+def begin(survey: Survey, lang: str, now: datetime,
+          lifetime: timedelta = DEFAULT_LIFETIME) -> State:
+    """A fresh session whose invitation (with the first question) is sent at `now`."""
+    if lang not in survey.languages:
+        lang = survey.languages[0]
+    order = tuple(q.id for q in survey.questions_for("sms"))
+    return State(lang=lang, order=order, expires_at=now + lifetime)
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def clarify_text(survey: Survey, question: Question, lang: str) -> str:
+    """The re-ask: the survey's sms_clarify message, naming the valid answers."""
+    low, high = question.scale or (0, 0)
+    answers = f"{low}-{high}" if question.scale else ""
+    template = survey.message("sms_clarify", lang)
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    values = _Blank(low=str(low), high=str(high), answers=answers, range=answers,
+                    prompt=question.prompt(lang, "sms"))
+    if not question.scale:
+        return question.prompt(lang, "sms")  # any text answers it: ask it again
+    text = template.format_map(values) if fields else template
+    if not fields & {"low", "high", "answers", "range"}:
+        # "…Vastaa numerolla." -> "…Vastaa numerolla 0-10."
+        text = f"{text.rstrip().rstrip('.')} {answers}."
+    return text
+
+
+def _open_question(survey: Survey, state: State) -> str | None:
+    """A later text question not yet answered: where a comment beside a score goes."""
+    for qid in state.order[state.index + 1:]:
+        if _question(survey, qid).kind == "text" and qid not in state.answered:
+            return qid
+    return None
+
+
+def _advance(survey: Survey, state: State, now: datetime,
+             effects: list[Effect]) -> State:
+    """Move to the next unanswered question, or thank and finish."""
+    index = state.index + 1
+    while index < len(state.order) and state.order[index] in state.answered:
+        index += 1
+    state = replace(state, index=index, reasked=False)
+    if index < len(state.order):
+        q = _question(survey, state.order[index])
+        effects.append(Send(q.prompt(state.lang, "sms"), "question"))
+        return state
+    effects.append(Send(survey.message("sms_thanks", state.lang), "thanks"))
+    if state.started:
+        effects.append(Finish("complete", now))
+    return replace(state, status="complete")
+
+
+def _answer(survey: Survey, state: State, q: Question, reply: Reply, raw: str,
+            now: datetime) -> tuple[State, list[Effect]]:
+    effects: list[Effect] = []
+    if not state.started:
+        effects.append(StartResponse(now))
+        state = replace(state, started=True)
+    comment = redact(reply.comment.strip()) if reply.comment and reply.comment.strip() else None
+    answered = list(state.answered)
+    if q.kind == "text":
+        text = comment or redact(raw.strip())
+        effects.append(SaveAnswer(q.id, None, text, now))
+    else:
+        target = _open_question(survey, state) if comment else None
+        if target is not None:
+            effects.append(SaveAnswer(q.id, reply.value, None, now))
+            effects.append(SaveAnswer(target, None, comment, now))
+            answered.append(target)
+        else:
+            effects.append(SaveAnswer(q.id, reply.value, comment, now))
+    answered.append(q.id)
+    state = replace(state, answered=tuple(answered))
+    return _advance(survey, state, now, effects), effects
+
+
+def on_reply(state: State, survey: Survey, text: str, now: datetime,
+             reader: Reader = read_reply) -> Step:
+    """One incoming reply to a session; a closed or expired session changes nothing."""
+    if not state.is_live or now >= state.expires_at or state.current is None:
+        return Step(state, [], "closed")
+    q = _question(survey, state.current)
+    reply = reader(text, q.kind, state.lang)
+    if reply.kind == "optout":
+        effects: list[Effect] = [OptOut(now), Send(survey.message("sms_optout", state.lang),
+                                                   "optout")]
+        if state.started:
+            effects.append(Finish("expired", now))
+        return Step(replace(state, status="optedout"), effects, "optout")
+    if reply.kind == "answer" and (q.kind == "text" or reply.value is not None):
+        new_state, effects = _answer(survey, state, q, reply, text, now)
+        return Step(new_state, effects, "answer")
+    if not state.reasked:
+        return Step(replace(state, reasked=True),
+                    [Send(clarify_text(survey, q, state.lang), "clarify")], "unclear")
+    effects = []
+    return Step(_advance(survey, state, now, effects), effects, "skipped")
+
+
+def on_tick(state: State, now: datetime) -> Step:
+    """Time passing: a live session past its lifetime expires (no message: no spam)."""
+    if not state.is_live or now < state.expires_at:
+        return Step(state, [], "closed")
+    effects: list[Effect] = [Finish("expired", now)] if state.started else []
+    return Step(replace(state, status="expired"), effects, "closed")
+
+
+def optout_confirmation(survey: Survey, lang: str | None) -> str:
+    """The confirmation sent to a number that opts out without a live session."""
+    use = lang if lang in survey.languages else survey.languages[0]
+    return survey.message("sms_optout", use)

@@ -1,0 +1,505 @@
+"""The gateway's tables in the local store: invitations, sessions, outbox, inbox, opt-outs.
+
+Every state change that must survive a crash is one committed transaction
+(`Store.write()`), and the order of writes gives the guarantees:
+
+* at most once: a row is marked `sending` and committed before AT+CMGS; a row
+  found `sending` at start-up becomes `unknown` and is never sent again unless
+  an operator releases it;
+* lost never: a received part is committed before it is deleted from the
+  modem, and marked done in the same transaction that stores its effects.
+
+Phone numbers are NULLed as soon as their row stops being live; only the
+keyed hash stays. Counters are cumulative and hold no numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sms_gateway.conversation import State
+from sms_gateway.errors import SmsGatewayError
+from sms_gateway.invitations import Invitation
+from sms_gateway.privacy import PhoneHasher, redact
+from sms_gateway.scheduler import Window, decide
+from sms_gateway.scheduler import deadline as deadline_of
+from survey.store import Store
+
+log = logging.getLogger(__name__)
+
+COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired",
+            "unknown")
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(minutes=2)
+MAX_ERRORS = 10
+
+
+class ReleaseError(SmsGatewayError):
+    """An operator's release that cannot be done (no such row, wrong state, too late)."""
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="seconds")
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to send: an invitation (invitation_id set) or an outbox row (outbox_id set)."""
+
+    phone: str
+    text: str
+    invitation_id: int | None = None
+    outbox_id: int | None = None
+    purpose: str = "invite"
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A live (or just-ended) session: its id, number, response id and conversation state."""
+
+    id: int
+    phone: str | None
+    phone_hash: str
+    unit: str
+    survey: str
+    survey_version: int
+    response_id: str
+    state: State
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """One logical received message: part ids, sender, text, how many parts are missing."""
+
+    part_ids: tuple[int, ...]
+    sender: str | None
+    sender_hash: str
+    text: str
+    parts: int
+    missing: int
+    received_at: datetime
+
+
+class GatewayStore:
+    """The SMS gateway's view of the local store (see module doc)."""
+
+    def __init__(self, store: Store, hasher: PhoneHasher) -> None:
+        self.store = store
+        self.hash = hasher
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.store.conn
+
+    # -- counters and errors --------------------------------------------------
+
+    @staticmethod
+    def _bump(c: sqlite3.Connection, name: str, by: int = 1) -> None:
+        c.execute("INSERT INTO sms_counters (name, value) VALUES (?, ?) ON CONFLICT (name) "
+                  "DO UPDATE SET value = value + excluded.value", (name, by))
+
+    def counters(self) -> dict[str, int]:
+        """Cumulative counters (invited, sent, delivered, answered, completed, …)."""
+        out = dict.fromkeys(COUNTERS, 0)
+        for name, value in self.conn.execute("SELECT name, value FROM sms_counters"):
+            out[name] = int(value)
+        return out
+
+    def note_error(self, text: str, now: datetime) -> None:
+        """Remember one of the last errors for `palaute sms status` (no phone numbers)."""
+        errors = self.last_errors()
+        errors.append({"at": _iso(now), "error": redact(text)})
+        self.store.set_meta("sms.errors", json.dumps(errors[-MAX_ERRORS:], ensure_ascii=False))
+
+    def last_errors(self) -> list[dict[str, str]]:
+        raw = self.store.get_meta("sms.errors")
+        return list(json.loads(raw)) if raw else []
+
+    # -- intake ---------------------------------------------------------------
+
+    def is_opted_out(self, phone_hash: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM sms_optouts WHERE phone_hash = ?", (phone_hash,))
+        return row.fetchone() is not None
+
+    def add_invitation(self, inv: Invitation, now: datetime, window: Window) -> str:
+        """Queue one invitation: 'added', 'duplicate', 'opted out' or 'expired' (counted)."""
+        h = self.hash(inv.phone)
+        if self.is_opted_out(h):
+            return "opted out"
+        key = hashlib.sha256(
+            f"{h}|{inv.unit}|{inv.kind}|{_iso(inv.event_at.astimezone(window.tz))}".encode()
+        ).hexdigest()
+        last = deadline_of(inv.event_at, inv.kind, window)
+        with self.store.write() as c:
+            cur = c.execute(
+                "INSERT INTO sms_invitations (dedup, source, unit, kind, lang, event_at, "
+                "deadline, phone, phone_hash, created_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (dedup) DO NOTHING",
+                (key, inv.source, inv.unit, inv.kind, inv.lang, _iso(inv.event_at), _iso(last),
+                 inv.phone, h, _iso(now)),
+            )
+            if cur.rowcount == 0:
+                return "duplicate"
+            self._bump(c, "invited")
+        return "added"
+
+    def add_reject(self, source: str, reason: str, now: datetime) -> None:
+        """Record an intake item that was refused (the source keeps it; we keep why)."""
+        with self.store.write() as c:
+            c.execute("INSERT INTO sms_rejects (source, reason, at) VALUES (?,?,?)",
+                      (source, redact(reason), _iso(now)))
+
+    # -- scheduling invitations -------------------------------------------------
+
+    def expire_due(self, now: datetime, window: Window) -> int:
+        """Expire queued invitations that can no longer go out in time; returns how many."""
+        rows = self.conn.execute(
+            "SELECT id, event_at, kind FROM sms_invitations WHERE state = 'queued'").fetchall()
+        gone = [r[0] for r in rows if decide(_dt(r[1]), r[2], now, window).action == "expire"]
+        if gone:
+            with self.store.write() as c:
+                for inv_id in gone:
+                    c.execute("UPDATE sms_invitations SET state = 'expired', phone = NULL "
+                              "WHERE id = ? AND state = 'queued'", (inv_id,))
+                self._bump(c, "expired", len(gone))
+        with self.store.write() as c:
+            # Unknown outcomes past their deadline can never be released: forget the number.
+            c.execute("UPDATE sms_invitations SET phone = NULL WHERE state = 'unknown' "
+                      "AND phone IS NOT NULL AND deadline <= ?", (_iso(now),))
+            c.execute("UPDATE sms_outbox SET phone = NULL WHERE state = 'unknown' "
+                      "AND phone IS NOT NULL AND created_at <= ?",
+                      (_iso(now - timedelta(days=3)),))
+        return len(gone)
+
+    def due_invitations(self, now: datetime, window: Window, limit: int = 20) -> list[int]:
+        """Ids of queued invitations sendable now (in window, no live session, not opted out)."""
+        rows = self.conn.execute(
+            "SELECT i.id, i.event_at, i.kind, i.not_before FROM sms_invitations i "
+            "WHERE i.state = 'queued' AND NOT EXISTS (SELECT 1 FROM sms_sessions s "
+            "WHERE s.phone_hash = i.phone_hash AND s.status = 'live') "
+            "ORDER BY i.event_at, i.id").fetchall()
+        out: list[int] = []
+        for inv_id, event_at, kind, not_before in rows:
+            if not_before and _dt(not_before) > now:
+                continue
+            if decide(_dt(event_at), kind, now, window).action == "send":
+                out.append(inv_id)
+            if len(out) >= limit:
+                break
+        return out
+
+    def claim_invitation(self, inv_id: int, state: State, text: str, survey: str,
+                         survey_version: int, response_id: str, modem: str,
+                         now: datetime) -> Outgoing | None:
+        """Mark an invitation `sending` and open its session, committed before the send.
+
+        None when it is no longer sendable (opted out meanwhile, or already claimed)."""
+        with self.store.write() as c:
+            row = c.execute("SELECT phone, phone_hash, unit, state FROM sms_invitations "
+                            "WHERE id = ?", (inv_id,)).fetchone()
+            if row is None or row[3] != "queued" or row[0] is None:
+                return None
+            phone, h, unit = row[0], row[1], row[2]
+            if c.execute("SELECT 1 FROM sms_optouts WHERE phone_hash = ?", (h,)).fetchone():
+                c.execute("UPDATE sms_invitations SET state = 'optedout', phone = NULL "
+                          "WHERE id = ?", (inv_id,))
+                return None
+            # The session exists from the moment of sending, so a reply that arrives after
+            # a crash (outcome unknown, but delivered after all) is still taken.
+            cur = c.execute(
+                "INSERT INTO sms_sessions (invitation_id, phone, phone_hash, unit, survey, "
+                "survey_version, lang, response_id, state, started_at, updated_at, expires_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (inv_id, phone, h, unit, survey, survey_version, state.lang, response_id,
+                 state.to_json(), _iso(now), _iso(now), _iso(state.expires_at)),
+            )
+            c.execute("UPDATE sms_invitations SET state = 'sending', sending_at = ?, modem = ?, "
+                      "session_id = ?, attempts = attempts + 1 WHERE id = ?",
+                      (_iso(now), modem, cur.lastrowid, inv_id))
+        return Outgoing(phone, text, invitation_id=inv_id)
+
+    def claim_outbox(self, modem: str, now: datetime) -> Outgoing | None:
+        """The oldest queued outbox message, marked `sending` (committed before the send)."""
+        with self.store.write() as c:
+            row = c.execute(
+                "SELECT id, phone, text, purpose FROM sms_outbox WHERE state = 'queued' "
+                "AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1",
+                (_iso(now),)).fetchone()
+            if row is None:
+                return None
+            c.execute("UPDATE sms_outbox SET state = 'sending', sending_at = ?, modem = ?, "
+                      "attempts = attempts + 1 WHERE id = ?", (_iso(now), modem, row[0]))
+        return Outgoing(row[1], row[2], outbox_id=row[0], purpose=row[3])
+
+    def has_outbox(self, now: datetime) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM sms_outbox WHERE state = 'queued' AND (not_before IS NULL OR "
+            "not_before <= ?) LIMIT 1", (_iso(now),)).fetchone() is not None
+
+    def sent(self, out: Outgoing, modem: str, refs: Sequence[int], now: datetime) -> None:
+        """The modem accepted every part: record refs for delivery reports, forget the number."""
+        with self.store.write() as c:
+            for ref in refs:
+                c.execute("INSERT INTO sms_refs (modem, ref, invitation_id, outbox_id, sent_at) "
+                          "VALUES (?,?,?,?,?)",
+                          (modem, ref, out.invitation_id, out.outbox_id, _iso(now)))
+            if out.invitation_id is not None:
+                c.execute("UPDATE sms_invitations SET state = 'sent', sent_at = ?, phone = NULL, "
+                          "error = NULL WHERE id = ?", (_iso(now), out.invitation_id))
+                self._bump(c, "sent")
+            else:
+                c.execute("UPDATE sms_outbox SET state = 'sent', sent_at = ?, phone = NULL "
+                          "WHERE id = ?", (_iso(now), out.outbox_id))
+
+    def not_sent(self, out: Outgoing, error: str, now: datetime) -> None:
+        """The modem refused the message (certainly not sent): retry later, or fail for good."""
+        with self.store.write() as c:
+            if out.invitation_id is not None:
+                row = c.execute("SELECT attempts, session_id FROM sms_invitations WHERE id = ?",
+                                (out.invitation_id,)).fetchone()
+                final = row[0] >= MAX_ATTEMPTS
+                c.execute("DELETE FROM sms_sessions WHERE id = ?", (row[1],))
+                c.execute(
+                    "UPDATE sms_invitations SET state = ?, error = ?, not_before = ?, "
+                    "session_id = NULL, phone = CASE WHEN ? THEN NULL ELSE phone END "
+                    "WHERE id = ?",
+                    ("failed" if final else "queued", redact(error),
+                     _iso(now + RETRY_AFTER), final, out.invitation_id))
+            else:
+                row = c.execute("SELECT attempts FROM sms_outbox WHERE id = ?",
+                                (out.outbox_id,)).fetchone()
+                final = row[0] >= MAX_ATTEMPTS
+                c.execute(
+                    "UPDATE sms_outbox SET state = ?, error = ?, not_before = ?, "
+                    "phone = CASE WHEN ? THEN NULL ELSE phone END WHERE id = ?",
+                    ("failed" if final else "queued", redact(error), _iso(now + RETRY_AFTER),
+                     final, out.outbox_id))
+
+    def unknown(self, out: Outgoing, error: str) -> None:
+        """The send may or may not have happened: never repeat it automatically."""
+        with self.store.write() as c:
+            self._mark_unknown(c, out.invitation_id, out.outbox_id, error)
+
+    def _mark_unknown(self, c: sqlite3.Connection, inv_id: int | None, outbox_id: int | None,
+                      error: str) -> None:
+        if inv_id is not None:
+            c.execute("UPDATE sms_invitations SET state = 'unknown', error = ? WHERE id = ?",
+                      (redact(error), inv_id))
+            self._bump(c, "unknown")
+        else:
+            c.execute("UPDATE sms_outbox SET state = 'unknown', error = ? WHERE id = ?",
+                      (redact(error), outbox_id))
+
+    def recover(self) -> int:
+        """At start-up: rows left `sending` by a crash become `unknown`; returns how many."""
+        with self.store.write() as c:
+            invs = [r[0] for r in c.execute(
+                "SELECT id FROM sms_invitations WHERE state = 'sending'")]
+            outs = [r[0] for r in c.execute("SELECT id FROM sms_outbox WHERE state = 'sending'")]
+            for inv_id in invs:
+                self._mark_unknown(c, inv_id, None, "interrupted during the send (crash?)")
+            for out_id in outs:
+                self._mark_unknown(c, None, out_id, "interrupted during the send (crash?)")
+        return len(invs) + len(outs)
+
+    def release(self, inv_id: int, now: datetime, window: Window) -> str:
+        """Operator: let an `unknown` invitation be sent again (it may reach the client twice)."""
+        with self.store.write() as c:
+            row = c.execute("SELECT state, phone, event_at, kind, session_id FROM "
+                            "sms_invitations WHERE id = ?", (inv_id,)).fetchone()
+            if row is None:
+                raise ReleaseError(f"no invitation {inv_id}")
+            state, phone, event_at, kind, session_id = row
+            if state != "unknown":
+                raise ReleaseError(f"invitation {inv_id} is {state}, not unknown; nothing to "
+                                   "release")
+            if phone is None or decide(_dt(event_at), kind, now, window).action == "expire":
+                raise ReleaseError(f"invitation {inv_id} is past its deadline; it cannot be "
+                                   "sent any more")
+            if session_id is not None:
+                s = c.execute("SELECT state, status FROM sms_sessions WHERE id = ?",
+                              (session_id,)).fetchone()
+                if s is not None and (State.from_json(s[0]).answered or s[1] != "live"):
+                    raise ReleaseError(f"invitation {inv_id} did reach the client (they "
+                                       "replied); it is not sent again")
+                c.execute("DELETE FROM sms_sessions WHERE id = ?", (session_id,))
+            c.execute("UPDATE sms_invitations SET state = 'queued', session_id = NULL, "
+                      "not_before = NULL, error = NULL WHERE id = ?", (inv_id,))
+        return f"invitation {inv_id} released: it will be sent in its next allowed moment"
+
+    # -- delivery reports -----------------------------------------------------
+
+    def delivery_report(self, modem: str, ref: int, delivered: bool | None,
+                        now: datetime) -> bool:
+        """Apply a status report (True delivered, False failed, None pending); True if matched."""
+        row = self.conn.execute(
+            "SELECT invitation_id FROM sms_refs WHERE modem = ? AND ref = ? "
+            "ORDER BY sent_at DESC, rowid DESC LIMIT 1", (modem, ref)).fetchone()
+        if row is None:
+            return False
+        if row[0] is None or delivered is None:
+            return True
+        with self.store.write() as c:
+            if delivered:
+                cur = c.execute("UPDATE sms_invitations SET delivered_at = ?, delivery = "
+                                "'delivered' WHERE id = ? AND delivered_at IS NULL",
+                                (_iso(now), row[0]))
+                if cur.rowcount:
+                    self._bump(c, "delivered")
+            else:
+                c.execute("UPDATE sms_invitations SET delivery = 'failed' WHERE id = ? "
+                          "AND delivered_at IS NULL", (row[0],))
+        return True
+
+    # -- inbox ------------------------------------------------------------------
+
+    def store_part(self, modem: str, sender: str, scts: str, ref: int | None, total: int,
+                   seq: int, text: str, now: datetime) -> bool:
+        """Keep one received PDU durably; False when it was already stored (read twice)."""
+        h = self.hash(sender)
+        with self.store.write() as c:
+            cur = c.execute(
+                "INSERT INTO sms_inbox (modem, sender, sender_hash, scts, ref, total, seq, text, "
+                "received_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (modem, sender, h, scts, -1 if ref is None else ref, total, seq, text, _iso(now)),
+            )
+        return cur.rowcount == 1
+
+    def ready_messages(self, now: datetime, timeout: timedelta) -> list[Assembled]:
+        """Complete multipart sets, single messages, and incomplete sets older than `timeout`."""
+        rows = self.conn.execute(
+            "SELECT id, sender, sender_hash, ref, total, seq, text, received_at FROM sms_inbox "
+            "WHERE state = 'pending' ORDER BY id").fetchall()
+        groups: dict[tuple[str, int, int], list[Any]] = {}
+        for r in rows:
+            key = (r[2], r[3], r[4]) if r[3] >= 0 else (r[2], -1 - r[0], 1)
+            groups.setdefault(key, []).append(r)
+        out: list[Assembled] = []
+        for (_h, _ref, total), parts in groups.items():
+            first = min(_dt(p[7]) for p in parts)
+            by_seq = {p[5]: p for p in parts}
+            if len(by_seq) < total and now - first < timeout:
+                continue
+            ordered = [by_seq[s] for s in sorted(by_seq)]
+            out.append(Assembled(
+                part_ids=tuple(p[0] for p in parts), sender=ordered[0][1], sender_hash=_h,
+                text="".join(p[6] or "" for p in ordered), parts=total,
+                missing=max(0, total - len(by_seq)), received_at=first))
+        out.sort(key=lambda a: (a.received_at, a.part_ids[0]))
+        return out
+
+    def live_session(self, phone_hash: str) -> SessionRow | None:
+        """The number's live session, if any."""
+        rows = self._sessions("WHERE phone_hash = ? AND status = 'live'", (phone_hash,))
+        return rows[0] if rows else None
+
+    def live_sessions(self) -> list[SessionRow]:
+        return self._sessions("WHERE status = 'live'", ())
+
+    def _sessions(self, where: str, params: tuple[Any, ...]) -> list[SessionRow]:
+        return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], State.from_json(r[7]))
+                for r in self.conn.execute(
+                    "SELECT id, phone, phone_hash, unit, survey, survey_version, response_id, "
+                    f"state FROM sms_sessions {where} ORDER BY id", params)]
+
+    def finish_message(self, msg: Assembled, outcome: str, now: datetime, *,
+                       session: SessionRow | None = None, new_state: State | None = None,
+                       sends: Sequence[tuple[str, str]] = (), reply_to: str | None = None,
+                       optout: bool = False, counters: Sequence[str] = ()) -> None:
+        """Store the effects of one processed message and mark its parts done, atomically."""
+        with self.store.write() as c:
+            cur = c.execute(
+                "INSERT INTO sms_messages (sender_hash, session_id, text, parts, missing, "
+                "outcome, received_at, processed_at) VALUES (?,?,?,?,?,?,?,?)",
+                (msg.sender_hash, session.id if session else None, redact(msg.text), msg.parts,
+                 msg.missing, outcome, _iso(msg.received_at), _iso(now)))
+            marks = ",".join("?" * len(msg.part_ids))
+            c.execute(f"UPDATE sms_inbox SET state = 'done', sender = NULL, text = NULL, "
+                      f"message_id = ? WHERE id IN ({marks})", (cur.lastrowid, *msg.part_ids))
+            if session is not None and new_state is not None:
+                self._save_state(c, session.id, new_state, now)
+            phone = reply_to or (session.phone if session else None)
+            for text, purpose in sends:
+                if phone is None:
+                    break
+                c.execute("INSERT INTO sms_outbox (session_id, phone, phone_hash, purpose, text, "
+                          "created_at) VALUES (?,?,?,?,?,?)",
+                          (session.id if session else None, phone, msg.sender_hash, purpose,
+                           text, _iso(now)))
+            if optout:
+                c.execute("INSERT INTO sms_optouts (phone_hash, at) VALUES (?, ?) "
+                          "ON CONFLICT DO NOTHING", (msg.sender_hash, _iso(now)))
+                c.execute("UPDATE sms_invitations SET state = 'optedout', phone = NULL WHERE "
+                          "phone_hash = ? AND state = 'queued'", (msg.sender_hash,))
+                self._bump(c, "opted_out")
+            for name in counters:
+                self._bump(c, name)
+
+    @staticmethod
+    def _save_state(c: sqlite3.Connection, session_id: int, state: State,
+                    now: datetime) -> None:
+        status = "optedout" if state.status == "optedout" else state.status
+        c.execute("UPDATE sms_sessions SET state = ?, status = ?, updated_at = ?, "
+                  "phone = CASE WHEN ? = 'live' THEN phone ELSE NULL END WHERE id = ?",
+                  (state.to_json(), status, _iso(now), status, session_id))
+
+    def end_session(self, session: SessionRow, state: State, now: datetime,
+                    counters: Sequence[str] = ()) -> None:
+        """Store a session's final state (e.g. expired) and forget its number."""
+        with self.store.write() as c:
+            self._save_state(c, session.id, state, now)
+            for name in counters:
+                self._bump(c, name)
+
+    # -- status -------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Queue depths by state, live sessions, unknown rows, counters, last errors."""
+        def by_state(table: str) -> dict[str, int]:
+            return {s: int(n) for s, n in self.conn.execute(
+                f"SELECT state, COUNT(*) FROM {table} GROUP BY state ORDER BY state")}
+
+        unknown = [{"id": r[0], "unit": r[1], "kind": r[2], "sending_at": r[3], "error": r[4]}
+                   for r in self.conn.execute(
+                       "SELECT id, unit, kind, sending_at, error FROM sms_invitations "
+                       "WHERE state = 'unknown' ORDER BY id")]
+        return {
+            "invitations": by_state("sms_invitations"),
+            "outbox": by_state("sms_outbox"),
+            "inbox_pending": int(self.conn.execute(
+                "SELECT COUNT(*) FROM sms_inbox WHERE state = 'pending'").fetchone()[0]),
+            "live_sessions": int(self.conn.execute(
+                "SELECT COUNT(*) FROM sms_sessions WHERE status = 'live'").fetchone()[0]),
+            "opted_out_numbers": int(self.conn.execute(
+                "SELECT COUNT(*) FROM sms_optouts").fetchone()[0]),
+            "rejected_items": int(self.conn.execute(
+                "SELECT COUNT(*) FROM sms_rejects").fetchone()[0]),
+            "unknown_invitations": unknown,
+            "counters": self.counters(),
+            "last_errors": self.last_errors(),
+            "modems": json.loads(self.store.get_meta("sms.modems") or "[]"),
+        }
+
+
+def sms_status_counters(store: Store) -> dict[str, int]:
+    """Cumulative SMS counters for the sync agent's status heartbeat (no phone numbers)."""
+    out = dict.fromkeys(COUNTERS, 0)
+    try:
+        rows = store.conn.execute("SELECT name, value FROM sms_counters").fetchall()
+    except sqlite3.OperationalError:
+        return out  # a store from before the gateway's tables
+    for name, value in rows:
+        if name in out:
+            out[name] = int(value)
+    return out
