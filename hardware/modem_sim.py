@@ -1,0 +1,827 @@
+"""A simulated GSM modem: the AT command set of TS 27.007 / TS 27.005 as real modems speak it.
+
+`ModemCore` is the modem's brain with no I/O: bytes from the host go in with `receive`,
+bytes for the host come out of `take_output`. `hardware.modem_sim_pty` puts it on a
+pseudo-terminal (with a symlink, latency, a vanishing port) and serves the control socket.
+
+Behaviour: echo on until ATE0; responses framed `\\r\\nOK\\r\\n`; `> ` prompt after
+AT+CMGS, then the PDU (PDU mode, AT+CMGF=0) or text (AT+CMGF=1) and Ctrl-Z (ESC aborts);
++CMGS: <mr>; storages SM/ME (each `slots` messages) and SR; AT+CPMS, AT+CNMI
+(+CMTI, +CMT, +CDS, +CDSI), AT+CMGL/CMGR/CMGD, CSQ, CREG/CEREG, CPIN (PIN), CSCA, CGMI,
+CGMM, CGSN, CIMI, CFUN, COPS. Unknown commands answer ERROR. Incoming messages wait in the
+"network" while storage is full and arrive (+CMTI) once a slot is freed.
+
+Control interface (the same verbs from Python, `ModemCore.control(line)`, and from the
+shell over the `--control PATH` Unix socket, one request line, one reply line):
+
+    deliver FROM TEXT      an SMS from FROM (any length: multipart) -> "ok PARTS"
+    sent                   JSON list of what the modem sent: recipient, text,
+                           message_refs, parts, status_report
+    stored                 JSON list of stored messages: memory, index, stat, pdu
+    status                 JSON: storage use, waiting messages, faults, settings
+    fault NAME [ARGS]      inject a fault (below) -> "ok"
+    clear                  remove every fault -> "ok"
+
+Faults (counts apply to the next N occurrences; no count means until `clear`):
+    hang [N]               stop answering (swallow N command lines)
+    vanish [SECONDS]       the port disappears and comes back at the same link (a reboot)
+    garbage [N]            binary noise / invalid UTF-8 before the next N responses (and now)
+    send-error [CODE] [N]  AT+CMGS fails: CODE is ERROR or a +CMS code (500, 302, ...)
+    sim-busy [N]           SIM commands answer +CME ERROR: 14 (+CMS ERROR: 314)
+    pin PIN                the SIM wants PIN (AT+CPIN? -> SIM PIN) until AT+CPIN="PIN"
+    no-network [STATE]     registration STATE (0 not searching, 2 searching, 3 denied)
+    no-smsc [N]            AT+CSCA? empty for N queries; sends without SMSC fail (330)
+    storage-full           storage counts as full: arrivals wait in the network
+    urc-mid [N]            an unsolicited code inside the next N multi-line responses
+    reorder                the next multipart message arrives with its parts reversed
+    drop-part K            the next multipart message arrives without part K
+    boot                   reboot: settings reset, RDY / +CPIN: READY / SMS Ready sent
+
+Shell example: `printf 'deliver +358401234567 Kiitos 9\\n' | socat - UNIX-CONNECT:ctl.sock`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sms_gateway.errors import PduError
+from sms_gateway.pdu import Pdu, decode_pdu, encode_deliver, encode_status_report
+
+log = logging.getLogger(__name__)
+
+STAT_NAMES = ("REC UNREAD", "REC READ", "STO UNSENT", "STO SENT", "ALL")
+CTRL_Z, ESC = 0x1A, 0x1B
+GARBAGE = b"\xff\xfe\x00\x9c\x80\xc3(noise\x1b[\x07\xe2\x82"
+MEMORIES = ("SM", "ME", "SR")
+
+
+class ControlError(ValueError):
+    """A control request that cannot be carried out."""
+
+
+@dataclass
+class SimConfig:
+    """What the simulated modem is: identity, SIM, storage size, network."""
+
+    slots: int = 10
+    smsc: str = "+358405202000"
+    manufacturer: str = "Palaute"
+    model: str = "SIM-GSM 1"
+    revision: str = "Revision:1.0.0"
+    imei: str = "356938035643809"
+    imsi: str = "244051234567890"
+    operator: str = "Palaute Net"
+    rssi: int = 20
+    sim_pin: str | None = None  # a PIN the SIM wants at power-on
+
+
+@dataclass
+class Slot:
+    """One stored message: <stat> (0 unread .. 3 sent) and the PDU hex with SMSC part."""
+
+    stat: int
+    pdu: str
+
+
+@dataclass
+class Faults:
+    """Injected faults; counts of None mean "until cleared", 0 means off."""
+
+    hang: int | None = 0
+    garbage: int = 0
+    send_error: list[str] = field(default_factory=list)
+    sim_busy: int | None = 0
+    no_network: int | None = None
+    no_smsc: int | None = 0
+    storage_full: bool = False
+    urc_mid: int | None = 0
+    reorder: bool = False
+    drop_part: int | None = None
+
+    def names(self) -> list[str]:
+        """The faults now active, for `status`."""
+        active = {
+            "hang": self.hang != 0, "garbage": self.garbage > 0,
+            "send-error": bool(self.send_error), "sim-busy": self.sim_busy != 0,
+            "no-network": self.no_network is not None, "no-smsc": self.no_smsc != 0,
+            "storage-full": self.storage_full, "urc-mid": self.urc_mid != 0,
+            "reorder": self.reorder, "drop-part": self.drop_part is not None,
+        }
+        return [name for name, on in active.items() if on]
+
+
+def _take(count: int | None) -> tuple[bool, int | None]:
+    """One use of a counted fault: (applies now, count left)."""
+    if count is None:
+        return True, None
+    if count > 0:
+        return True, count - 1
+    return False, 0
+
+
+def _tpdu_length(pdu_hex: str) -> int:
+    smsc_octets = int(pdu_hex[:2], 16) if len(pdu_hex) >= 2 else 0
+    return len(pdu_hex) // 2 - 1 - smsc_octets
+
+
+class ModemCore:
+    """The simulated modem's state machine: host bytes in, modem bytes out (thread-safe)."""
+
+    def __init__(
+        self, config: SimConfig | None = None, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.config = config or SimConfig()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        self._out: list[bytes] = []
+        self._on_output: Callable[[], None] = lambda: None
+        self.faults = Faults()
+        self.storage: dict[str, dict[int, Slot]] = {m: {} for m in MEMORIES}
+        self.network: list[str] = []  # deliver PDUs waiting for a free slot
+        self.sent_parts: list[dict[str, object]] = []
+        self.pin = self.config.sim_pin
+        self.sim_ready = self.pin is None
+        self.vanish_request: float | None = None
+        self._next_mr = 0
+        self._next_ref = 1
+        self._report_due: list[tuple[str, int]] = []
+        self.reboot(announce=False)
+
+    # -- plumbing ------------------------------------------------------------
+    def set_output_listener(self, listener: Callable[[], None]) -> None:
+        """`listener()` is called (without I/O of ours) whenever output is waiting."""
+        self._on_output = listener
+
+    def take_output(self) -> list[bytes]:
+        """Everything the modem has said since the last call."""
+        with self._lock:
+            out, self._out = self._out, []
+            return out
+
+    def _emit(self, data: bytes) -> None:
+        self._out.append(data)
+        self._on_output()
+
+    def _urc(self, line: str, data: str | None = None) -> None:
+        text = f"\r\n{line}\r\n" + (f"{data}\r\n" if data is not None else "")
+        self._emit(text.encode())
+
+    def reboot(self, *, announce: bool = True) -> None:
+        """Power-on settings (echo on, PDU mode, no indications); storage is kept."""
+        with self._lock:
+            self._inbuf = bytearray()
+            self._prompt_for: str | None = None
+            self.echo = True
+            self.cmee = 0
+            self.cmgf = 0
+            self.cnmi = [0, 0, 0, 0, 0]
+            self.creg_n = 0
+            self.cereg_n = 0
+            self.cpms = ["SM", "SM", "SM"]
+            self.sim_ready = self.pin is None
+            if announce:
+                self._urc("RDY")
+                self._urc("+CFUN: 1")
+                self._urc("+CPIN: READY" if self.sim_ready else "+CPIN: SIM PIN")
+                if self.sim_ready:
+                    self._urc("Call Ready")
+                    self._urc("SMS Ready")
+
+    def link_lost(self) -> None:
+        """The port went away: partial input and unread output are gone."""
+        with self._lock:
+            self._inbuf.clear()
+            self._prompt_for = None
+            self._out.clear()
+            if self.faults.hang is None:
+                self.faults.hang = 0  # a re-enumeration is a power cycle
+
+    # -- host input ------------------------------------------------------------
+    def receive(self, data: bytes) -> None:
+        """Bytes written by the host."""
+        with self._lock:
+            for byte in data:
+                self._byte(byte)
+
+    def _byte(self, byte: int) -> None:
+        if self._prompt_for is not None:
+            self._prompt_byte(byte)
+            return
+        if byte in (0x0A, 0x00) and not self._inbuf:
+            return
+        if byte == 0x0D:
+            line = self._inbuf.decode("latin-1").strip()
+            self._inbuf.clear()
+            if line:
+                self._command_line(line)
+            return
+        if byte == ESC:
+            self._inbuf.clear()
+            return
+        self._inbuf.append(byte)
+
+    def _command_line(self, line: str) -> None:
+        hang, self.faults.hang = _take(self.faults.hang)
+        if hang:
+            log.debug("hanging: swallowed %r", line)
+            return
+        if self.echo:
+            self._emit(line.encode("latin-1") + b"\r")
+        if not line.upper().startswith("AT"):
+            return  # modems ignore lines that are not commands
+        body = line[2:]
+        try:
+            groups, final = self._dispatch(body)
+        except _Error as exc:
+            groups, final = [], self._error_text(exc)
+        if final is not None:
+            self._respond(groups, final)
+
+    def _prompt_byte(self, byte: int) -> None:
+        if self.echo:
+            self._emit(bytes([byte]))
+        if byte == ESC:
+            self._prompt_for, self._inbuf = None, bytearray()
+            self._respond([], "OK")
+        elif byte == CTRL_Z:
+            target, payload = self._prompt_for, self._inbuf.decode("latin-1").strip()
+            self._prompt_for, self._inbuf = None, bytearray()
+            try:
+                lines, final = self._finish_send(target or "", payload)
+            except _Error as exc:
+                lines, final = [], self._error_text(exc)
+            self._respond(lines, final)
+            while self._report_due:  # the network reports after +CMGS, never before
+                self._status_report(*self._report_due.pop(0))
+        elif byte not in (0x0D, 0x0A):
+            self._inbuf.append(byte)
+
+    def _respond(self, groups: list[list[str]], final: str) -> None:
+        out = bytearray()
+        if self.faults.garbage > 0:
+            self.faults.garbage -= 1
+            out += b"\r\n" + GARBAGE + b"\r\n"
+        for i, group in enumerate(groups):
+            out += ("\r\n" + "\r\n".join(group) + "\r\n").encode("utf-8")
+            if i == 0:
+                inject, self.faults.urc_mid = _take(self.faults.urc_mid)
+                if inject:  # vendor and registration codes land between reply lines
+                    out += b"\r\n^RSSI: 18\r\n\r\n+CEREG: 1\r\n"
+        out += f"\r\n{final}\r\n".encode()
+        self._emit(bytes(out))
+
+    # -- command dispatch -----------------------------------------------------
+    def _dispatch(self, body: str) -> tuple[list[list[str]], str | None]:
+        """(response line groups, final result code); final None: answered elsewhere."""
+        upper = body.upper()
+        simple = SIMPLE.get(upper)
+        if simple is not None:
+            return simple(self), "OK"
+        match = re.match(r"^([+^][A-Z0-9]+|[A-Z&])(.*)$", upper)
+        handler = HANDLERS.get(match.group(1)) if match else None
+        if match is None or handler is None:
+            raise _Error("error")
+        result = handler(self, body[len(match.group(1)) :])
+        if isinstance(result, _NoReply):
+            return [], None
+        if isinstance(result, str):
+            return [], result
+        return result or [], "OK"
+
+    def _error_text(self, exc: _Error) -> str:
+        if exc.kind == "error" or self.cmee == 0:
+            return "ERROR"
+        return f"+{exc.kind.upper()} ERROR: {exc.code}"
+
+    def _need_sim(self, sms: bool = False) -> None:
+        busy, self.faults.sim_busy = _take(self.faults.sim_busy)
+        if busy:
+            raise _Error("cms", 314) if sms else _Error("cme", 14)
+        if not self.sim_ready:
+            raise _Error("cms", 311) if sms else _Error("cme", 11)
+
+    # -- deliveries from the network ------------------------------------------
+    def deliver(self, sender: str, text: str) -> int:
+        """An SMS from `sender` arrives (multipart when long); returns its part count."""
+        with self._lock:
+            ref, self._next_ref = self._next_ref, self._next_ref % 255 + 1
+            try:
+                parts = encode_deliver(sender, text, self._clock(), smsc=self.config.smsc,
+                                       concat_ref=ref)
+            except PduError as exc:
+                raise ControlError(f"cannot deliver: {exc}") from exc
+            if len(parts) > 1 and self.faults.reorder:
+                self.faults.reorder = False
+                parts.reverse()
+            if len(parts) > 1 and self.faults.drop_part is not None:
+                drop, self.faults.drop_part = self.faults.drop_part, None
+                parts = [p for i, p in enumerate(parts, 1) if i != drop]
+            self.network.extend(parts)
+            self._drain_network()
+            return len(parts)
+
+    def _drain_network(self) -> None:
+        mem = self.cpms[2]
+        while self.network:
+            if self.cnmi[1] == 2:
+                pdu = self.network.pop(0)
+                self._urc(f"+CMT: ,{_tpdu_length(pdu)}", pdu)
+                continue
+            index = self._free_slot(mem)
+            if index is None:
+                return
+            self.storage[mem][index] = Slot(0, self.network.pop(0))
+            if self.cnmi[1] in (1, 3):
+                self._urc(f'+CMTI: "{mem}",{index}')
+
+    def _free_slot(self, mem: str) -> int | None:
+        if self.faults.storage_full and mem != "SR":
+            return None
+        used = self.storage[mem]
+        return next((i for i in range(1, self.config.slots + 1) if i not in used), None)
+
+    # -- sending ------------------------------------------------------------------
+    def _finish_send(self, target: str, payload: str) -> tuple[list[list[str]], str]:
+        self._need_sim(sms=True)
+        if self.faults.no_network is not None:
+            raise _Error("cms", 331)
+        failing = self.faults.send_error.pop(0) if self.faults.send_error else None
+        if failing is not None:
+            raise _Error("error") if failing.upper() == "ERROR" else _Error("cms", int(failing))
+        if self.cmgf == 0:
+            record = self._decode_submit(target, payload)
+        else:
+            record = {"recipient": target, "text": payload, "concat": None, "srr": False}
+        mr, self._next_mr = self._next_mr, (self._next_mr + 1) % 256
+        record["mr"] = mr
+        self.sent_parts.append(record)
+        if record["srr"] and self.cnmi[3]:
+            self._report_due.append((str(record["recipient"]), mr))
+        return [[f"+CMGS: {mr}"]], "OK"
+
+    def _decode_submit(self, length: str, pdu_hex: str) -> dict[str, object]:
+        try:
+            pdu = decode_pdu(pdu_hex, direction="mo")
+        except PduError as exc:
+            log.info("rejected PDU: %s", exc)
+            raise _Error("cms", 304) from exc
+        if not length.isdigit() or _tpdu_length(pdu_hex) != int(length):
+            raise _Error("cms", 304)
+        if pdu.smsc is None and self.faults.no_smsc != 0:
+            raise _Error("cms", 330)
+        concat = pdu.concat
+        return {
+            "recipient": pdu.recipient, "text": pdu.text, "srr": pdu.status_report_request,
+            "concat": (concat.ref, concat.total, concat.seq) if concat else None,
+        }
+
+    def _status_report(self, recipient: str, mr: int) -> None:
+        now = self._clock()
+        pdu = encode_status_report(recipient, mr, 0, now, now, smsc=self.config.smsc)
+        if self.cnmi[3] == 1:
+            self._urc(f"+CDS: {_tpdu_length(pdu)}", pdu)
+            return
+        index = self._free_slot("SR")
+        if index is not None:
+            self.storage["SR"][index] = Slot(0, pdu)
+            self._urc(f'+CDSI: "SR",{index}')
+
+    # -- control interface -------------------------------------------------------
+    def control(self, line: str) -> str:
+        """One control request line -> one reply line (see the module docstring)."""
+        verb, _, rest = line.strip().partition(" ")
+        try:
+            if verb == "deliver":
+                sender, _, text = rest.strip().partition(" ")
+                if not sender or not text:
+                    raise ControlError("usage: deliver FROM TEXT")
+                return f"ok {self.deliver(sender, text)}"
+            if verb == "sent":
+                return json.dumps(self.sent())
+            if verb == "stored":
+                return json.dumps(self.stored())
+            if verb == "status":
+                return json.dumps(self.status())
+            if verb == "fault":
+                self.fault(*rest.split())
+                return "ok"
+            if verb == "clear":
+                self.clear()
+                return "ok"
+            raise ControlError(f"unknown request {verb!r}")
+        except (ControlError, ValueError, TypeError) as exc:
+            return f"error: {exc}"
+
+    def sent(self) -> list[dict[str, object]]:
+        """Messages the modem sent, multipart joined: recipient, text, message_refs, parts."""
+        with self._lock:
+            groups: dict[object, dict[str, object]] = {}
+            texts: dict[object, dict[int, str]] = {}
+            for n, part in enumerate(self.sent_parts):
+                concat = part["concat"]
+                key = (part["recipient"], concat[0], concat[1]) if isinstance(concat, tuple) else n
+                seq = concat[2] if isinstance(concat, tuple) else 1
+                group = groups.setdefault(key, {
+                    "recipient": part["recipient"], "message_refs": [], "parts": 0,
+                    "total": concat[1] if isinstance(concat, tuple) else 1,
+                    "status_report": part["srr"],
+                })
+                refs = group["message_refs"]
+                assert isinstance(refs, list)
+                refs.append(part["mr"])
+                texts.setdefault(key, {})[seq] = str(part["text"])
+            for gkey, record in groups.items():
+                record["parts"] = len(texts[gkey])
+                record["text"] = "".join(texts[gkey][s] for s in sorted(texts[gkey]))
+            return list(groups.values())
+
+    def stored(self) -> list[dict[str, object]]:
+        """Every stored message: memory, index, stat, pdu."""
+        with self._lock:
+            return [
+                {"memory": mem, "index": i, "stat": slot.stat, "pdu": slot.pdu}
+                for mem, slots in self.storage.items() for i, slot in sorted(slots.items())
+            ]
+
+    def status(self) -> dict[str, object]:
+        """Storage use, waiting messages, active faults, settings."""
+        with self._lock:
+            return {
+                "storage": {m: len(s) for m, s in self.storage.items()}, "slots": self.config.slots,
+                "waiting": len(self.network), "faults": self.faults.names(),
+                "echo": self.echo, "cmgf": self.cmgf, "cnmi": self.cnmi, "cpms": self.cpms,
+                "sim_ready": self.sim_ready,
+            }
+
+    def fault(self, name: str, *args: str) -> None:
+        """Inject fault `name` (see the module docstring)."""
+        with self._lock:
+            count = int(args[0]) if args and args[0].isdigit() else None
+            f = self.faults
+            if name == "hang":
+                f.hang = count
+            elif name == "vanish":
+                self.vanish_request = float(args[0]) if args else 0.3
+                self._on_output()
+            elif name == "garbage":
+                f.garbage = count or 1
+                self._emit(b"\r\n" + GARBAGE + b"\r\n")
+            elif name == "send-error":
+                code = args[0] if args else "ERROR"
+                f.send_error = [code] * (int(args[1]) if len(args) > 1 else 1)
+            elif name == "sim-busy":
+                f.sim_busy = count
+            elif name == "pin":
+                self.pin, self.sim_ready = (args[0] if args else "1234"), False
+            elif name == "no-network":
+                f.no_network = count if count is not None else 0
+                self._registration_urc()
+            elif name == "no-smsc":
+                f.no_smsc = count
+            elif name == "storage-full":
+                f.storage_full = True
+            elif name == "urc-mid":
+                f.urc_mid = count
+            elif name == "reorder":
+                f.reorder = True
+            elif name == "drop-part":
+                f.drop_part = int(args[0]) if args else 2
+            elif name == "boot":
+                self.reboot()
+            else:
+                raise ControlError(f"unknown fault {name!r}")
+
+    def clear(self) -> None:
+        """Remove every fault; waiting messages arrive if there is room."""
+        with self._lock:
+            had_network = self.faults.no_network is not None
+            self.faults = Faults()
+            if had_network:
+                self._registration_urc()
+            self._drain_network()
+
+    def _registration_urc(self) -> None:
+        stat = self.reg_stat()
+        if self.creg_n:
+            self._urc(f"+CREG: {stat}")
+        if self.cereg_n:
+            self._urc(f"+CEREG: {stat}")
+
+    def reg_stat(self) -> int:
+        """Registration <stat>: 1 home unless the no-network fault says otherwise."""
+        return 1 if self.faults.no_network is None else self.faults.no_network
+
+
+class _Error(Exception):
+    def __init__(self, kind: str, code: int = 0) -> None:
+        super().__init__(kind, code)
+        self.kind, self.code = kind, code
+
+
+# ---------------------------------------------------------------- AT commands
+# Each handler takes the core and the text after the command name ("?", "=?", "=1,2")
+# and returns None (OK), a final result line, or groups of response lines.
+
+Reply = list[list[str]] | str | None
+
+
+def _args(rest: str) -> list[str]:
+    return [a.strip().strip('"') for a in rest.lstrip("=").split(",")] if rest else []
+
+
+def _int_arg(rest: str, low: int, high: int) -> int:
+    values = _args(rest)
+    if len(values) != 1 or not values[0].isdigit() or not low <= int(values[0]) <= high:
+        raise _Error("cme", 50)  # incorrect parameters
+    return int(values[0])
+
+
+def _identity(core: ModemCore) -> list[list[str]]:
+    c = core.config
+    return [[c.manufacturer, c.model, c.revision]]
+
+
+def _reset(core: ModemCore) -> list[list[str]]:
+    core.echo, core.cmee, core.cmgf, core.cnmi = True, 0, 0, [0, 0, 0, 0, 0]
+    return []
+
+
+def _echo(on: bool) -> Callable[[ModemCore], list[list[str]]]:
+    def handler(core: ModemCore) -> list[list[str]]:
+        core.echo = on
+        return []
+
+    return handler
+
+
+SIMPLE: dict[str, Callable[[ModemCore], list[list[str]]]] = {
+    "": lambda core: [],
+    "Z": _reset,
+    "Z0": _reset,
+    "&F": _reset,
+    "E0": _echo(False),
+    "E1": _echo(True),
+    "I": _identity,
+    "+CGMI": lambda core: [[core.config.manufacturer]],
+    "+GMI": lambda core: [[core.config.manufacturer]],
+    "+CGMM": lambda core: [[core.config.model]],
+    "+GMM": lambda core: [[core.config.model]],
+    "+CGMR": lambda core: [[core.config.revision]],
+    "+CGSN": lambda core: [[core.config.imei]],
+    "+GSN": lambda core: [[core.config.imei]],
+    "+CSQ": lambda core: [[f"+CSQ: {core.config.rssi if core.reg_stat() in (1, 5) else 99},99"]],
+}
+
+
+def _setting(name: str, attr: str, high: int) -> Callable[[ModemCore, str], Reply]:
+    def handler(core: ModemCore, rest: str) -> Reply:
+        if rest == "?":
+            return [[f"{name}: {getattr(core, attr)}"]]
+        if rest == "=?":
+            return [[f"{name}: (0-{high})"]]
+        setattr(core, attr, _int_arg(rest, 0, high))
+        return None
+
+    return handler
+
+
+def _creg(name: str, attr: str) -> Callable[[ModemCore, str], Reply]:
+    setting = _setting(name, attr, 2)
+
+    def handler(core: ModemCore, rest: str) -> Reply:
+        if rest == "?":
+            return [[f"{name}: {getattr(core, attr)},{core.reg_stat()}"]]
+        return setting(core, rest)
+
+    return handler
+
+
+def _cpin(core: ModemCore, rest: str) -> Reply:
+    busy, core.faults.sim_busy = _take(core.faults.sim_busy)
+    if busy:
+        raise _Error("cme", 14)
+    if rest == "?":
+        return [["+CPIN: READY" if core.sim_ready else "+CPIN: SIM PIN"]]
+    if rest == "=?":
+        return None
+    given = _args(rest)[0] if _args(rest) else ""
+    if core.sim_ready:
+        return None
+    if given != core.pin:
+        raise _Error("cme", 16)  # incorrect password
+    core.sim_ready = True
+    core._urc("+CPIN: READY")
+    core._urc("SMS Ready")
+    return None
+
+
+def _csca(core: ModemCore, rest: str) -> Reply:
+    core._need_sim()
+    if rest == "?":
+        empty, core.faults.no_smsc = _take(core.faults.no_smsc)
+        smsc = "" if empty else core.config.smsc
+        return [[f'+CSCA: "{smsc}",{145 if smsc.startswith("+") else 129}']]
+    if rest == "=?":
+        return None
+    values = _args(rest)
+    if not values or not values[0]:
+        raise _Error("cms", 304)
+    core.config.smsc = values[0]
+    return None
+
+
+def _cpms(core: ModemCore, rest: str) -> Reply:
+    core._need_sim(sms=True)
+    if rest == "=?":
+        return [['+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")']]
+    if rest == "?":
+        parts = [f'"{m}",{len(core.storage[m])},{core.config.slots}' for m in core.cpms]
+        return [["+CPMS: " + ",".join(parts)]]
+    wanted = [a.upper() for a in _args(rest)]
+    if not wanted or len(wanted) > 3 or any(m not in MEMORIES for m in wanted):
+        raise _Error("cms", 302)
+    if any(m == "SR" for m in wanted[1:]):
+        raise _Error("cms", 302)
+    for i, mem in enumerate(wanted):
+        core.cpms[i] = mem
+    core._drain_network()
+    use = [f"{len(core.storage[m])},{core.config.slots}" for m in core.cpms]
+    return [["+CPMS: " + ",".join(use)]]
+
+
+def _cnmi(core: ModemCore, rest: str) -> Reply:
+    if rest == "=?":
+        return [["+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)"]]
+    if rest == "?":
+        return [["+CNMI: " + ",".join(map(str, core.cnmi))]]
+    values = _args(rest)
+    highs = (2, 3, 2, 2, 1)
+    if not values or len(values) > 5 or any(
+        v and (not v.isdigit() or int(v) > highs[i]) for i, v in enumerate(values)
+    ):
+        raise _Error("cms", 303)
+    for i, v in enumerate(values):
+        if v:
+            core.cnmi[i] = int(v)
+    core._drain_network()
+    return None
+
+
+def _cmgs(core: ModemCore, rest: str) -> Reply:
+    if rest == "=?":
+        return None
+    core._need_sim(sms=True)
+    target = rest.lstrip("=").split(",")[0].strip().strip('"')
+    if not target:
+        raise _Error("cms", 304)
+    core._prompt_for = target
+    core._emit(b"\r\n> ")
+    return _NO_REPLY
+
+
+def _record_header(core: ModemCore, index: int | None, slot: Slot) -> str:
+    """+CMGL/+CMGR header (PDU mode: stat,,length; text mode: stat,"oa",,"scts")."""
+    lead = f"{index}," if index is not None else ""
+    if core.cmgf == 0:
+        return f"{lead}{slot.stat},,{_tpdu_length(slot.pdu)}"
+    pdu = _safe_decode(slot.pdu)
+    who = (pdu.sender or pdu.recipient or "") if pdu else ""
+    when = pdu.timestamp.strftime("%y/%m/%d,%H:%M:%S+00") if pdu and pdu.timestamp else ""
+    return f'{lead}"{STAT_NAMES[slot.stat]}","{who}",,"{when}"'
+
+
+def _record_body(core: ModemCore, slot: Slot) -> str:
+    if core.cmgf == 0:
+        return slot.pdu
+    pdu = _safe_decode(slot.pdu)
+    return pdu.text if pdu else slot.pdu
+
+
+def _safe_decode(pdu_hex: str) -> Pdu | None:
+    try:
+        return decode_pdu(pdu_hex)
+    except PduError:
+        return None
+
+
+def _stat_filter(core: ModemCore, rest: str) -> int:
+    value = _args(rest)[0].upper() if _args(rest) else ("4" if core.cmgf == 0 else "ALL")
+    if value.isdigit() and int(value) <= 4:
+        return int(value)
+    if value in STAT_NAMES:
+        return STAT_NAMES.index(value)
+    raise _Error("cms", 302)
+
+
+def _cmgl(core: ModemCore, rest: str) -> Reply:
+    core._need_sim(sms=True)
+    if rest == "=?":
+        return [["+CMGL: (0-4)" if core.cmgf == 0 else '+CMGL: ("REC UNREAD","ALL")']]
+    wanted = _stat_filter(core, rest)
+    groups = []
+    for index, slot in sorted(core.storage[core.cpms[0]].items()):
+        if wanted in (4, slot.stat):
+            groups.append([f"+CMGL: {_record_header(core, index, slot)}", _record_body(core, slot)])
+            if slot.stat == 0:
+                slot.stat = 1
+    return groups
+
+
+def _cmgr(core: ModemCore, rest: str) -> Reply:
+    core._need_sim(sms=True)
+    values = _args(rest)
+    if not values or not values[0].isdigit():
+        raise _Error("cms", 302)
+    slot = core.storage[core.cpms[0]].get(int(values[0]))
+    if slot is None:
+        raise _Error("cms", 321)  # invalid memory index
+    reply = [[f"+CMGR: {_record_header(core, None, slot)}", _record_body(core, slot)]]
+    if slot.stat == 0:
+        slot.stat = 1
+    return reply
+
+
+def _cmgd(core: ModemCore, rest: str) -> Reply:
+    core._need_sim(sms=True)
+    values = _args(rest)
+    if not values or not values[0].isdigit():
+        raise _Error("cms", 302)
+    slots = core.storage[core.cpms[0]]
+    flag = int(values[1]) if len(values) > 1 and values[1].isdigit() else 0
+    if flag == 0:
+        if int(values[0]) > core.config.slots:
+            raise _Error("cms", 321)
+        slots.pop(int(values[0]), None)
+    else:  # 1 read, 2 read+sent, 3 read+sent+unsent, 4 all
+        keep = {0: (0, 1, 2, 3), 1: (0, 2, 3), 2: (0, 2), 3: (0,), 4: ()}[min(flag, 4)]
+        for index in [i for i, s in slots.items() if s.stat not in keep]:
+            del slots[index]
+    core._drain_network()
+    return None
+
+
+def _cfun(core: ModemCore, rest: str) -> Reply:
+    if rest == "?":
+        return [["+CFUN: 1"]]
+    if rest == "=?":
+        return [["+CFUN: (0,1,4),(0-1)"]]
+    if _args(rest)[1:2] == ["1"]:
+        core._emit(b"\r\nOK\r\n")
+        core.reboot()
+        return _NO_REPLY
+    return None
+
+
+def _cops(core: ModemCore, rest: str) -> Reply:
+    if rest == "?":
+        if core.reg_stat() in (1, 5):
+            return [[f'+COPS: 0,0,"{core.config.operator}",7']]
+        return [["+COPS: 0"]]
+    return None
+
+
+def _cimi(core: ModemCore, rest: str) -> Reply:
+    core._need_sim()
+    return [[core.config.imsi]]
+
+
+def _accept(core: ModemCore, rest: str) -> Reply:
+    return None
+
+
+class _NoReply(str):
+    """Marks a command that answers later (the CMGS prompt) or has answered already."""
+
+
+_NO_REPLY = _NoReply("")
+
+HANDLERS: dict[str, Callable[[ModemCore, str], Reply]] = {
+    "+CMEE": _setting("+CMEE", "cmee", 2),
+    "+CMGF": _setting("+CMGF", "cmgf", 1),
+    "+CREG": _creg("+CREG", "creg_n"),
+    "+CEREG": _creg("+CEREG", "cereg_n"),
+    "+CGREG": _creg("+CGREG", "cereg_n"),
+    "+CPIN": _cpin,
+    "+CSCA": _csca,
+    "+CPMS": _cpms,
+    "+CNMI": _cnmi,
+    "+CMGS": _cmgs,
+    "+CMGL": _cmgl,
+    "+CMGR": _cmgr,
+    "+CMGD": _cmgd,
+    "+CFUN": _cfun,
+    "+COPS": _cops,
+    "+CIMI": _cimi,
+    "+CSMP": _accept,
+    "+CSCS": _accept,
+    "+CNMA": _accept,
+    "+CLIP": _accept,
+    "+CRC": _accept,
+    "+CSMS": _accept,
+}
