@@ -1,0 +1,266 @@
+"""The `[kiosk]` section of the device config, validated into a KioskConfig.
+
+Every key has a default that works on a touchscreen kiosk; every error names
+the file and the key. See KEYS for the full list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from kiosk.session import FACES, SCALES, Settings
+from survey.config import Config, Section
+from survey.model import Question, Survey
+
+KEYS = frozenset({
+    "scale", "questions", "languages", "default_language", "resolution", "fullscreen",
+    "buttons", "leds", "headphone_pin", "headphone_active_low", "audio_pin",
+    "speaker_enable_pin", "bounce_time", "audio_key", "repeat_interval", "lockout",
+    "burst_window", "burst_count", "idle_timeout", "audio_idle_timeout", "audio_warning",
+    "thanks_seconds", "opening_hours", "timezone", "prompts_dir", "default_volume",
+    "min_volume", "max_volume", "volume_step", "speech_rate", "min_rate", "max_rate",
+    "rate_step",
+})
+# gpiozero pin names: GPIO17, BCM17, BOARD11, J8:11, WPI0 or a bare BCM number.
+_PIN = re.compile(r"^(?:GPIO|BCM)(\d+)$|^(?:BOARD|J8:)(\d+)$|^WPI(\d+)$|^(\d+)$", re.I)
+_BOARD_GPIO = {3, 5, 7, 8, 10, 11, 12, 13, 15, 16, 18, 19, 21, 22, 23, 24, 26, 27, 28, 29, 31,
+               32, 33, 35, 36, 37, 38, 40}
+_DEFAULT_SMILEY_VALUES = {5: (1, 2, 3, 4, 5), 4: (1, 2, 4, 5)}
+
+
+@dataclass(frozen=True)
+class ButtonsConfig:
+    """GPIO pins of the answer buttons, their LEDs and the audio-mode inputs."""
+
+    pins: tuple[str, ...] = ()
+    leds: tuple[str, ...] = ()
+    headphone_pin: str | None = None
+    headphone_active_low: bool = True
+    audio_pin: str | None = None
+    speaker_enable_pin: str | None = None
+    bounce_time: float = 0.05
+
+    @property
+    def any(self) -> bool:
+        """True when any GPIO input or output is configured."""
+        return bool(self.pins or self.leds or self.headphone_pin or self.audio_pin
+                    or self.speaker_enable_pin)
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """The validated kiosk configuration: session settings plus display, GPIO and audio."""
+
+    settings: Settings
+    resolution: tuple[int, int] = (800, 480)
+    fullscreen: bool | None = None  # None: fullscreen when there is no desktop session
+    buttons: ButtonsConfig = ButtonsConfig()
+    audio_key: str = "f1"
+    prompts_dir: Path = Path("prompts")
+
+
+def _pin(section: Section, key: str, value: Any) -> str:
+    """A valid gpiozero pin name, or a ConfigError naming the key."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str):
+        raise section.error(key, f"must be a pin name like \"GPIO17\", not {value!r}")
+    m = _PIN.match(text.strip())
+    if not m:
+        raise section.error(key, f"unknown pin {text!r} (use names like \"GPIO17\" or "
+                                 "\"BOARD11\")")
+    bcm, board, _wpi, bare = m.groups()
+    number = int(bcm or bare or -1)
+    if (bcm or bare) and not 0 <= number <= 27:
+        raise section.error(key, f"unknown pin {text!r}: a Raspberry Pi has GPIO0..GPIO27")
+    if board and int(board) not in _BOARD_GPIO:
+        raise section.error(key, f"unknown pin {text!r}: board pin {board} is not a GPIO")
+    return f"GPIO{number}" if (bcm or bare) else text.strip().upper()
+
+
+def _pins(section: Section, key: str, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        raise section.error(key, f"must be a list of pin names, not {raw!r}")
+    return tuple(_pin(section, key, v) for v in raw)
+
+
+def _hours(section: Section) -> tuple[time, time] | None:
+    raw = section.get_str("opening_hours", "always")
+    if raw.strip().lower() in ("always", "00:00-24:00"):
+        return None
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", raw)
+    if not m:
+        raise section.error("opening_hours", f"must look like \"07:00-21:00\" or \"always\", "
+                                             f"not {raw!r}")
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    if h2 == 24 and m2 == 0:
+        h2, m2 = 0, 0
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError:
+        raise section.error("opening_hours", f"has an impossible time: {raw!r}") from None
+    if start == end:
+        raise section.error("opening_hours", "opening and closing time are the same")
+    return start, end
+
+
+def _resolution(section: Section) -> tuple[int, int]:
+    raw = section.data.get("resolution", "800x480")
+    if isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, int) for v in raw):
+        w, h = raw
+    elif isinstance(raw, str) and re.fullmatch(r"\d+x\d+", raw.strip()):
+        w, h = (int(v) for v in raw.strip().split("x"))
+    else:
+        raise section.error("resolution", f"must look like \"800x480\", not {raw!r}")
+    if w < 320 or h < 240 or w > 7680 or h > 7680:
+        raise section.error("resolution", f"{w}x{h} is not a usable screen size")
+    return w, h
+
+
+def _questions(section: Section, survey: Survey) -> tuple[Question, ...]:
+    ids = section.get_str_list("questions", list(survey.channels.get("kiosk", ())))
+    if not ids:
+        raise section.error("questions", f"the survey {survey.id} has no kiosk questions; "
+                                          "list some here")
+    for qid in ids:
+        if qid not in survey.questions:
+            raise section.error("questions", f"the survey {survey.id} has no question {qid!r} "
+                                              f"(it has {', '.join(survey.questions)})")
+    if survey.questions[ids[0]].kind == "text":
+        raise section.error("questions", "the first question cannot be free text")
+    return tuple(survey.questions[qid] for qid in ids)
+
+
+def _buttons(section: Section) -> tuple[ButtonsConfig, tuple[int, ...] | None]:
+    table = section.get_table("buttons", {})
+    for key in table:
+        if key not in ("pins", "values"):
+            raise section.error(f"buttons.{key}", "is not a known key (known: pins, values)")
+    pins = _pins(section, "buttons.pins", table.get("pins", []))
+    values: tuple[int, ...] | None = None
+    if "values" in table:
+        raw = table["values"]
+        if not isinstance(raw, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in raw):
+            raise section.error("buttons.values", f"must be a list of integers, not {raw!r}")
+        values = tuple(raw)
+        if len(values) != len(pins):
+            raise section.error("buttons.values", f"has {len(values)} values for {len(pins)} "
+                                                  "buttons.pins")
+    leds = _pins(section, "leds", section.get_list("leds", []))
+    if leds and len(leds) != len(pins):
+        raise section.error("leds", f"has {len(leds)} pins for {len(pins)} buttons (one LED "
+                                    "per button)")
+    single = {k: _pin(section, k, section.data[k]) if k in section else None
+              for k in ("headphone_pin", "audio_pin", "speaker_enable_pin")}
+    used: dict[str, str] = {}
+    for key, pin in [*(("buttons.pins", p) for p in pins), *(("leds", p) for p in leds),
+                     *((k, p) for k, p in single.items() if p)]:
+        if pin in used:
+            raise section.error(key, f"pin {pin} is already used by {used[pin]}")
+        used[pin] = key
+    cfg = ButtonsConfig(
+        pins=pins, leds=leds, headphone_pin=single["headphone_pin"],
+        headphone_active_low=section.get_bool("headphone_active_low", True),
+        audio_pin=single["audio_pin"], speaker_enable_pin=single["speaker_enable_pin"],
+        bounce_time=section.get_float("bounce_time", 0.05, min=0.0, max=1.0),
+    )
+    return cfg, values
+
+
+def _face_values(section: Section, scale: str, first: Question, pins: tuple[str, ...],
+                 values: tuple[int, ...] | None) -> tuple[int, ...]:
+    if scale == "nps":
+        if first.kind != "nps":
+            raise section.error("scale", f"\"nps\" needs an NPS first question; "
+                                         f"{first.id!r} is {first.kind}")
+        if pins:
+            raise section.error("scale", f"\"nps\" has 11 options, which does not fit "
+                                         f"{len(pins)} buttons; use \"smileys5\" or "
+                                         "\"smileys4\" with buttons")
+        return ()
+    faces = len(FACES[int(scale[-1])])
+    if pins and len(pins) != faces:
+        raise section.error("scale", f"\"{scale}\" has {faces} faces but there are "
+                                     f"{len(pins)} buttons.pins")
+    if values is None:
+        if first.kind == "nps":
+            raise section.error("buttons.values", f"is needed: say which NPS value (0-10) each "
+                                                  f"of the {faces} faces stores")
+        values = _DEFAULT_SMILEY_VALUES[faces]
+    if len(values) != faces:
+        raise section.error("buttons.values", f"has {len(values)} values for {faces} faces")
+    lo, hi = first.scale or (0, 0)
+    for v in values:
+        if not lo <= v <= hi:
+            raise section.error("buttons.values", f"value {v} is outside the scale {lo}-{hi} "
+                                                  f"of question {first.id!r}")
+    if list(values) != sorted(set(values)):
+        raise section.error("buttons.values", "must rise from the saddest face to the happiest")
+    return values
+
+
+def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
+    """Validate `[kiosk]` of `config` against `survey`; ConfigError names the key."""
+    sec = config.section("kiosk")
+    sec.check_keys(KEYS)
+    questions = _questions(sec, survey)
+    scale = sec.get_str("scale", "nps")
+    if scale not in SCALES:
+        raise sec.error("scale", f"must be one of {', '.join(SCALES)}, not {scale!r}")
+    buttons, values = _buttons(sec)
+    face_values = _face_values(sec, scale, questions[0], buttons.pins, values)
+    languages = tuple(sec.get_str_list("languages", list(survey.languages)))
+    for lang in languages:
+        if lang not in survey.languages:
+            raise sec.error("languages", f"the survey has no {lang!r} texts (it has "
+                                         f"{', '.join(survey.languages)})")
+    if not languages:
+        raise sec.error("languages", "must list at least one language")
+    default_lang = sec.get_str("default_language", languages[0])
+    if default_lang not in languages:
+        raise sec.error("default_language", f"{default_lang!r} is not in languages")
+    tz_name = sec.get_str("timezone", "Europe/Helsinki")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise sec.error("timezone", f"unknown time zone {tz_name!r}") from None
+    vmin = sec.get_float("min_volume", -24.0, max=0.0)
+    vmax = sec.get_float("max_volume", 0.0, max=0.0)
+    if vmax - vmin < 18:
+        raise sec.error("min_volume", f"the volume range {vmin}..{vmax} dB must span at least "
+                                      "18 dB")
+    rmin = sec.get_int("min_rate", 100, min=60)
+    rmax = sec.get_int("max_rate", 240, max=450)
+    settings = Settings(
+        survey=survey, questions=questions, scale=scale, face_values=face_values,
+        languages=languages, default_lang=default_lang,
+        idle_timeout=sec.get_float("idle_timeout", 30.0, min=5.0),
+        audio_idle_timeout=sec.get_float("audio_idle_timeout", 90.0, min=10.0),
+        audio_warning=sec.get_float("audio_warning", 20.0, min=1.0),
+        thanks_seconds=sec.get_float("thanks_seconds", 5.0, min=0.5),
+        repeat_interval=sec.get_float("repeat_interval", 0.6, min=0.0),
+        lockout=sec.get_float("lockout", 0.15, min=0.0),
+        burst_window=sec.get_float("burst_window", 60.0, min=1.0),
+        burst_count=sec.get_int("burst_count", 5, min=2),
+        opening_hours=_hours(sec), timezone=tz,
+        volume_db=sec.get_float("default_volume", -9.0, min=vmin, max=vmax),
+        volume_min_db=vmin, volume_max_db=vmax,
+        volume_step_db=sec.get_float("volume_step", 3.0, min=0.5, max=12.0),
+        rate=sec.get_int("speech_rate", 160, min=rmin, max=rmax),
+        rate_min=rmin, rate_max=rmax, rate_step=sec.get_int("rate_step", 20, min=5),
+    )
+    if settings.audio_warning >= settings.audio_idle_timeout:
+        raise sec.error("audio_warning", "must be shorter than audio_idle_timeout")
+    if settings.lockout > settings.repeat_interval:
+        raise sec.error("lockout", "must not be longer than repeat_interval")
+    fullscreen = sec.get_bool("fullscreen") if "fullscreen" in sec else None
+    return KioskConfig(
+        settings=settings, resolution=_resolution(sec), fullscreen=fullscreen,
+        buttons=buttons, audio_key=sec.get_str("audio_key", "f1").lower(),
+        prompts_dir=sec.get_path("prompts_dir", "prompts"),
+    )
