@@ -1,9 +1,178 @@
-"""Subcommand report."""
+"""Subcommand report: `palaute central report` (one report, or monthly files per unit)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import re
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from central.anomalies import AnomalySettings
+from central.report_render import FORMATS, render
+from central.reports import (
+    GROUP_KEYS,
+    LOCAL_ZONE,
+    ReportError,
+    ReportParams,
+    build_report,
+    default_period,
+    last_full_month,
+    units_in,
+)
+from central.store import CentralStore, CentralStoreError, open_central
+from survey.config import load_config
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SILENT_HOURS = 24.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this module's subcommands to `sub`."""
+    p = sub.add_parser(
+        "report", help="NPS report: tables, trend chart, statements, SMS funnel, anomalies",
+        description="The central NPS report over a period. Groups with fewer than 5 answers "
+                    "are suppressed in every format.")
+    p.add_argument("--db", metavar="URL", help="sqlite:///FILE or postgresql://… "
+                   "(default: [central] db of --config)")
+    p.add_argument("--config", metavar="FILE", help="a TOML file whose [central] db names "
+                   "the database ([central] report_silent_hours is read too)")
+    p.add_argument("--from", dest="date_from", metavar="DATE",
+                   help="first day (YYYY-MM-DD, local time; default: 12 months back)")
+    p.add_argument("--to", dest="date_to", metavar="DATE",
+                   help="last day, inclusive (default: today)")
+    p.add_argument("--by", metavar="KEY", help=f"group by {' | '.join(GROUP_KEYS)} "
+                   "(default: area; channel with --monthly)")
+    p.add_argument("--format", metavar="FMT", help=f"{' | '.join(FORMATS)} (default: table; "
+                   "--monthly writes html)")
+    p.add_argument("--out", metavar="PATH", help="write to this file (with --monthly: folder)")
+    p.add_argument("--unit", help="only this unit")
+    p.add_argument("--monthly", action="store_true",
+                   help="one HTML file per unit for the last full month, into --out DIR")
+    p.add_argument("--now", metavar="WHEN", help="the present (ISO date or time; for tests "
+                   "and re-runs; default: the clock)")
+    p.add_argument("--silent-hours", type=float, metavar="H",
+                   help=f"a device silent longer is an anomaly (default {DEFAULT_SILENT_HOURS:g})")
+    p.add_argument("--max-texts", type=int, default=200, metavar="N",
+                   help="free texts shown per group in HTML (default 200)")
+    p.set_defaults(handler=run_report)
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ReportError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_now(value: str | None) -> datetime:
+    """`--now`: an ISO date (its midnight in Helsinki) or an ISO time; default the clock."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), LOCAL_ZONE)
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise ReportError(f"--now {value!r} is not an ISO date or time") from None
+    return ts if ts.tzinfo else ts.replace(tzinfo=LOCAL_ZONE)
+
+
+def _settings(args: argparse.Namespace) -> tuple[str, AnomalySettings]:
+    """The database URL and detector settings from the options and the config file."""
+    url, hours = args.db, args.silent_hours
+    if args.config:
+        central = load_config(args.config).section("central")
+        if url is None:
+            url = central.get_str("db", None)
+        if hours is None:
+            hours = central.get_float("report_silent_hours", None, min=0)
+    if not url:
+        raise ReportError("no database: give --db URL or --config FILE with [central] db")
+    return url, AnomalySettings(silent_hours=DEFAULT_SILENT_HOURS if hours is None else hours)
+
+
+def _open(url: str) -> CentralStore:
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if not path.is_file():  # opening would create an empty store; a report never should
+            raise ReportError(f"no central database at {path}")
+    try:
+        return open_central(url)
+    except CentralStoreError as exc:  # psycopg's messages span lines; ours is one
+        raise ReportError(" ".join(str(exc).split())) from None
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Handler of `palaute central report`."""
+    now = parse_now(args.now)
+    by = args.by or ("channel" if args.monthly else "area")
+    if by not in GROUP_KEYS:
+        raise ReportError(f"unknown group key {by!r} for --by (use {', '.join(GROUP_KEYS)})")
+    fmt = args.format or ("html" if args.monthly else "table")
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    if args.max_texts < 0:
+        raise ReportError("--max-texts must not be negative")
+    url, settings = _settings(args)
+    filters = (("unit", args.unit),) if args.unit else ()
+    if args.monthly:
+        if fmt != "html" or not args.out:
+            raise ReportError("--monthly writes HTML files: give --out DIR (and no other "
+                              "--format)")
+        with _open(url) as store:
+            return _monthly(store, now, by, settings, args, Path(args.out))
+    date_to = _parse_date(args.date_to, "--to") if args.date_to else default_period(now)[1]
+    if args.date_from:
+        date_from = _parse_date(args.date_from, "--from")
+    else:
+        date_from = default_period(datetime.combine(date_to, datetime.min.time(), LOCAL_ZONE))[0]
+    params = ReportParams(date_from, date_to, now, by, filters, settings=settings,
+                          max_texts=args.max_texts)
+    with _open(url) as store:
+        text = render(build_report(store, params), fmt, _stamp(now))
+    if args.out:
+        _write(Path(args.out), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _stamp(now: datetime) -> str:
+    return now.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot write the report: {exc.strerror}") from None
+
+
+def _monthly(store: CentralStore, now: datetime, by: str, settings: AnomalySettings,
+             args: argparse.Namespace, folder: Path) -> int:
+    """One HTML file per unit for the last full month, with a year of trend behind it."""
+    first, last = last_full_month(now)
+    month = first.isoformat()[:7]
+    units = [args.unit] if args.unit else units_in(store, first, last)
+    if not units:
+        raise ReportError(f"no responses in {month}: no monthly reports written")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"{folder}: cannot create the folder: {exc.strerror}") from None
+    trend_from = (first - timedelta(days=330)).replace(day=1)
+    used: set[str] = set()
+    for unit in units:
+        params = ReportParams(first, last, now, by, (("unit", unit),), trend_from=trend_from,
+                              settings=settings, max_texts=args.max_texts)
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", unit).strip("._") or "unit"
+        while name in used:
+            name += "_"
+        used.add(name)
+        path = folder / f"{name}-{month}.html"
+        _write(path, render(build_report(store, params), "html", _stamp(now)))
+        print(path)
+    return 0

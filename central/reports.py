@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from central import anomalies
 from central.anomalies import Anomaly, AnomalySettings, DeviceActivity, HourFlags
-from central.store import CentralStore
+from central.store import CentralStore, CentralStoreError
 from survey.errors import PalauteError
 from survey.scoring import LikertSummary, NpsSummary, likert_summary, nps_summary, text_share
 
@@ -230,8 +230,8 @@ class _Sql:
         log.debug("report query: %s %r", sql, values)
         try:
             return self.store.execute(sql, values)
-        except sqlite3.Error as exc:
-            raise ReportError(f"report query failed: {exc}") from None
+        except (sqlite3.Error, CentralStoreError) as exc:
+            raise ReportError(" ".join(f"report query failed: {exc}".split())) from None
 
 
 def _as_date(value: Any) -> date:
