@@ -201,6 +201,10 @@ class AtFramer:
             return self._data_line(text)
         if text.upper() in self._echoes or (self._command is None and text.upper() == "AT"):
             return None
+        if not text.isprintable() or "\ufffd" in text:  # noise: replies are printable text
+            self.noise_lines += 1
+            log.debug("noise line skipped: %r", text)
+            return None
         final = parse_final(text)
         if final is not None:
             if self._command is None:
@@ -219,8 +223,6 @@ class AtFramer:
             return Urc(prefix, text)
         if self._command is not None:
             return Line(text)
-        if not text.isprintable() or "\ufffd" in text:
-            self.noise_lines += 1
         log.debug("line outside a command ignored: %r", text)
         return None
 
