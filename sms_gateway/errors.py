@@ -46,3 +46,13 @@ class CmeError(AtCommandError):
 
 class CmsError(AtCommandError):
     """+CMS ERROR: <code> (message service errors, TS 27.005 §3.2.5)."""
+
+
+class SendError(ModemError):
+    """A message did not (fully) go out. `sent_refs`: message references of the parts
+    that did; `unknown`: the last part may have gone out too (never repeat it blindly)."""
+
+    def __init__(self, message: str, sent_refs: list[int], *, unknown: bool = False) -> None:
+        self.sent_refs = sent_refs
+        self.unknown = unknown
+        super().__init__(message)
