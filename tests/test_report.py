@@ -1,0 +1,202 @@
+"""The central report against hand-computed figures, in SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_data import COUNTY, NOON, insert, response, spread
+
+from central.store import CentralStore, open_central
+from palaute.cli import main
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh central database; PostgreSQL is skipped (with the reason) when unavailable."""
+    from services import new_central_url
+
+    try:
+        return new_central_url(request, tmp_path)
+    except Exception as exc:  # no server binaries, no PALAUTE_TEST_PG_URL reachable
+        pytest.skip(f"no PostgreSQL for the report tests: {exc}")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'central.sqlite'}"
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[CentralStore]:
+    with open_central(db_url) as store:
+        yield store
+
+
+def report_json(url: str, tmp_path: Path, *args: str) -> dict[str, Any]:
+    out = tmp_path / "report.json"
+    assert main(["central", "report", "--db", url, "--format", "json", "--out", str(out),
+                 "--now", "2025-06-01", *args]) == 0
+    data: dict[str, Any] = json.loads(out.read_text("utf-8"))
+    return data
+
+
+def test_county_distribution_gives_the_published_figures(
+        db: CentralStore, db_url: str, tmp_path: Path) -> None:
+    assert insert(db, spread(COUNTY, datetime(2025, 1, 1, tzinfo=UTC),
+                             timedelta(seconds=100))) == 57814
+    data = report_json(db_url, tmp_path, "--from", "2025-01-01", "--to", "2025-03-31")
+    # By hand: n = 57814; promoters 11079 + 39503 = 50582; detractors
+    # 522+230+217+186+479+484+300 = 2418; NPS = (50582 - 2418) / 57814 = 83.308 %;
+    # mean = 539836 / 57814 = 9.3375.
+    assert data["total"] == {"key": "total", "n": 57814, "counts": list(COUNTY),
+                             "mean": 9.34, "nps": 83.3}
+    assert data["groups"] == [{**data["total"], "key": "sairaalapalvelut"}]
+    assert set(data["groups"][0]) == {"key", "n", "counts", "mean", "nps"}
+
+
+def _values(counts: list[int]) -> list[int]:
+    return [v for v, c in enumerate(counts) for _ in range(c)]
+
+
+def test_groups_small_group_suppressed_in_json(db: CentralStore, db_url: str,
+                                               tmp_path: Path) -> None:
+    big = [0, 0, 0, 1, 0, 0, 1, 2, 1, 3, 2]  # n 10: promoters 5, detractors 2 -> 30.0
+    small = [10, 9, 9]
+    rows = [response(NOON + timedelta(minutes=i), v, area="perhe")
+            for i, v in enumerate(_values(big))]
+    rows += [response(NOON + timedelta(minutes=i), v, area="vanhus", text="Hyvä")
+             for i, v in enumerate(small)]
+    insert(db, rows)
+    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
+    # mean of big: (3 + 6 + 14 + 8 + 27 + 20) / 10 = 7.8
+    assert data["groups"] == [
+        {"key": "perhe", "n": 10, "counts": big, "mean": 7.8, "nps": 30.0},
+        {"key": "vanhus", "n": "<5", "counts": None, "mean": None, "nps": None},
+    ]
+    # Total over 13: promoters 8, detractors 2 -> 46.2; mean (78 + 28) / 13 = 8.15
+    assert data["total"]["n"] == 13 and data["total"]["nps"] == 46.2
+    assert data["total"]["mean"] == 8.15
+    shares = {row["key"]: row for row in data["free_text"]}
+    assert shares["vanhus"] == {"key": "vanhus", "responses": "<5", "with_text": None,
+                                "share": None}
+    assert shares["total"]["share"] == 23.1  # 3 of 13
+
+
+def test_small_total_is_suppressed_too(db: CentralStore, db_url: str, tmp_path: Path) -> None:
+    insert(db, [response(NOON + timedelta(minutes=i), 9) for i in range(4)])
+    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
+    assert data["total"] == {"key": "total", "n": "<5", "counts": None, "mean": None,
+                             "nps": None}
+    assert data["groups"][0]["n"] == "<5"
+
+
+def test_monthly_trend_and_rolling_30_days(db: CentralStore, db_url: str,
+                                           tmp_path: Path) -> None:
+    jan = datetime(2025, 1, 10, 10, tzinfo=UTC)
+    feb = datetime(2025, 2, 20, 10, tzinfo=UTC)
+    insert(db, [response(jan + timedelta(minutes=i), v)
+                for i, v in enumerate([10] * 5 + [3] * 5)])  # NPS 0.0
+    insert(db, [response(feb + timedelta(minutes=i), 10) for i in range(10)])  # NPS 100.0
+    insert(db, [response(feb + timedelta(minutes=i), 7, device="lobby-2", unit="lab")
+                for i in range(3)])  # a small unit
+    data = report_json(db_url, tmp_path, "--from", "2025-01-01", "--to", "2025-02-28",
+                       "--by", "unit")
+    assert data["trend"]["months"] == ["2025-01", "2025-02"]
+    rows = {r["key"]: r for r in data["trend"]["rows"]}
+    assert [m["nps"] for m in rows["ensiapu"]["months"]] == [0.0, 100.0]
+    assert rows["lab"]["months"] == [{"label": "2025-01", "n": 0, "nps": None},
+                                     {"label": "2025-02", "n": "<5", "nps": None}]
+    # February in total: 10 tens and 3 sevens -> 76.9
+    assert [m["nps"] for m in rows["total"]["months"]] == [0.0, 76.9]
+    # The 30 days ending 2025-02-28 start on 2025-01-30: January is out of the window.
+    assert rows["ensiapu"]["rolling_30d"]["nps"] == 100.0
+    rolling = {p["label"]: p for p in data["rolling_30d"]}
+    assert rolling["2025-01-31"] == {"label": "2025-01-31", "n": 10, "nps": 0.0}
+    assert rolling["2025-02-09"]["nps"] is None and rolling["2025-02-09"]["n"] == 0
+    assert rolling["2025-02-28"] == {"label": "2025-02-28", "n": 13, "nps": 76.9}
+
+
+def test_statements_mean_n_and_agreeing(db: CentralStore, db_url: str, tmp_path: Path) -> None:
+    s1 = [5, 4, 3, 5, 2, 4]
+    insert(db, [response(NOON + timedelta(minutes=i), 9, statements={"s1": v, **(
+        {"s2": 5} if i < 3 else {})}) for i, v in enumerate(s1)])
+    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
+    rows = {(r["key"], r["question"]): r for r in data["statements"]}
+    # s1: mean 23 / 6 = 3.83; agreeing 4 of 6 = 66.7 %
+    assert rows[("sairaalapalvelut", "s1")] == {"key": "sairaalapalvelut", "question": "s1",
+                                                "n": 6, "mean": 3.83, "agree_share": 66.7}
+    assert rows[("total", "s1")]["mean"] == 3.83
+    assert rows[("total", "s2")] == {"key": "total", "question": "s2", "n": "<5",
+                                     "mean": None, "agree_share": None}
+
+
+def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, db_url: str,
+                                                      tmp_path: Path) -> None:
+    normal = [0, 0, 0, 1, 1, 2, 2, 3, 4, 6, 6]  # 25 a week, one value at most 24 %
+    start = datetime(2025, 3, 3, 9, tzinfo=UTC)  # a Monday
+    rows = []
+    for week in range(6):  # four normal weeks, then two where staff enter 5
+        counts = normal if week < 4 else [0, 0, 0, 0, 1, 20, 1, 1, 1, 1, 0]
+        rows += spread(counts, start + timedelta(weeks=week), timedelta(minutes=7),
+                       device="asumis-1", unit="asumispalvelu")
+        rows += spread(normal, start + timedelta(weeks=week), timedelta(minutes=7),
+                       device="lobby-ok", unit="ensiapu")
+    burst_at = datetime(2025, 4, 9, 12, 0, tzinfo=UTC)
+    rows += [response(burst_at + timedelta(seconds=20 * i), 10, device="lobby-ok",
+                      unit="ensiapu", flags=["repeat_press"]) for i in range(12)]
+    insert(db, rows)
+    now = datetime(2025, 4, 14, 12, tzinfo=UTC)
+    db.upsert_device_status("lobby-ok", "tays", {"online": True}, now - timedelta(hours=1))
+    db.upsert_device_status("gw-quiet", "tays", {"online": True}, now - timedelta(hours=50))
+    data = report_json(db_url, tmp_path, "--from", "2025-03-31", "--to", "2025-04-13",
+                       "--now", now.isoformat(), "--silent-hours", "48")
+    found = {(a["kind"], a["subject"]): a["evidence"] for a in data["anomalies"]}
+    trap = found[("concentration", "device asumis-1")]
+    assert trap["value"] == 5 and trap["week"] == "2025-03-31"
+    assert (trap["count"], trap["n"], trap["share"]) == (20, 25, 80.0)
+    assert (trap["baseline_count"], trap["baseline_n"]) == (8, 100)  # 2 of 25, four weeks
+    assert ("concentration", "unit asumispalvelu") in found
+    assert not any(s.endswith("lobby-ok") for k, s in found if k == "concentration")
+    burst = found[("burst", "device lobby-ok")]
+    assert burst["worst_hour"] == "2025-04-09T12:00Z" and burst["flagged"] == 12
+    assert found[("silent", "device gw-quiet")]["hours_silent"] == 50.0
+    assert ("silent", "device lobby-ok") not in found
+
+
+def test_sms_funnel_from_gateway_status(db: CentralStore, db_url: str, tmp_path: Path) -> None:
+    insert(db, [response(NOON + timedelta(minutes=i), 9, channel="sms") for i in range(5)])
+    at = datetime(2025, 3, 31, 12, tzinfo=UTC)
+    cumulative = {"invited": 120, "sent": 100, "delivered": 96, "answered": 20,
+                  "completed": 15, "opted_out": 2, "expired": 5}
+    db.upsert_device_status("gw-1", "tays", {"sms": cumulative, "last_seen": at.isoformat()}, at)
+    daily = {"2025-02-28": {"sent": 1000, "answered": 1000},  # before the period
+             "2025-03-02": {"invited": 10, "sent": 10, "delivered": 9, "answered": 4,
+                            "completed": 3}, "2025-03-03": {"sent": 30, "answered": 6}}
+    db.upsert_device_status("gw-2", "satakunta", {"sms": {"daily": daily}}, at)
+    db.upsert_device_status("lobby-1", "tays", {"online": True}, at)
+    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31",
+                       "--now", "2025-04-01")
+    funnel = data["sms_funnel"]
+    gws = {g["device"]: g for g in funnel["gateways"]}
+    assert set(gws) == {"gw-1", "gw-2"}
+    assert gws["gw-1"] == {"device": "gw-1", "basis": "cumulative", **cumulative,
+                           "response_rate": 20.0, "completion_rate": 75.0}
+    assert gws["gw-2"]["basis"] == "period" and gws["gw-2"]["sent"] == 40
+    assert gws["gw-2"]["response_rate"] == 25.0  # 10 of 40
+    assert funnel["total"]["sent"] == 140 and funnel["total"]["answered"] == 30
+    assert funnel["total"]["response_rate"] == 21.4  # 30 / 140
+    assert "phone" not in json.dumps(funnel)
+
+
+def test_period_filter_is_by_local_date(db: CentralStore, db_url: str, tmp_path: Path) -> None:
+    # 2025-02-28 22:30 UTC is already 1 March in Helsinki.
+    late = datetime(2025, 2, 28, 22, 30, tzinfo=UTC)
+    insert(db, [response(late + timedelta(seconds=i), 10) for i in range(5)])
+    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-01")
+    assert data["total"]["n"] == 5
+    assert date.fromisoformat(data["period"]["from"]) == date(2025, 3, 1)
