@@ -143,6 +143,7 @@ def _parse_text(text: str, source: str) -> tuple[Survey | None, list[Problem]]:
         if match:
             message = message[: match.start()]
             line = line or int(match.group(1))
+            message += f" (column {match.group(2)})"
         return None, [Problem(source, line, "", f"invalid TOML: {message}")]
     checker = _Checker(source, key_lines(text))
     survey = checker.survey(data)
@@ -157,6 +158,9 @@ class _Checker:
         self.source = source
         self.lines = lines
         self.problems: list[Problem] = []
+        # Every question's texts, valid or not, so that SMS lengths are checked
+        # even in a question that has other problems: (id, path, text, sms_text).
+        self.prompts: list[tuple[str | None, KeyPath, dict[str, str], dict[str, str]]] = []
 
     def problem(self, path: KeyPath, message: str) -> None:
         self.problems.append(Problem(self.source, line_of(self.lines, path), format_key(path),
@@ -231,13 +235,13 @@ class _Checker:
         langs = self.languages(data)
         title = self.texts(data, (), "title", langs)
         questions = self.questions(data, langs)
-        channels = self.channels(data, questions)
-        self.sms_lengths(questions, channels.get("sms", ()), langs)
+        channels = self.channels(data)
+        self.sms_lengths(channels.get("sms", ()), langs)
         messages = self.messages(data, langs)
         if self.problems or survey_id is None or version is None:
             return None
         return Survey(id=survey_id, version=version, languages=langs, title=title,
-                      questions={q.id: q for q, _ in questions.values()},
+                      questions=questions,
                       channels=channels, messages=messages, source=self.source)
 
     def languages(self, data: dict[str, Any]) -> tuple[str, ...]:
@@ -258,15 +262,14 @@ class _Checker:
             self.problem(("languages",), "must list at least one language")
         return tuple(langs)
 
-    def questions(self, data: dict[str, Any],
-                  langs: tuple[str, ...]) -> dict[str, tuple[Question, KeyPath]]:
-        """Valid questions by id, each with its key path (for later problems)."""
+    def questions(self, data: dict[str, Any], langs: tuple[str, ...]) -> dict[str, Question]:
+        """The valid questions by id, in file order."""
         value = self.get(data, (), "questions", list, "an array of tables ([[questions]])")
         if value is None:
             return {}
         if not value:
             self.problem(("questions",), "must have at least one [[questions]] table")
-        found: dict[str, tuple[Question, KeyPath]] = {}
+        found: dict[str, Question] = {}
         seen: set[str] = set()
         for index, table in enumerate(value, 1):
             path: KeyPath = ("questions", index)
@@ -281,7 +284,7 @@ class _Checker:
             if isinstance(qid, str):
                 seen.add(qid)
             if question is not None:
-                found[question.id] = (question, path)
+                found[question.id] = question
         return found
 
     def question(self, table: dict[str, Any], path: KeyPath,
@@ -296,6 +299,7 @@ class _Checker:
         text = self.texts(table, path, "text", langs)
         sms_text = self.texts(table, path, "sms_text", langs, required=False)
         max_length = self.max_length(table, path, kind)
+        self.prompts.append((qid, path, text, sms_text))
         if len(self.problems) > count or qid is None or kind is None:
             return None
         return Question(id=qid, kind=kind, text=text, sms_text=sms_text, max_length=max_length)
@@ -315,8 +319,7 @@ class _Checker:
             return None
         return value
 
-    def channels(self, data: dict[str, Any],
-                 questions: dict[str, tuple[Question, KeyPath]]) -> dict[str, tuple[str, ...]]:
+    def channels(self, data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
         value = self.get(data, (), "channels", dict, "a table ([channels])")
         if value is None:
             return {}
@@ -357,15 +360,14 @@ class _Checker:
                          f"{SMS_MAX_QUESTIONS}")
         return tuple(listed)
 
-    def sms_lengths(self, questions: dict[str, tuple[Question, KeyPath]],
-                    sms_ids: tuple[str, ...], langs: tuple[str, ...]) -> None:
+    def sms_lengths(self, sms_ids: tuple[str, ...], langs: tuple[str, ...]) -> None:
         """Every SMS prompt (sms_text, or text of an SMS question without one) fits one SMS."""
-        for qid, (question, path) in questions.items():
+        for qid, path, text, sms_text in self.prompts:
             for lang in langs:
-                if lang in question.sms_text:
-                    self.sms_fits((*path, "sms_text", lang), question.sms_text[lang])
-                elif qid in sms_ids and lang in question.text:
-                    self.sms_fits((*path, "text", lang), question.text[lang],
+                if lang in sms_text:
+                    self.sms_fits((*path, "sms_text", lang), sms_text[lang])
+                elif qid in sms_ids and lang in text:
+                    self.sms_fits((*path, "text", lang), text[lang],
                                   hint=f" (or add a shorter sms_text.{lang})")
 
     def sms_fits(self, path: KeyPath, text: str, hint: str = "") -> None:

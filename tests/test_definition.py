@@ -185,6 +185,11 @@ CASES = [
     Case("text of an sms question too long without sms_text",
          replace('text.fi = "Sain apua."', f'text.fi = "{TOO_LONG}"'),
          [("questions[3].text.fi", ("Vastaa 0-10", 1))], "sms_text.fi"),
+    Case("every problem of one question", replace(
+        'text.fi = "Sain apua."\ntext.sv = "Jag fick hjälp."',
+        f'text.fi = "Sain apua."\nsms_text.fi = "{TOO_LONG}"'),
+         [("questions[3].text.sv", ('text.fi = "Sain apua."', 1)),
+          ("questions[3].sms_text.fi", ("sms_text.fi", 1))]),
     Case("sms prompt outside GSM-7", replace('text.fi = "Kerro lisää."',
                                              'text.fi = "Kerro lisää."\n'
                                              'sms_text.fi = "Kerro \u201comin sanoin\u201d."'),

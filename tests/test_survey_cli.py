@@ -53,6 +53,6 @@ def test_survey_check_missing_and_invalid_files_as_a_command(tmp_path: Path) -> 
     assert run.returncode == 1
     assert run.stdout.splitlines() == [
         f"{missing}: no such file",
-        f"{broken}:2: invalid TOML: Invalid value",
+        f"{broken}:2: invalid TOML: Invalid value (column 11)",
     ]
     assert run.stderr.strip() == "palaute: error: 2 of 2 survey file(s) have problems"
