@@ -1,0 +1,80 @@
+"""Benchmark of the PDU codec: encode + decode of a mixed corpus, in messages per second.
+
+Prints JSON. The baseline is a loop over the same PDU strings doing only
+bytes.fromhex + .hex() (the least any codec must do), measured in the same run, so the
+ratio says how much the codec costs beyond moving the octets.
+
+    .venv/bin/python bench/bench_pdu.py [--seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from sms_gateway.pdu import decode_pdu, encode_deliver, encode_submit
+
+WHEN = datetime(2025, 3, 4, 10, 15, 2, tzinfo=timezone(timedelta(hours=2)))
+CORPUS = [
+    ("+358401234567", "9"),
+    ("+358401234567", "9 hyvä palvelu, kiitos!"),
+    ("0401234567", "Kuinka todennäköisesti suosittelisit saamaasi palvelua läheisellesi? "
+                   "Vastaa numerolla 0-10. Vastaaminen on maksutonta."),
+    ("+358401234567", "Hoitaja oli ystävällinen [ja] {nopea} € " * 6),
+    ("+46701234567", "Mycket bra bemötande 👍 tack så mycket!"),
+    ("Palaute", "Спасибо, всё было хорошо. " * 5),
+]
+
+
+def _rate(fn: Callable[[], int], seconds: float) -> float:
+    """Messages per second of `fn` (which returns how many it handled) over `seconds`."""
+    done = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        done += fn()
+    return done / elapsed
+
+
+def main() -> None:
+    """Run the benchmark and print its JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
+    args = parser.parse_args()
+
+    hexes = [h for sender, text in CORPUS for h in encode_deliver(sender, text, WHEN)]
+    hexes += [p.hex for sender, text in CORPUS for p in encode_submit(sender, text)]
+
+    def codec() -> int:
+        for sender, text in CORPUS:
+            encode_submit(sender, text, status_report=True)
+        for h in hexes:
+            decode_pdu(h)
+        return len(CORPUS) + len(hexes)
+
+    def baseline() -> int:
+        for h in hexes:
+            bytes.fromhex(h).hex()
+        for sender, text in CORPUS:
+            text.encode("utf-16-be").hex()
+            sender.encode()
+        return len(CORPUS) + len(hexes)
+
+    codec_rate = _rate(codec, args.seconds)
+    base_rate = _rate(baseline, args.seconds)
+    print(json.dumps({
+        "bench": "pdu",
+        "python": platform.python_version(),
+        "corpus_pdus": len(hexes),
+        "corpus_texts": len(CORPUS),
+        "codec_ops_per_s": round(codec_rate),
+        "baseline_ops_per_s": round(base_rate),
+        "baseline_over_codec": round(base_rate / codec_rate, 1),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
