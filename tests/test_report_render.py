@@ -1,0 +1,112 @@
+"""Report formats: suppression in every format, escaped texts, and the HTML in a real browser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from report_data import NOON, insert, response
+
+from central.report_render import chart_png, render
+from central.reports import Report, ReportParams, build_report
+from central.store import open_central
+
+SMALL_TEXT = "Pienen ryhmän teksti"
+TEXTS = ["<script>alert('x')</script> & muuta", "Ystävällinen hoitaja", "Nopea palvelu"]
+
+
+@pytest.fixture
+def report(tmp_path: Path) -> Iterator[Report]:
+    """Two areas in March: `perhe` with 12 answers (3 with text), `vanhus` with 3."""
+    with open_central(f"sqlite:///{tmp_path / 'c.sqlite'}") as db:
+        rows = [response(NOON + timedelta(minutes=i), v, area="perhe",
+                         text=TEXTS[i] if i < 3 else None, statements={"s1": 4})
+                for i, v in enumerate([10, 9, 9, 8, 7, 10, 10, 6, 3, 10, 9, 8])]
+        rows += [response(NOON + timedelta(days=1, minutes=i), 10, area="vanhus",
+                          text=SMALL_TEXT) for i in range(3)]
+        insert(db, rows)
+        params = ReportParams(date(2025, 2, 1), date(2025, 3, 31),
+                              now=datetime(2025, 4, 1, tzinfo=UTC))
+        yield build_report(db, params)
+
+
+def test_table_shows_small_groups_only_as_suppressed(report: Report) -> None:
+    text = render(report, "table")
+    line = next(ln for ln in text.splitlines() if ln.startswith("vanhus"))
+    assert "<5" in line and "3" not in line.replace("<5", "")
+    perhe = next(ln for ln in text.splitlines() if ln.startswith("perhe"))
+    # perhe: 12 answers, promoters 7, detractors 2 -> NPS 41.7, mean 99/12 = 8.25
+    assert perhe.split()[1] == "12" and perhe.split()[-2:] == ["8.25", "41.7"]
+
+
+def test_csv_sections_and_suppression(report: Report) -> None:
+    rows = list(csv.reader(io.StringIO(render(report, "csv"))))
+    assert rows[0] == ["# NPS"]
+    assert rows[1][:2] == ["area", "n"] and rows[1][-2:] == ["mean", "NPS"]
+    vanhus = rows[3]
+    assert vanhus[0] == "vanhus" and vanhus[1] == "<5"
+    assert set(vanhus[2:]) == {"–"}
+    sections = [r[0] for r in rows if r and r[0].startswith("# ")]
+    assert sections == ["# NPS", "# Shares of answers", "# Monthly NPS", "# Rolling 30-day NPS",
+                        "# Statements", "# Free text", "# SMS funnel", "# Anomalies"]
+
+
+def test_html_is_self_contained_escaped_and_newest_first(report: Report) -> None:
+    page = render(report, "html")
+    assert "<script>" not in page  # the hostile text is escaped, and the page has no script
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; muuta" in page
+    assert SMALL_TEXT not in page  # texts of a group under 5 are never shown
+    order = [page.index(t) for t in ("Nopea palvelu", "Ystävällinen hoitaja", "&lt;script")]
+    assert order == sorted(order)  # newest first
+    assert "@media print" in page and "<style>" in page
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)  # nothing fetched
+    assert 'src="data:image/png;base64,' in page
+
+
+def test_chart_is_a_png(report: Report) -> None:
+    png = chart_png(report)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PROBE = """<script>
+window.addEventListener('load', () => {
+  const img = document.getElementById('chart');
+  document.body.setAttribute('data-chart', img.complete + ':' + img.naturalWidth + 'x'
+                             + img.naturalHeight);
+  document.body.setAttribute('data-tables', document.querySelectorAll('table').length);
+  document.body.setAttribute('data-nps-rows',
+                             document.querySelectorAll('#nps-table tbody tr').length);
+});
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (dev.sh installs it)")
+def test_html_renders_in_headless_chromium(report: Report, tmp_path: Path) -> None:
+    page = render(report, "html").replace("</body>", PROBE + "</body>")
+    path = tmp_path / "report.html"
+    path.write_text(page, "utf-8")
+    profile = tmp_path / "profile"
+    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+           "--disable-background-networking", "--no-first-run", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=3000",
+           "--dump-dom", path.as_uri()]
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=90, env=env)
+    dom = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    chart = re.search(r'data-chart="true:(\d+)x(\d+)"', dom)
+    assert chart, dom[:500]
+    assert (int(chart.group(1)), int(chart.group(2))) == (900, 620)  # 9 x 6.2 in at 100 dpi
+    tables = re.search(r'data-tables="(\d+)"', dom)
+    assert tables and int(tables.group(1)) >= 6
+    assert 'data-nps-rows="3"' in dom  # perhe, vanhus, total
+    assert "NPS <strong>" in dom
