@@ -182,19 +182,20 @@ class GatewayStore:
                       (_iso(now - timedelta(days=3)),))
         return len(gone)
 
-    def due_invitations(self, now: datetime, window: Window, limit: int = 20) -> list[int]:
+    def due_invitations(self, now: datetime, window: Window,
+                        limit: int = 20) -> list[tuple[int, str]]:
         """Ids of queued invitations sendable now (in window, no live session, not opted out)."""
         rows = self.conn.execute(
-            "SELECT i.id, i.event_at, i.kind, i.not_before FROM sms_invitations i "
+            "SELECT i.id, i.event_at, i.kind, i.not_before, i.lang FROM sms_invitations i "
             "WHERE i.state = 'queued' AND NOT EXISTS (SELECT 1 FROM sms_sessions s "
             "WHERE s.phone_hash = i.phone_hash AND s.status = 'live') "
             "ORDER BY i.event_at, i.id").fetchall()
-        out: list[int] = []
-        for inv_id, event_at, kind, not_before in rows:
+        out: list[tuple[int, str]] = []
+        for inv_id, event_at, kind, not_before, lang in rows:
             if not_before and _dt(not_before) > now:
                 continue
             if decide(_dt(event_at), kind, now, window).action == "send":
-                out.append(inv_id)
+                out.append((inv_id, lang))
             if len(out) >= limit:
                 break
         return out

@@ -1,0 +1,514 @@
+"""The SMS survey service: the thin shell around the gateway's pure parts.
+
+One loop (`Gateway.step`) does, in order: take modem events (+CMTI: read
+storage; +CDS: delivery report), store received parts durably and only then
+delete them from the modem, process complete messages through the
+conversation state machine, expire invitations and sessions, send at most one
+message per modem (rate-limited), poll the patient system, publish modem
+state for `palaute sms status`. Several modems share the one queue in the
+store. Every decision is made by the pure modules with the `now` given here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sms_gateway import conversation as conv
+from sms_gateway.errors import AtCommandError, ModemError, SendError, SmsGatewayError
+from sms_gateway.gateway_store import Assembled, GatewayStore, Outgoing, SessionRow
+from sms_gateway.invitations import HttpIntake, IntakeError, IntakeSettings, intake_from_config
+from sms_gateway.phones import PhoneError, mask, normalise
+from sms_gateway.privacy import hasher_from_config
+from sms_gateway.scheduler import RateLimit, Window, window_from_config
+from survey import systemd
+from survey.config import Config, DeviceIdentity, Section, load_config
+from survey.definition import load_survey
+from survey.model import Survey
+from survey.replies import read_reply
+from survey.store import Store, new_response_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One SMS-DELIVER found on a modem: storage index, sender, text, SCTS, concat info."""
+
+    index: int | None
+    sender: str
+    text: str
+    scts: str
+    concat: tuple[int, int, int] | None  # (ref, total, seq)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """One delivery report: the message reference it is about and TP-Status."""
+
+    index: int | None
+    ref: int
+    status: int
+
+    @property
+    def delivered(self) -> bool | None:
+        """True delivered, False failed for good, None still trying (TS 23.040 §9.2.3.15)."""
+        if self.status < 0x20:
+            return True
+        if self.status >= 0x40:
+            return False
+        return None
+
+
+@dataclass
+class Health:
+    """What `palaute sms status` shows of one modem."""
+
+    ok: bool = False
+    signal: int | None = None
+    registration: str | None = None
+    error: str | None = None
+
+
+class ModemPort(Protocol):
+    """What the service needs of one modem (the driver, or a test twin)."""
+
+    name: str
+
+    def send(self, number: str, text: str) -> list[int]:
+        """Send one logical message (all its parts); the message references."""
+
+    def stored(self) -> list[Received | StatusReport]:
+        """Everything in the modem's message storage."""
+
+    def delete(self, index: int) -> None:
+        """Delete one stored message."""
+
+    def events(self) -> list[Received | StatusReport | str]:
+        """Pending unsolicited events: messages, reports, or 'stored' (read storage)."""
+
+    def health(self) -> Health:
+        """Signal, registration, and whether the modem can send."""
+
+    def close(self) -> None:
+        """Release the port."""
+
+
+@dataclass
+class Settings:
+    """The service's settings from `[sms]` (see cli_service for keys and defaults)."""
+
+    window: Window
+    lifetime: timedelta = conv.DEFAULT_LIFETIME
+    rate_per_minute: int = 10
+    multipart_timeout: timedelta = timedelta(minutes=5)
+    scan_interval: float = 60.0
+    health_interval: float = 30.0
+    retry_port: float = 10.0
+    intake: IntakeSettings | None = None
+
+
+@dataclass
+class Link:
+    """One modem in the service: its port (None while down), rate limit and health."""
+
+    url: str
+    opener: Callable[[], ModemPort]
+    rate: RateLimit
+    port: ModemPort | None = None
+    health: Health = field(default_factory=Health)
+    next_open: float = 0.0
+    next_health: float = 0.0
+    next_scan: float = 0.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Gateway:
+    """The service loop (see module doc): `start()`, then `step()` until stopped."""
+
+    def __init__(self, gs: GatewayStore, survey: Survey, origin: DeviceIdentity,
+                 links: Sequence[Link], settings: Settings, *,
+                 intake: HttpIntake | None = None,
+                 clock: Callable[[], datetime] = utc_now,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.gs = gs
+        self.store: Store = gs.store
+        self.survey = survey
+        self.origin = origin
+        self.links = list(links)
+        self.settings = settings
+        self.intake = intake
+        self.clock = clock
+        self.monotonic = monotonic
+        self.next_poll = 0.0
+        self.stop = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Recover from a crash (sending -> unknown), open modems, read their storage."""
+        n = self.gs.recover()
+        if n:
+            log.warning("%d message(s) were being sent when the service stopped: their outcome "
+                        "is unknown and they are not sent again (see `palaute sms status`)", n)
+            self.gs.note_error(f"{n} send(s) interrupted: outcome unknown", self.clock())
+        for link in self.links:
+            self._ensure_open(link)
+
+    def close(self) -> None:
+        for link in self.links:
+            self._drop(link, None)
+
+    @property
+    def healthy(self) -> bool:
+        """True while at least one modem is open, registered and answering."""
+        return any(link.port is not None and link.health.ok for link in self.links)
+
+    def run(self, *, notify: bool = True) -> None:
+        """Loop until `stop` is set; the command in flight always finishes first."""
+        self.start()
+        interval = systemd.watchdog_interval()
+        if notify:
+            systemd.notify_ready(self._status_line())
+        last_ping = 0.0
+        try:
+            while not self.stop.is_set():
+                busy = self.step()
+                if notify and interval and self.healthy and \
+                        self.monotonic() - last_ping >= interval:
+                    systemd.notify_watchdog()
+                    last_ping = self.monotonic()
+                if not busy:
+                    self.stop.wait(0.2)
+        finally:
+            if notify:
+                systemd.notify_stopping()
+            self.close()
+
+    def _status_line(self) -> str:
+        up = sum(1 for link in self.links if link.port is not None)
+        return f"{up}/{len(self.links)} modem(s) open"
+
+    # -- one step ---------------------------------------------------------------
+
+    def step(self) -> bool:
+        """One pass of the loop; True when it did work (so the loop goes on at once)."""
+        busy = False
+        for link in self.links:
+            self._ensure_open(link)
+            busy |= self._take_events(link)
+        now = self.clock()
+        busy |= self.process_inbox(now)
+        self.expire(now)
+        for link in self.links:
+            if self.stop.is_set():
+                break
+            busy |= self._send_one(link, self.clock())
+        self._poll_intake(self.clock())
+        return busy
+
+    # -- modems -----------------------------------------------------------------
+
+    def _ensure_open(self, link: Link) -> None:
+        mono = self.monotonic()
+        if link.port is None and mono >= link.next_open:
+            try:
+                link.port = link.opener()
+                link.next_scan = 0.0
+                link.next_health = 0.0
+                log.info("modem %s open", link.url)
+            except (ModemError, OSError) as exc:
+                link.next_open = mono + self.settings.retry_port
+                link.health = Health(ok=False, error=str(exc))
+                self._publish_modems()
+                log.warning("modem %s cannot be opened: %s", link.url, exc)
+                return
+        if link.port is not None and mono >= link.next_health:
+            link.next_health = mono + self.settings.health_interval
+            try:
+                link.health = link.port.health()
+            except (ModemError, OSError) as exc:
+                self._drop(link, exc)
+            self._publish_modems()
+
+    def _drop(self, link: Link, exc: BaseException | None) -> None:
+        if link.port is not None:
+            try:
+                link.port.close()
+            except (ModemError, OSError):
+                log.debug("closing %s failed", link.url, exc_info=True)
+        link.port = None
+        if exc is not None:
+            link.health = Health(ok=False, error=str(exc))
+            link.next_open = self.monotonic() + self.settings.retry_port
+            self.gs.note_error(f"modem {link.url}: {exc}", self.clock())
+            log.warning("modem %s failed: %s", link.url, exc)
+
+    def _publish_modems(self) -> None:
+        state = [{"url": link.url, "open": link.port is not None, "ok": link.health.ok,
+                  "signal": link.health.signal, "registration": link.health.registration,
+                  "error": link.health.error, "at": self.clock().isoformat(timespec="seconds")}
+                 for link in self.links]
+        self.store.set_meta("sms.modems", json.dumps(state))
+
+    def _take_events(self, link: Link) -> bool:
+        port = link.port
+        if port is None:
+            return False
+        try:
+            items: list[Received | StatusReport | str] = list(port.events())
+            if self.monotonic() >= link.next_scan or "stored" in items:
+                link.next_scan = self.monotonic() + self.settings.scan_interval
+                items = [i for i in items if i != "stored"] + list(port.stored())
+            for item in items:
+                if isinstance(item, str):
+                    continue
+                self._keep(link, port, item)
+        except (ModemError, OSError) as exc:
+            self._drop(link, exc)
+            return False
+        return bool(items)
+
+    def _keep(self, link: Link, port: ModemPort, item: Received | StatusReport) -> None:
+        """Store one received item durably, then (only then) delete it from the modem."""
+        now = self.clock()
+        if isinstance(item, StatusReport):
+            self.gs.delivery_report(port.name, item.ref, item.delivered, now)
+        else:
+            try:
+                sender = normalise(item.sender)
+            except PhoneError:
+                sender = item.sender  # an alphanumeric sender: kept and hashed as it is
+            ref, total, seq = item.concat or (None, 1, 1)
+            fresh = self.gs.store_part(port.name, sender, item.scts, ref, total, seq,
+                                       item.text, now)
+            log.debug("received part from %s (%s)", mask(sender),
+                      "new" if fresh else "already stored")
+        if item.index is not None:
+            port.delete(item.index)
+
+    # -- incoming messages --------------------------------------------------------
+
+    def process_inbox(self, now: datetime) -> bool:
+        """Run every complete (or timed-out) received message through its conversation."""
+        ready = self.gs.ready_messages(now, self.settings.multipart_timeout)
+        for msg in ready:
+            self._handle(msg, now)
+        return bool(ready)
+
+    def _origin(self, unit: str) -> DeviceIdentity:
+        return replace(self.origin, unit=unit)
+
+    def _handle(self, msg: Assembled, now: datetime) -> None:
+        session = self.gs.live_session(msg.sender_hash)
+        if session is not None and now >= session.state.expires_at:
+            self._expire_session(session, now)
+            session = None
+        if session is None:
+            self._no_session(msg, now)
+            return
+        step = conv.on_reply(session.state, self.survey, msg.text, now)
+        sends, counters, optout = self._apply(session, step.effects)
+        self.gs.finish_message(msg, step.outcome, now, session=session, new_state=step.state,
+                               sends=sends, optout=optout, counters=counters)
+        log.info("session %d: reply %s (%d part(s), %d missing)", session.id, step.outcome,
+                 msg.parts, msg.missing)
+
+    def _no_session(self, msg: Assembled, now: datetime) -> None:
+        reply = read_reply(msg.text, "nps", None)
+        if reply.kind == "optout" and msg.sender and not self.gs.is_opted_out(msg.sender_hash):
+            text = conv.optout_confirmation(self.survey, None)
+            self.gs.finish_message(msg, "optout", now, sends=[(text, "optout")],
+                                   reply_to=msg.sender, optout=True)
+            log.info("opt-out from a number with no live session: recorded and confirmed")
+            return
+        self.gs.finish_message(msg, "no_session", now)
+        log.info("message from a number with no live session: logged, not answered")
+
+    def _apply(self, session: SessionRow, effects: Sequence[conv.Effect]
+               ) -> tuple[list[tuple[str, str]], list[str], bool]:
+        """Write a step's answers to the response store (idempotent: a crash may replay it)."""
+        sends: list[tuple[str, str]] = []
+        counters: list[str] = []
+        optout = False
+        rid = session.response_id
+        for e in effects:
+            if isinstance(e, conv.StartResponse):
+                counters.append("answered")
+                if self.store.get(rid) is None:
+                    self.store.start_response(
+                        self._origin(session.unit), channel="sms", survey=session.survey,
+                        survey_version=session.survey_version, lang=session.state.lang,
+                        started_at=e.at, response_id=rid)
+            elif isinstance(e, conv.SaveAnswer):
+                row = self.store.get(rid)
+                if row is not None and row["status"] == "open":
+                    self.store.set_answer(rid, e.question, value=e.value, text=e.text, at=e.at)
+            elif isinstance(e, conv.Finish):
+                if e.status == "complete":
+                    counters.append("completed")
+                row = self.store.get(rid)
+                if row is not None and row["status"] == "open":
+                    self.store.finalise(rid, e.status, e.at)
+            elif isinstance(e, conv.OptOut):
+                optout = True
+            elif isinstance(e, conv.Send):
+                sends.append((e.text, e.purpose))
+        return sends, counters, optout
+
+    # -- time passing -------------------------------------------------------------
+
+    def expire(self, now: datetime) -> None:
+        """Expire invitations past their deadline and sessions past their lifetime."""
+        n = self.gs.expire_due(now, self.settings.window)
+        if n:
+            log.info("%d invitation(s) expired unsent (deadline passed)", n)
+        for session in self.gs.live_sessions():
+            if now >= session.state.expires_at:
+                self._expire_session(session, now)
+
+    def _expire_session(self, session: SessionRow, now: datetime) -> None:
+        step = conv.on_tick(session.state, now)
+        self._apply(session, step.effects)
+        self.gs.end_session(session, step.state, now)
+        log.info("session %d expired", session.id)
+
+    # -- sending ------------------------------------------------------------------
+
+    def _send_one(self, link: Link, now: datetime) -> bool:
+        port = link.port
+        if port is None or not link.health.ok or link.rate.next_free(now) > now:
+            return False
+        out = self.gs.claim_outbox(port.name, now)
+        if out is None:
+            out = self._claim_invitation(port.name, now)
+        if out is None:
+            return False
+        self._send(link, port, out, now)
+        return True
+
+    def _claim_invitation(self, modem: str, now: datetime) -> Outgoing | None:
+        for inv_id, lang in self.gs.due_invitations(now, self.settings.window, limit=5):
+            state = conv.begin(self.survey, lang, now, self.settings.lifetime)
+            text = conv.invitation_text(self.survey, state.lang)
+            out = self.gs.claim_invitation(inv_id, state, text, self.survey.id,
+                                           self.survey.version, new_response_id(), modem, now)
+            if out is not None:
+                return out
+        return None
+
+    def _send(self, link: Link, port: ModemPort, out: Outgoing, now: datetime) -> None:
+        what = (f"invitation {out.invitation_id}" if out.invitation_id is not None
+                else f"message {out.outbox_id}")
+        try:
+            refs = port.send(out.phone, out.text)
+        except (SendError, AtCommandError) as exc:
+            if isinstance(exc, SendError) and (exc.unknown or exc.sent_refs):
+                # Some part may have gone out: the client may have it; never send it again.
+                self.gs.unknown(out, f"not fully sent: {exc}")
+            else:
+                self.gs.not_sent(out, str(exc), now)
+            self.gs.note_error(f"{what}: modem refused: {exc}", now)
+            log.warning("%s: the send failed: %s", what, exc)
+        except (ModemError, OSError) as exc:
+            self.gs.unknown(out, str(exc))
+            self._drop(link, exc)
+            log.error("%s: send outcome unknown (%s); it will not be repeated", what, exc)
+        else:
+            link.rate.take(now)
+            self.gs.sent(out, port.name, refs, now)
+            log.info("%s sent (%d part(s))", what, len(refs))
+
+    # -- intake -------------------------------------------------------------------
+
+    def _poll_intake(self, now: datetime) -> None:
+        if self.intake is None or self.monotonic() < self.next_poll:
+            return
+        self.next_poll = self.monotonic() + self.intake.settings.interval
+        window = self.settings.window
+        try:
+            stored, rejected = self.intake.poll(
+                lambda inv: self.gs.add_invitation(inv, self.clock(), window),
+                lambda source, reason: self.gs.add_reject(source, reason, self.clock()))
+        except (IntakeError, SmsGatewayError) as exc:
+            self.gs.note_error(str(exc), now)
+            log.warning("%s", exc)
+            return
+        if stored or rejected:
+            log.info("intake: %d item(s) stored, %d rejected", stored, rejected)
+
+
+def snapshot(gs: GatewayStore) -> dict[str, Any]:
+    """The status dict of `palaute sms status`."""
+    return gs.status()
+
+
+def settings_from_config(sms: Section) -> Settings:
+    """`[sms]` keys of the service, with defaults: session_hours 72, rate_per_minute 10,
+    multipart_timeout_s 300, scan_interval_s 60, health_interval_s 30, and `[sms.intake]`."""
+    intake_data = sms.get_table("intake", {})
+    intake = intake_from_config(Section(sms.path, "sms.intake", intake_data))
+    return Settings(
+        window=window_from_config(sms),
+        lifetime=timedelta(hours=sms.get_float("session_hours", 72.0, min=0.01)),
+        rate_per_minute=sms.get_int("rate_per_minute", 10, min=1, max=600),
+        multipart_timeout=timedelta(seconds=sms.get_float("multipart_timeout_s", 300.0,
+                                                          min=0.1)),
+        scan_interval=sms.get_float("scan_interval_s", 60.0, min=0.1),
+        health_interval=sms.get_float("health_interval_s", 30.0, min=0.1),
+        retry_port=sms.get_float("retry_port_s", 10.0, min=0.1),
+        intake=intake,
+    )
+
+
+def open_gateway_store(config_path: str | Path, *, create: bool = True
+                       ) -> tuple[Config, GatewayStore, Settings]:
+    """The config, the gateway's store and its settings (for the CLI commands)."""
+    config = load_config(config_path)
+    sms = config.section("sms", required=True)
+    settings = settings_from_config(sms)
+    hasher = hasher_from_config(sms)
+    store = Store(config.store_path(), create=create)
+    return config, GatewayStore(store, hasher), settings
+
+
+def build_gateway(config_path: str | Path,
+                  opener: Callable[[str], ModemPort] | None = None) -> Gateway:
+    """The whole service from a device config: store, survey, modems, intake."""
+    config, gs, settings = open_gateway_store(config_path)
+    try:
+        sms = config.section("sms", required=True)
+        urls = sms.get_str_list("modems")
+        if not urls:
+            raise sms.error("modems", "must list at least one modem port URL")
+        survey = load_survey(config.survey_path())
+        if not survey.questions_for("sms"):
+            raise SmsGatewayError(f"{survey.source or survey.id}: the survey has no SMS "
+                                  "questions ([channels] sms)")
+        open_port = opener or open_modem
+        links = [Link(url, (lambda u=url: open_port(u)), RateLimit(settings.rate_per_minute))
+                 for url in urls]
+        intake = None
+        if settings.intake is not None:
+            import requests
+
+            intake = HttpIntake(settings.intake, requests.Session(), settings.window.tz)
+        return Gateway(gs, survey, config.identity(), links, settings, intake=intake)
+    except BaseException:
+        gs.store.close()
+        raise
+
+
+def open_modem(url: str) -> ModemPort:
+    """The real modem driver behind `url`, adapted to what the service needs."""
+    raise SmsGatewayError(f"{url}: the modem driver is not available")
