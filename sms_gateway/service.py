@@ -11,6 +11,7 @@ store. Every decision is made by the pure modules with the `now` given here.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -496,8 +497,8 @@ def build_gateway(config_path: str | Path,
             raise SmsGatewayError(f"{survey.source or survey.id}: the survey has no SMS "
                                   "questions ([channels] sms)")
         open_port = opener or open_modem
-        links = [Link(url, (lambda u=url: open_port(u)), RateLimit(settings.rate_per_minute))
-                 for url in urls]
+        links = [Link(url, functools.partial(open_port, url),
+                      RateLimit(settings.rate_per_minute)) for url in urls]
         intake = None
         if settings.intake is not None:
             import requests
