@@ -1,9 +1,217 @@
-"""Subcommands of the central receiver: serve, broker-config, import."""
+"""Subcommands of the central receiver: serve, broker-config, import, publish-config."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from survey.config import Config, load_config
+from survey.errors import ConfigError, PalauteError
+
+log = logging.getLogger(__name__)
+
+
+class PublishFailed(PalauteError):
+    """A configuration could not be handed to the broker."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this module's subcommands to `sub`."""
+    """Add `serve`, `broker-config`, `import` and `publish-config`."""
+    serve = sub.add_parser(
+        "serve", help="receive batches over MQTT into the central store (a service)",
+        description="Reads [central] db and [mqtt] of the config file; runs until SIGTERM.",
+    )
+    serve.add_argument("--config", required=True, metavar="FILE", help="central config (TOML)")
+    serve.set_defaults(handler=_serve)
+
+    broker = sub.add_parser(
+        "broker-config", help="write mosquitto.conf, password file and ACL for a fleet",
+    )
+    broker.add_argument("--devices", metavar="FILE", type=Path,
+                        help="device list: one SITE/DEVICE (or DEVICE) a line")
+    broker.add_argument("--device", action="append", default=[], metavar="[SITE/]ID",
+                        help="a device (repeatable)")
+    broker.add_argument("--out", required=True, metavar="DIR", type=Path)
+    broker.add_argument("--central-user", default="central", metavar="NAME")
+    broker.add_argument("--port", type=int, default=8883)
+    broker.add_argument("--bind", default=None, metavar="ADDRESS",
+                        help="listen address (without TLS only 127.0.0.1 is allowed)")
+    broker.add_argument("--tls-ca", metavar="FILE")
+    broker.add_argument("--tls-cert", metavar="FILE")
+    broker.add_argument("--tls-key", metavar="FILE")
+    broker.add_argument("--local-port", type=int, default=None,
+                        help="also listen on 127.0.0.1:PORT without TLS (a local receiver)")
+    broker.add_argument("--persistence-dir", default="/var/lib/mosquitto/", metavar="DIR")
+    broker.set_defaults(handler=_broker_config)
+
+    imp = sub.add_parser("import", help="load responses from a JSON Lines file (idempotent)")
+    imp.add_argument("file", type=Path, metavar="FILE.jsonl")
+    imp.add_argument("--db", metavar="URL", help="sqlite:///FILE or postgresql://…")
+    imp.add_argument("--config", metavar="FILE", help="central config ([central] db)")
+    imp.set_defaults(handler=_import)
+
+    pub = sub.add_parser("publish-config",
+                         help="publish a device's configuration (retained, versioned)")
+    pub.add_argument("--config", required=True, metavar="FILE", help="central config (TOML)")
+    pub.add_argument("--device", required=True, metavar="SITE/ID")
+    pub.add_argument("--version", required=True, type=int)
+    pub.add_argument("--survey", type=Path, metavar="FILE", help="survey definition (TOML)")
+    pub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="a setting (repeatable), e.g. heartbeat_seconds=300")
+    pub.set_defaults(handler=_publish_config)
+
+
+def central_db_url(config: Config) -> str:
+    """`[central] db`, the database URL (SQLite file or PostgreSQL)."""
+    url: str = config.section("central", required=True).get_str("db")
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        # A relative SQLite path is taken from the config file's folder, as other paths are.
+        url = f"sqlite:///{(config.path.parent / url[len('sqlite:///'):]).resolve()}"
+    return url
+
+
+def _stop_event() -> threading.Event:
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    return stop
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from central.receiver import Receiver
+    from central.store import open_central
+    from sync.mqtt import load_mqtt_settings
+
+    config = load_config(args.config)
+    mqtt_settings = load_mqtt_settings(config, default_client_id="palaute-central")
+    group = config.section("central").get_str("share_group", "central")
+    stop = _stop_event()
+    with open_central(central_db_url(config)) as store:
+        Receiver(store, mqtt_settings, share_group=group).run(stop)
+    return 0
+
+
+def _broker_config(args: argparse.Namespace) -> int:
+    from central.broker import (
+        BrokerConfigError,
+        ListenerOptions,
+        parse_device,
+        parse_device_list,
+        write_broker_config,
+    )
+
+    devices = []
+    if args.devices:
+        try:
+            text = args.devices.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BrokerConfigError(f"{args.devices}: cannot read: {exc.strerror}") from None
+        devices += parse_device_list(text, str(args.devices))
+    devices += [parse_device(d, "--device") for d in args.device]
+    tls = [args.tls_ca, args.tls_cert, args.tls_key]
+    if any(tls) and not all(tls):
+        raise BrokerConfigError("--tls-ca, --tls-cert and --tls-key go together")
+    opts = ListenerOptions(
+        port=args.port, bind=args.bind, cafile=args.tls_ca, certfile=args.tls_cert,
+        keyfile=args.tls_key, local_port=args.local_port, persistence_dir=args.persistence_dir,
+    )
+    files = write_broker_config(args.out, devices, opts, args.central_user)
+    print(f"wrote {files.conf}, {files.passwd}, {files.acl}")
+    print(f"passwords of {len(devices) + 1} accounts in {files.passwords}/ "
+          "(copy each to its device as [mqtt] password_file)")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from central.importer import import_jsonl
+    from central.store import open_central
+
+    if args.db:
+        url = args.db
+    elif args.config:
+        url = central_db_url(load_config(args.config))
+    else:
+        raise ConfigError("import", "give the database with --db URL or --config FILE")
+    with open_central(url) as store:
+        report = import_jsonl(store, args.file)
+    for number, reason in report.errors:
+        print(f"{args.file}:{number}: {reason}", file=sys.stderr)
+    print(f"{report.lines} lines: {report.inserted} new, {report.duplicates} already there, "
+          f"{len(report.errors)} bad")
+    return 1 if report.errors else 0
+
+
+def _parse_setting(text: str) -> tuple[str, int]:
+    key, sep, value = text.partition("=")
+    if not sep or not value.strip().isdigit():
+        raise ConfigError("--set", f"expected KEY=INTEGER, got {text!r}")
+    return key.strip(), int(value)
+
+
+def _publish_config(args: argparse.Namespace) -> int:
+    from central.broker import parse_device
+    from sync.mqtt import load_mqtt_settings, make_client, reason_failed
+    from sync.protocol import ProtocolError, RemoteConfig, Topic, encode, parse_config
+
+    config = load_config(args.config)
+    settings = load_mqtt_settings(config, default_client_id="palaute-central-publish")
+    account = parse_device(args.device, "--device")
+    if account.site == "+":
+        raise ConfigError("--device", "give the device as SITE/ID")
+    survey_text = None
+    if args.survey:
+        survey_text = _checked_survey(args.survey)
+    remote = RemoteConfig(args.version, survey_text, dict(_parse_setting(s) for s in args.set))
+    payload = encode(remote.to_dict())
+    try:
+        parse_config(payload)  # the same check the device makes
+    except ProtocolError as exc:
+        raise ConfigError("publish-config", str(exc)) from None
+    topic = str(Topic(account.site, account.device, "config"))
+    client = make_client(settings, f"{settings.client_id}-{int(time.time())}", persistent=False)
+    connected = threading.Event()
+    client.on_connect = lambda c, u, f, rc, p: None if reason_failed(rc) else connected.set()
+    try:
+        client.connect(settings.host, settings.port, keepalive=settings.keepalive)
+    except OSError as exc:
+        raise PublishFailed(f"cannot reach the broker {settings.host}:{settings.port}: {exc}") \
+            from None
+    client.loop_start()
+    try:
+        if not connected.wait(10):
+            raise PublishFailed(f"the broker {settings.host}:{settings.port} did not accept us")
+        info = client.publish(topic, payload, qos=1, retain=True)
+        info.wait_for_publish(timeout=10)
+        if not info.is_published():
+            raise PublishFailed(f"the broker did not take the configuration for {topic}")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    print(f"published configuration version {args.version} to {topic}")
+    return 0
+
+
+def _checked_survey(path: Path) -> str:
+    from survey.definition import check_file
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read the survey: {exc.strerror}") from None
+    problems = check_file(path)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        raise ConfigError(path, f"the survey has {len(problems)} problem(s); nothing published")
+    return text

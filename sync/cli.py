@@ -3,7 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+
+from survey.config import load_config
+from survey.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this module's subcommands to `sub`."""
+    """Add `run`."""
+    run = sub.add_parser(
+        "run", help="carry final answers to the central over MQTT (a service)",
+        description="Reads [device], [survey], [mqtt] and [sync] of the config file and runs "
+        "until SIGTERM or SIGINT.",
+    )
+    run.add_argument("--config", required=True, metavar="FILE", help="device config (TOML)")
+    run.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sync.agent import agent_from_config
+
+    config = load_config(args.config)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with Store(config.store_path()) as store:
+        agent = agent_from_config(config, store)
+        agent.run(stop)
+    return 0

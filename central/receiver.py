@@ -1,0 +1,198 @@
+"""The central receiver: MQTT batches → idempotent central store → ack.
+
+Several receivers may run at once: they share the responses subscription
+(`$share/central/…`), and the store keys responses by UUID, so a batch that
+reaches two of them, or one twice, is stored once. The ack is published only
+after the commit; a receiver that dies in between leaves the device to send the
+batch again, which then changes nothing but gets its ack. No payload can stop
+the receiver: a message it cannot use is kept in the quarantine table with why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from central.store import CentralStore, CentralStoreError
+from survey import systemd
+from sync import protocol
+from sync.mqtt import MqttSettings, make_client, reason_failed
+from sync.protocol import Ack, ProtocolError, Topic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message the receiver wants published (an ack)."""
+
+    topic: str
+    payload: bytes
+
+
+@dataclass
+class ReceiverStats:
+    """Counters for tests and logs."""
+
+    batches: int = 0
+    stored: int = 0
+    acks: int = 0
+    quarantined: int = 0
+    statuses: int = 0
+    errors: int = 0
+
+
+def handle_message(
+    store: CentralStore, topic_text: str, payload: bytes, now: datetime,
+    stats: ReceiverStats | None = None,
+    after_commit: Callable[[str], None] | None = None,
+) -> Outgoing | None:
+    """Process one incoming message; returns the ack to publish, if any.
+
+    Raises CentralStoreError only when the store itself fails (then nothing is
+    acked and the device's resend brings the batch back).
+    """
+    stats = stats or ReceiverStats()
+    try:
+        topic = Topic.parse(topic_text)
+    except ProtocolError as exc:
+        _quarantine(store, topic_text, str(exc), payload, now, stats)
+        return None
+    if topic.kind == "status":
+        _handle_status(store, topic, payload, now, stats)
+        return None
+    if topic.kind != "responses":
+        _quarantine(store, topic_text, f"unexpected {topic.kind} message", payload, now, stats)
+        return None
+    stats.batches += 1
+    check = protocol.check_batch(topic, payload)
+    if check.accepted:
+        stats.stored += store.insert_responses(check.accepted, received_at=now)
+    if check.error or check.rejected:
+        reason = check.error or "; ".join(f"{rid}: {err}" for rid, err in check.rejected[:10])
+        _quarantine(store, topic_text, reason, payload, now, stats)
+    if check.batch_id is None:
+        log.warning("%s: batch without a usable id cannot be acked: %s", topic_text, check.error)
+        return None
+    if after_commit is not None:
+        after_commit(check.batch_id)
+    ack = Ack(check.batch_id, tuple(r["id"] for r in check.accepted), tuple(check.rejected),
+              check.error)
+    stats.acks += 1
+    return Outgoing(str(topic.sibling("ack")), protocol.encode(ack.to_dict()))
+
+
+def _quarantine(store: CentralStore, topic: str, reason: str, payload: bytes, now: datetime,
+                stats: ReceiverStats) -> None:
+    log.warning("quarantined a message on %s: %s", topic[:200], reason[:300])
+    store.quarantine(topic[:1000], reason[:2000], payload, now)
+    stats.quarantined += 1
+
+
+def _handle_status(store: CentralStore, topic: Topic, payload: bytes, now: datetime,
+                   stats: ReceiverStats) -> None:
+    if not payload:
+        return  # a cleared retained status
+    try:
+        obj = protocol.decode(payload, max_bytes=256 * 1024)
+    except ProtocolError as exc:
+        _quarantine(store, str(topic), f"status: {exc}", payload, now, stats)
+        return
+    problems = protocol.status_problems(topic, obj)
+    if problems:
+        _quarantine(store, str(topic), "status: " + "; ".join(problems), payload, now, stats)
+        return
+    store.upsert_device_status(topic.device, topic.site, obj, now)
+    stats.statuses += 1
+
+
+class Receiver:
+    """Subscribes to every device's batches and status; stores, quarantines, acks."""
+
+    def __init__(
+        self,
+        store: CentralStore,
+        mqtt_settings: MqttSettings,
+        *,
+        share_group: str = protocol.SHARED_GROUP,
+        after_commit: Callable[[str], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.mqtt_settings = mqtt_settings
+        self.share_group = share_group
+        self.after_commit = after_commit
+        self.clock = clock
+        self.stats = ReceiverStats()
+        self.connected = threading.Event()
+        client_id = mqtt_settings.client_id or "palaute-central"
+        self.client = make_client(mqtt_settings, client_id, persistent=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
+                    properties: Any) -> None:
+        if reason_failed(reason_code):
+            log.error("broker refused the receiver: %s", reason_code)
+            return
+        client.subscribe([
+            (protocol.shared(protocol.RESPONSES_FILTER, self.share_group), 1),
+            (protocol.STATUS_FILTER, 1),
+        ])
+        self.connected.set()
+        log.info("receiver connected and subscribed")
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
+                       properties: Any) -> None:
+        self.connected.clear()
+        log.info("receiver disconnected: %s", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        # Runs on paho's thread: the store commit happens before paho sends the PUBACK,
+        # so a receiver that dies here gets the message again from the broker.
+        try:
+            out = handle_message(self.store, msg.topic, bytes(msg.payload), self.clock(),
+                                 self.stats, self.after_commit)
+        except CentralStoreError as exc:
+            self.stats.errors += 1
+            log.error("store failed on a message from %s (not acked): %s", msg.topic, exc)
+            return
+        except Exception:  # never let one message kill the receiver
+            self.stats.errors += 1
+            log.exception("unexpected failure on a message from %s", msg.topic[:200])
+            return
+        if out is not None:
+            client.publish(out.topic, out.payload, qos=1)
+
+    def start(self) -> None:
+        """Connect in the background (paho's thread reconnects by itself)."""
+        s = self.mqtt_settings
+        self.client.connect_async(s.host, s.port, keepalive=s.keepalive)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect and stop the network thread; safe to call twice."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run(self, stop: threading.Event) -> None:
+        """Receive until `stop` is set (the service's main loop)."""
+        self.start()
+        systemd.notify_ready("receiving")
+        try:
+            while not stop.wait(5.0):
+                systemd.notify_watchdog()
+                systemd.notify_status(
+                    f"batches {self.stats.batches}, stored {self.stats.stored}, "
+                    f"quarantined {self.stats.quarantined}, errors {self.stats.errors}"
+                )
+        finally:
+            systemd.notify_stopping()
+            self.stop()

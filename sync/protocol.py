@@ -1,0 +1,413 @@
+"""Wire protocol v1 between devices and the central (pure: values in, values out).
+
+Topics are `palaute/v1/{site}/{device}/{kind}` with kind one of responses, ack,
+status, config. Payloads are JSON objects, gzip-compressed when that makes them
+smaller (a payload is gzip exactly when it starts with the gzip magic bytes, as
+JSON never does). Every check returns reasons instead of raising, so that the
+receiver can answer a bad batch with an ack that says what was wrong.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeGuard
+
+from survey.errors import PalauteError
+
+PROTOCOL_VERSION = 1
+ROOT = "palaute/v1"
+KINDS = ("responses", "ack", "status", "config")
+SHARED_GROUP = "central"
+# Where the central's receivers listen (a shared subscription: several may run at once).
+RESPONSES_FILTER = f"{ROOT}/+/+/responses"
+STATUS_FILTER = f"{ROOT}/+/+/status"
+
+# Limits (bytes of uncompressed JSON unless said otherwise).
+MAX_BATCH_RESPONSES = 1000
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024      # a whole batch, uncompressed
+MAX_WIRE_BYTES = 1024 * 1024             # a message as it travels
+MAX_TEXT_CHARS = 5000                    # one free-text answer
+MAX_ANSWERS = 100
+GZIP_MIN_BYTES = 512                     # below this gzip cannot pay for its header
+
+CHANNELS = frozenset({"kiosk", "kiosk-audio", "sms"})
+FINAL_STATUSES = frozenset({"complete", "abandoned", "expired"})
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class ProtocolError(PalauteError, ValueError):
+    """A topic or payload that does not follow protocol v1."""
+
+
+def valid_segment(value: object) -> bool:
+    """Whether `value` may be a site or device id in a topic (letters, digits, . _ -)."""
+    return isinstance(value, str) and bool(_SEGMENT.match(value))
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A protocol topic `palaute/v1/{site}/{device}/{kind}`, validated on creation."""
+
+    site: str
+    device: str
+    kind: str
+
+    def __post_init__(self) -> None:
+        if not valid_segment(self.site):
+            raise ProtocolError(f"bad site id in topic: {self.site!r}")
+        if not valid_segment(self.device):
+            raise ProtocolError(f"bad device id in topic: {self.device!r}")
+        if self.kind not in KINDS:
+            raise ProtocolError(f"unknown topic kind {self.kind!r} (known: {', '.join(KINDS)})")
+
+    def __str__(self) -> str:
+        return f"{ROOT}/{self.site}/{self.device}/{self.kind}"
+
+    def sibling(self, kind: str) -> Topic:
+        """The topic of the same device with another kind (e.g. the ack of a batch)."""
+        return Topic(self.site, self.device, kind)
+
+    @classmethod
+    def parse(cls, text: str) -> Topic:
+        """Read a topic string; ProtocolError when it is not a protocol v1 topic."""
+        parts = text.split("/")
+        if len(parts) != 5 or "/".join(parts[:2]) != ROOT:
+            raise ProtocolError(f"not a {ROOT} topic: {text!r}")
+        return cls(parts[2], parts[3], parts[4])
+
+
+def shared(filter_: str, group: str = SHARED_GROUP) -> str:
+    """A shared-subscription filter (`$share/GROUP/FILTER`)."""
+    return f"$share/{group}/{filter_}"
+
+
+# -- payload codec -------------------------------------------------------------------
+
+
+def encode(obj: dict[str, Any], *, gzip_min: int = GZIP_MIN_BYTES) -> bytes:
+    """Compact JSON, gzipped when that is smaller and the JSON is at least `gzip_min` bytes."""
+    raw = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if len(raw) >= gzip_min:
+        packed = gzip.compress(raw, compresslevel=6, mtime=0)
+        if len(packed) < len(raw):
+            return packed
+    return raw
+
+
+def decode(payload: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+    """A payload back to its JSON object; ProtocolError saying why when it is not one."""
+    data = bytes(payload)
+    if data[:2] == _GZIP_MAGIC:
+        # Bounded inflation: a small bomb must not become gigabytes in memory.
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            data = inflater.decompress(data, max_bytes + 1)
+        except zlib.error as exc:
+            raise ProtocolError(f"bad gzip data: {exc}") from None
+        if len(data) > max_bytes or inflater.unconsumed_tail:
+            raise ProtocolError(f"payload larger than {max_bytes} bytes when unpacked")
+        if not inflater.eof:
+            raise ProtocolError("truncated gzip data")
+    elif len(data) > max_bytes:
+        raise ProtocolError(f"payload larger than {max_bytes} bytes")
+    try:
+        obj = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ProtocolError("payload is not UTF-8") from None
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"payload is not JSON: {str(exc)[:120]}") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError(f"payload must be a JSON object, not {type(obj).__name__}")
+    return obj
+
+
+# -- responses -------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _timestamp_problem(value: object) -> str | None:
+    if not isinstance(value, str):
+        return "must be an ISO 8601 timestamp string"
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        return f"is not an ISO 8601 timestamp: {value[:40]!r}"
+    if ts.tzinfo is None:
+        return "has no time zone"
+    return None
+
+
+def _answers_problem(answers: object) -> str | None:
+    if not isinstance(answers, dict):
+        return "answers: must be an object"
+    if len(answers) > MAX_ANSWERS:
+        return f"answers: more than {MAX_ANSWERS}"
+    for question, entry in answers.items():
+        if not valid_segment(question):
+            return f"answers: bad question id {str(question)[:40]!r}"
+        if not isinstance(entry, dict) or not entry or set(entry) - {"value", "text"}:
+            return f"answers.{question}: must be an object with value and/or text"
+        value = entry.get("value")
+        if "value" in entry and not (_is_int(value) and -1000 <= value <= 1000):
+            return f"answers.{question}.value: must be a small integer"
+        text = entry.get("text")
+        if "text" in entry and not (isinstance(text, str) and len(text) <= MAX_TEXT_CHARS):
+            return f"answers.{question}.text: must be a string of at most {MAX_TEXT_CHARS} chars"
+    return None
+
+
+def response_problems(resp: object) -> list[str]:
+    """Why a wire-format response is unusable (empty when it is fine)."""
+    if not isinstance(resp, dict):
+        return ["response must be an object"]
+    problems: list[str] = []
+    rid = resp.get("id")
+    try:
+        if not isinstance(rid, str) or str(uuid.UUID(rid)) != rid.lower():
+            problems.append("id: must be a UUID string")
+    except ValueError:
+        problems.append("id: must be a UUID string")
+    for key in ("device", "site"):
+        if not valid_segment(resp.get(key)):
+            problems.append(f"{key}: must be an id of letters, digits, '.', '_' or '-'")
+    for key in ("area", "unit", "survey", "lang"):
+        value = resp.get(key)
+        if not isinstance(value, str) or not value.strip() or len(value) > 100:
+            problems.append(f"{key}: must be a non-empty string")
+    if resp.get("channel") not in CHANNELS:
+        problems.append(f"channel: must be one of {', '.join(sorted(CHANNELS))}")
+    if resp.get("status") not in FINAL_STATUSES:
+        problems.append(f"status: must be one of {', '.join(sorted(FINAL_STATUSES))}")
+    version = resp.get("survey_version")
+    if not (_is_int(version) and 0 <= version < 2**31):
+        problems.append("survey_version: must be a non-negative integer")
+    seq = resp.get("seq")
+    if seq is not None and not (_is_int(seq) and 0 <= seq < 2**62):
+        problems.append("seq: must be a non-negative integer")
+    for key in ("started_at", "finished_at"):
+        problem = _timestamp_problem(resp.get(key))
+        if problem:
+            problems.append(f"{key}: {problem}")
+    answers_problem = _answers_problem(resp.get("answers", {}))
+    if answers_problem:
+        problems.append(answers_problem)
+    flags = resp.get("flags", [])
+    if not (isinstance(flags, list) and all(isinstance(f, str) and len(f) <= 64 for f in flags)):
+        problems.append("flags: must be a list of short strings")
+    return problems
+
+
+# -- batches ------------------------------------------------------------------------------
+
+
+def make_batch(
+    batch_id: str, device: str, sent_at: datetime, responses: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A batch message (to be `encode`d)."""
+    return {
+        "v": PROTOCOL_VERSION, "batch": batch_id, "device": device,
+        "sent_at": sent_at.isoformat(timespec="seconds"), "responses": responses,
+    }
+
+
+def response_size(resp: dict[str, Any]) -> int:
+    """Bytes a response takes in a batch's JSON (uncompressed)."""
+    return len(json.dumps(resp, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) + 1
+
+
+def fit_batch(responses: list[dict[str, Any]], max_count: int, max_bytes: int) -> int:
+    """How many of `responses` (a prefix; at least one) fit in one batch."""
+    total = 200  # the envelope
+    for n, resp in enumerate(responses[:max_count]):
+        total += response_size(resp)
+        if total > max_bytes and n > 0:
+            return n
+    return min(len(responses), max_count)
+
+
+@dataclass
+class BatchCheck:
+    """What the receiver makes of one message on a responses topic."""
+
+    batch_id: str | None = None
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    # A reason when the whole batch is unusable.
+    error: str | None = None
+
+
+def check_batch(topic: Topic, payload: bytes) -> BatchCheck:
+    """Validate one batch against its topic; good responses are kept, each bad one has a reason."""
+    out = BatchCheck()
+    if len(payload) > MAX_WIRE_BYTES:
+        out.error = f"message larger than {MAX_WIRE_BYTES} bytes"
+        return out
+    try:
+        obj = decode(payload)
+    except ProtocolError as exc:
+        out.error = str(exc)
+        return out
+    batch_id = obj.get("batch")
+    try:
+        if isinstance(batch_id, str) and str(uuid.UUID(batch_id)) == batch_id.lower():
+            out.batch_id = batch_id
+    except ValueError:
+        pass
+    responses = obj.get("responses")
+    error = _envelope_problem(topic, obj, batch_id=out.batch_id, responses=responses)
+    if error:
+        out.error = error
+        if isinstance(responses, list):
+            ids = [r["id"] for r in responses
+                   if isinstance(r, dict) and isinstance(r.get("id"), str)]
+            out.rejected = [(rid[:80], error) for rid in ids[:MAX_BATCH_RESPONSES]]
+        return out
+    assert isinstance(responses, list)
+    seen: set[str] = set()
+    for index, resp in enumerate(responses):
+        problems = response_problems(resp)
+        if not problems:
+            if resp["device"] != topic.device or resp["site"] != topic.site:
+                problems = ["device/site differ from the topic's"]
+            elif resp["id"] in seen:
+                continue  # the same response twice in one batch counts once
+        rid = resp.get("id") if isinstance(resp, dict) else None
+        if problems:
+            label = rid if isinstance(rid, str) else f"#{index}"
+            out.rejected.append((label[:80], "; ".join(problems)))
+        else:
+            seen.add(resp["id"])
+            out.accepted.append(resp)
+    return out
+
+
+def _envelope_problem(
+    topic: Topic, obj: dict[str, Any], *, batch_id: str | None, responses: object
+) -> str | None:
+    if obj.get("v") != PROTOCOL_VERSION:
+        return f"unsupported protocol version {str(obj.get('v'))[:20]!r} (this is v1)"
+    if batch_id is None:
+        return "batch: must be a UUID string"
+    if obj.get("device") != topic.device:
+        return f"device {str(obj.get('device'))[:64]!r} differs from the topic's {topic.device!r}"
+    if not isinstance(responses, list):
+        return "responses: must be a list"
+    if len(responses) > MAX_BATCH_RESPONSES:
+        return f"responses: more than {MAX_BATCH_RESPONSES} in one batch"
+    return None
+
+
+# -- acks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The central's answer to a batch: ids stored (or already there) and ids refused."""
+
+    batch: str
+    accepted: tuple[str, ...]
+    rejected: tuple[tuple[str, str], ...] = ()
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "batch": self.batch, "accepted": list(self.accepted),
+            "rejected": [{"id": i, "error": e} for i, e in self.rejected],
+        }
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def parse_ack(payload: bytes) -> Ack:
+    """Read an ack message; ProtocolError when it is not one."""
+    obj = decode(payload)
+    batch = obj.get("batch")
+    accepted = obj.get("accepted")
+    rejected = obj.get("rejected", [])
+    if not isinstance(batch, str):
+        raise ProtocolError("ack: batch must be a string")
+    if not isinstance(accepted, list) or not all(isinstance(i, str) for i in accepted):
+        raise ProtocolError("ack: accepted must be a list of ids")
+    if not isinstance(rejected, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("id"), str) for r in rejected
+    ):
+        raise ProtocolError("ack: rejected must be a list of {id, error}")
+    error = obj.get("error")
+    return Ack(
+        batch, tuple(accepted), tuple((r["id"], str(r.get("error", ""))) for r in rejected),
+        error if isinstance(error, str) else None,
+    )
+
+
+# -- status and config ---------------------------------------------------------------------
+
+
+def offline_status(device: str, site: str) -> dict[str, Any]:
+    """The retained status the broker publishes as the device's last will."""
+    return {"v": PROTOCOL_VERSION, "device": device, "site": site, "state": "offline"}
+
+
+def status_problems(topic: Topic, obj: dict[str, Any]) -> list[str]:
+    """Why a status message cannot be recorded (empty when fine)."""
+    problems = []
+    if obj.get("state") not in ("online", "offline"):
+        problems.append("state: must be online or offline")
+    if obj.get("device") != topic.device:
+        problems.append("device differs from the topic's")
+    return problems
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    """A configuration the central publishes (retained) for a device."""
+
+    version: int
+    survey: str | None
+    settings: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"v": PROTOCOL_VERSION, "version": self.version,
+                               "settings": self.settings}
+        if self.survey is not None:
+            out["survey"] = self.survey
+        return out
+
+
+# Settings a remote config may carry, with their types (the agent applies these live).
+SETTINGS_TYPES: dict[str, type[int]] = {
+    "heartbeat_seconds": int, "batch_max_count": int, "batch_max_bytes": int,
+}
+
+
+def parse_config(payload: bytes) -> RemoteConfig:
+    """Read a config message; ProtocolError naming the first problem."""
+    obj = decode(payload)
+    if obj.get("v") != PROTOCOL_VERSION:
+        raise ProtocolError("config: unsupported protocol version")
+    version = obj.get("version")
+    if not (_is_int(version) and version >= 1):
+        raise ProtocolError("config: version must be a positive integer")
+    survey = obj.get("survey")
+    if survey is not None and not isinstance(survey, str):
+        raise ProtocolError("config: survey must be the TOML text of a survey definition")
+    settings = obj.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ProtocolError("config: settings must be an object")
+    for key, value in settings.items():
+        kind = SETTINGS_TYPES.get(key)
+        if kind is None:
+            raise ProtocolError(f"config: unknown setting {key!r}")
+        if not (_is_int(value) and value >= 1):
+            raise ProtocolError(f"config: setting {key} must be a positive {kind.__name__}")
+    return RemoteConfig(version, survey, dict(settings))
