@@ -33,6 +33,7 @@ LIMITS: dict[str, tuple[int, int, int]] = {
 }
 DCS_OF: dict[str, int] = {"gsm7": 0x00, "8bit": 0x04, "ucs2": 0x08}
 _BCD = "0123456789*#abc"  # TS 23.040 §9.1.2.3: semi-octets 0-9, *, #, a, b, c; F = filler
+_BCD_CODES = {ch: i for i, ch in enumerate(_BCD)} | {"F": 0x0F}
 _MTI_NAMES = {
     "mt": {0: "deliver", 2: "status-report"},
     "mo": {1: "submit"},
@@ -147,12 +148,14 @@ def _parse_hex(hexstr: str) -> bytes:
     clean = "".join(hexstr.split())
     if not clean:
         raise PduError("empty PDU")
+    try:
+        return bytes.fromhex(clean)
+    except ValueError:
+        pass  # find the reason to name it
     for index, ch in enumerate(clean):
         if ch not in "0123456789abcdefABCDEF":
-            raise PduError(f"invalid hex digit {ch!r} at position {index}")
-    if len(clean) % 2:
-        raise PduError(f"odd number of hex digits ({len(clean)})")
-    return bytes.fromhex(clean)
+            raise PduError(f"invalid hex digit {ch!r} at position {index}") from None
+    raise PduError(f"odd number of hex digits ({len(clean)})")
 
 
 def _bcd_digits(raw: bytes, count: int) -> str:
@@ -534,7 +537,7 @@ def count_segments(text: str) -> int:
 def _bcd(digits: str) -> bytes:
     if len(digits) % 2:
         digits += "F"
-    table = {ch: i for i, ch in enumerate(_BCD)} | {"F": 0x0F, "A": 10, "B": 11, "C": 12}
+    table = _BCD_CODES
     return bytes(table[digits[i]] | (table[digits[i + 1]] << 4) for i in range(0, len(digits), 2))
 
 
