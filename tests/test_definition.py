@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -391,6 +392,26 @@ def test_check_text_never_raises(text: str) -> None:
 
 
 # -- the key locator ------------------------------------------------------------------------
+
+def _leaves(value: object, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [leaf for i, v in enumerate(value, 1) for leaf in _leaves(v, (*path, i))]
+    return [path]
+
+
+@pytest.mark.parametrize("name", SHIPPED_SURVEYS)
+def test_key_lines_find_every_key_of_a_shipped_survey(name: str) -> None:
+    text = shipped_survey_path(name).read_text(encoding="utf-8")
+    lines = key_lines(text)
+    source = text.split("\n")
+    for path in _leaves(tomllib.loads(text), ()):
+        line = source[lines[path] - 1]
+        last = path[-1]
+        # The key's own name is on its line (as a key or as a header part).
+        assert str(last) in line, (format_key(path), line)
+
 
 def test_key_lines_follow_tables_arrays_and_strings() -> None:
     text = (
