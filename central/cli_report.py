@@ -168,7 +168,7 @@ def _monthly(store: CentralStore, now: datetime, by: str, settings: AnomalySetti
     for unit in units:
         params = ReportParams(first, last, now, by, (("unit", unit),), trend_from=trend_from,
                               settings=settings, max_texts=args.max_texts)
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", unit).strip("._") or "unit"
+        name = re.sub(r"[^\w.-]+", "_", unit).strip("._") or "unit"
         while name in used:
             name += "_"
         used.add(name)
