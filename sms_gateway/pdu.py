@@ -396,6 +396,27 @@ def _decode_submit(r: _Reader, fo: int, smsc: str | None) -> Pdu:
     )
 
 
+def _read_report_options(
+    r: _Reader, pi: int, fo: int
+) -> tuple[int, Encoding, int | None, _UserData]:
+    """The optional TP-PID, TP-DCS and TP-UDL/UD of a status report, as TP-PI lists them."""
+    dcs, klass = 0, None
+    encoding: Encoding = "gsm7"
+    ud = _UserData("", b"", None)
+    ext = pi
+    while ext & 0x80:  # extension octets of TP-PI carry nothing we use
+        ext = r.octet("TP-PI extension")
+    if pi & 0x01:
+        r.octet("TP-PID")
+    if pi & 0x02:
+        dcs, encoding, klass = _read_dcs(r)
+    if pi & 0x04:
+        ud = _read_user_data(r, bool(fo & 0x40), encoding)
+    elif r.remaining():
+        raise PduError(f"{r.remaining()} unexpected octets at offset {r.pos}")
+    return dcs, encoding, klass, ud
+
+
 def _decode_status_report(r: _Reader, fo: int, smsc: str | None) -> Pdu:
     message_ref = r.octet("TP-MR")
     recipient = _read_address(r, "TP-RA")
@@ -407,17 +428,12 @@ def _decode_status_report(r: _Reader, fo: int, smsc: str | None) -> Pdu:
     ud = _UserData("", b"", None)
     if r.remaining():
         pi = r.octet("TP-PI")
-        ext = pi
-        while ext & 0x80:  # extension octets of TP-PI carry nothing we use
-            ext = r.octet("TP-PI extension")
-        if pi & 0x01:
-            r.octet("TP-PID")
-        if pi & 0x02:
-            dcs, encoding, klass = _read_dcs(r)
-        if pi & 0x04:
-            ud = _read_user_data(r, bool(fo & 0x40), encoding)
-        elif r.remaining():
-            raise PduError(f"{r.remaining()} unexpected octets at offset {r.pos}")
+        if pi & 0x78:
+            # Reserved TP-PI bits set: some SCs pad the report (often with FF). The report's
+            # meaning is complete without the optional part, so it is ignored, not refused.
+            log.debug("status report: TP-PI %02X has reserved bits; optional part ignored", pi)
+        else:
+            dcs, encoding, klass, ud = _read_report_options(r, pi, fo)
     return Pdu(
         type="status-report", smsc=smsc, sender=None, recipient=recipient, text=ud.text,
         encoding=encoding, timestamp=timestamp, concat=ud.concat, message_ref=message_ref,

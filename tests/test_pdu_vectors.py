@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from sms_gateway import gsm7
+from sms_gateway.errors import PduError
 from sms_gateway.pdu import Concat, decode_pdu, encode_deliver, encode_status_report, encode_submit
 
 # SMSC +358405202000: 12 digits -> 6 octets; pairs 35 84 05 20 20 00 swapped -> 53 48 50 02 02 00;
@@ -166,6 +167,10 @@ def test_status_report_vector() -> None:
     # With TP-PI 04 (UDL present) and UDL 00 the report still reads; PI 02 brings a DCS.
     assert decode_pdu(hexstr + "04" "00").status == 0
     assert decode_pdu(hexstr + "06" "08" "02" "00E4").text == "ä"
+    # TP-PI FF has reserved bits 3-6 set (padding some SCs send): the report still reads.
+    assert decode_pdu(hexstr + "FF" "FF").status == 0
+    with pytest.raises(PduError, match="unexpected octets"):
+        decode_pdu(hexstr + "02" "08" "00")
 
 
 @pytest.mark.parametrize(
