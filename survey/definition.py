@@ -103,6 +103,9 @@ def survey_from_text(text: str, source: str) -> Survey:
 def _valid(survey: Survey | None, problems: list[Problem], source: str) -> Survey:
     if survey is not None and not problems:
         return survey
+    if len(problems) == 1 and not problems[0].key and problems[0].line is None:
+        # The file as a whole (missing, unreadable): nothing for `check` to add.
+        raise SurveyError(f"survey {source}: {problems[0].message}")
     shown = "; ".join(p.brief() for p in problems[:_SHOWN_PROBLEMS])
     more = len(problems) - _SHOWN_PROBLEMS
     if more > 0:

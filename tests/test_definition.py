@@ -254,6 +254,9 @@ def test_missing_file_is_one_problem(tmp_path: Path) -> None:
     problems = check_file(path)
     assert problems == [Problem(str(path), None, "", "no such file")]
     assert str(path) in str(problems[0])
+    with pytest.raises(SurveyError) as caught:
+        load_survey(path)
+    assert str(caught.value) == f"survey {path}: no such file"
 
 
 def test_not_utf8_names_the_line(tmp_path: Path) -> None:
