@@ -20,7 +20,14 @@ from typing import Protocol
 
 import serial
 
-from sms_gateway.errors import AtCommandError, AtTimeout, CmeError, CmsError, PortError
+from sms_gateway.errors import (
+    AtCommandError,
+    AtTimeout,
+    CmeError,
+    CmsError,
+    ModemError,
+    PortError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -361,24 +368,24 @@ class AtChannel:
     ) -> list[str]:
         """AT+CMGS=<len>, wait for `> `, write PDU + Ctrl-Z; ESC aborts if no prompt comes.
 
-        An AtTimeout with `.written` False means the PDU never left the host."""
+        Any ModemError raised carries `.written`: False means the PDU never left the host,
+        True that the modem may have sent it (its outcome is unknown)."""
+        written = False
         with self._command_lock:
             pending = self._start(command, expect_prompt=True)
             try:
                 self._write(command.encode("ascii") + b"\r")
                 if not self._wait(pending.prompt, pending, prompt_timeout):
                     self._write(ESC)  # leave the prompt state; nothing was sent
-                    error = AtTimeout(command, prompt_timeout)
-                    error.written = False  # type: ignore[attr-defined]
-                    raise error
+                    raise AtTimeout(command, prompt_timeout)
                 with self._state:
                     self._framer.expect_echo(pdu)
+                written = True
                 self._write(pdu.encode("ascii") + CTRL_Z)
-                try:
-                    return self._finish(pending, timeout)
-                except AtTimeout as exc:
-                    exc.written = True  # type: ignore[attr-defined]
-                    raise
+                return self._finish(pending, timeout)
+            except ModemError as exc:
+                exc.written = written  # type: ignore[attr-defined]
+                raise
             finally:
                 self._clear()
 

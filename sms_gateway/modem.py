@@ -1,0 +1,704 @@
+"""The GSM modem driver: start-up, SMS in PDU mode, status reports, recovery.
+
+A `Modem` is given an `AtChannel` (it does not inherit one). It survives the races of a
+modem starting up (no answer yet, SIM busy, PIN wanted, no SMSC yet), chooses message
+storage (+CPMS) and indications (+CNMI) from what the modem says it supports, sends
+single and multipart messages (one AT+CMGS per part), lists, reads and deletes stored
+messages, turns unsolicited codes into events, and recovers from a modem that stops
+answering (probe, reconfigure) or a port that disappears (reopen by URL with backoff).
+Every retry is bounded. Phone numbers appear masked, and only in DEBUG logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sms_gateway.at import AtChannel, Urc, first_line, split_params
+from sms_gateway.errors import (
+    AtCommandError,
+    AtTimeout,
+    CmeError,
+    CmsError,
+    ModemError,
+    PduError,
+    PortError,
+    SendError,
+)
+from sms_gateway.pdu import Pdu, decode_pdu, encode_submit
+from sms_gateway.phones import mask
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+REG_STATES = {0: "not-registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown",
+              5: "roaming"}
+SIM_BUSY = {("cme", 14), ("cms", 314), ("cme", 515), ("cms", 515)}
+# +CMS codes after which the part was certainly not sent and may be tried again.
+SEND_RETRY_CODES = {None, 302, 304, 314, 330, 331, 332, 500, 512, 513, 515}
+PREFERRED_STORAGE = ("ME", "SM", "MT")
+BOOT_URCS = {"RDY"}
+
+
+class PinRequired(ModemError):
+    """The SIM wants a PIN and none is configured (or it wants a PUK)."""
+
+
+@dataclass(frozen=True)
+class ModemSettings:
+    """How to reach and drive one modem; times in seconds."""
+
+    url: str
+    pin: str | None = None
+    smsc: str | None = None  # written with AT+CSCA when the SIM has none
+    baudrate: int = 115200
+    command_timeout: float = 10.0
+    send_timeout: float = 120.0  # AT+CMGS may take this long on a busy network
+    retries: int = 5  # start-up tries: no answer, SIM busy, no SMSC yet
+    retry_delay: float = 2.0
+    send_retries: int = 2  # a part the modem refused is tried this many more times
+    reopen_attempts: int = 8
+    reopen_delay: float = 0.5  # first backoff, doubling up to reopen_max_delay
+    reopen_max_delay: float = 10.0
+    validity: timedelta | None = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message in the modem's storage; `message` None means it did not decode
+    (`error` says why) and it is kept raw, never deleted unread."""
+
+    index: int
+    status: int
+    pdu: str
+    message: Pdu | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """AT+CSQ: rssi 0..31 (99 unknown), bit error rate 0..7, and the level in dBm."""
+
+    rssi: int | None
+    ber: int | None
+    dbm: int | None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """AT+CREG? / AT+CEREG?: <stat> and its name; registered means home or roaming."""
+
+    stat: int
+    state: str
+    technology: str
+
+    @property
+    def registered(self) -> bool:
+        """True when the modem can send and receive (home or roaming)."""
+        return self.stat in (1, 5)
+
+
+@dataclass(frozen=True)
+class StorageUse:
+    """One message memory of AT+CPMS?: name, messages in it, capacity."""
+
+    memory: str
+    used: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ModemInfo:
+    """What `palaute sms modem-info` shows; a field is None when the modem did not say."""
+
+    manufacturer: str | None
+    model: str | None
+    imei: str | None
+    sim: str | None
+    signal: Signal | None
+    registration: Registration | None
+    storage: list[StorageUse] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        if self.registration is not None:
+            data["registration"]["registered"] = self.registration.registered
+        return data
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """+CMTI: a message was stored at `index` of `memory`."""
+
+    memory: str
+    index: int
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """+CMT: a message routed straight to us (not stored)."""
+
+    pdu: str
+    message: Pdu | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """+CDS / +CDSI: the network's report on the sent part `message_ref` (TS 23.040 TP-ST:
+    0-31 delivered, 32-63 still trying, 64+ failed)."""
+
+    message_ref: int | None
+    status: int | None
+    recipient: str | None
+    pdu: str
+    message: Pdu | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Rescan:
+    """Indications may have been missed (start-up, reset, port reopened): list storage."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class NetworkChange:
+    """+CREG / +CEREG: registration changed."""
+
+    stat: int
+    state: str
+
+
+ModemEvent = NewMessage | IncomingMessage | StatusReport | Rescan | NetworkChange
+
+
+def decode_stored(pdu_hex: str, length: int | None) -> tuple[Pdu | None, str | None]:
+    """Decode a PDU from the modem; `length` (the TPDU octets it announced) tells whether
+    an SMSC part leads it. Returns (pdu, None) or (None, the error)."""
+    has_smsc = length is None or len(pdu_hex) // 2 != length
+    try:
+        return decode_pdu(pdu_hex, has_smsc=has_smsc), None
+    except PduError as exc:
+        return None, str(exc)
+
+
+def parse_ranges(text: str) -> set[int]:
+    """`(0-2)` or `(0,2)` or `1` -> the set of values it lists."""
+    values: set[int] = set()
+    for part in text.strip("()").split(","):
+        low, _, high = part.strip().partition("-")
+        if low.isdigit():
+            values.update(range(int(low), int(high or low) + 1))
+    return values
+
+
+def choose_cnmi(supported: str) -> str:
+    """AT+CNMI settings from the AT+CNMI=? reply: buffer while busy (mode 2), store and
+    indicate (+CMTI, never +CMT which needs an ack), reports by +CDS, else +CDSI."""
+    groups = [parse_ranges(g) for g in split_params(supported)] + [set()] * 5
+
+    def pick(group: set[int], wanted: tuple[int, ...]) -> int:
+        return next((w for w in wanted if w in group), wanted[-1])
+
+    mode = pick(groups[0], (2, 1, 3, 0))
+    mt = pick(groups[1], (1, 3, 0))
+    ds = pick(groups[3], (1, 2, 0))
+    bfr = pick(groups[4], (0, 1)) if groups[4] else 0
+    return f"{mode},{mt},0,{ds},{bfr}"
+
+
+def choose_storage(supported: str) -> list[str]:
+    """AT+CPMS memories from the AT+CPMS=? reply: where messages arrive (mem3, ME before
+    SM) is also where we read and delete (mem1)."""
+    groups = [split_params(g.strip("()")) for g in split_params(supported)]
+    while len(groups) < 3:
+        groups.append(groups[-1] if groups else ["SM"])
+    arrive = next((m for m in PREFERRED_STORAGE if m in groups[2]), groups[2][0])
+    read = arrive if arrive in groups[0] else groups[0][0]
+    write = arrive if arrive in groups[1] else groups[1][0]
+    return [read, write, arrive]
+
+
+def parse_signal(params: str) -> Signal:
+    """`20,99` -> Signal(20, None, -73)."""
+    values = [int(v) if v.isdigit() else 99 for v in split_params(params)[:2]] + [99, 99]
+    rssi, ber = values[0], values[1]
+    dbm = -113 + 2 * rssi if 0 <= rssi <= 31 else None
+    return Signal(None if rssi == 99 else rssi, None if ber == 99 else ber, dbm)
+
+
+class Modem:
+    """One GSM modem behind an AtChannel. Use from one thread; close() may be called twice."""
+
+    def __init__(
+        self,
+        channel: AtChannel,
+        settings: ModemSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.channel = channel
+        self.settings = settings
+        self._sleep = sleep
+        self._events: deque[ModemEvent] = deque()
+        self._undecodable: set[int] = set()
+        self._cnmi: str | None = None
+        self._cpms: list[str] = ["SM", "SM", "SM"]
+        self._sms = True
+        self._pdu_smsc: str | None = None
+        self._concat_ref = int(time.time()) % 255 + 1
+        self.recoveries = 0
+        self.reopens = 0
+
+    @classmethod
+    def from_url(cls, url: str, **settings: Any) -> Modem:
+        """A Modem on a new AtChannel for `url` (not yet started)."""
+        config = ModemSettings(url=url, **settings)
+        return cls(AtChannel(url, baudrate=config.baudrate), config)
+
+    def __enter__(self) -> Modem:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the port."""
+        self.channel.close()
+
+    # -- start-up ---------------------------------------------------------------
+    def start(self, *, sms: bool = True) -> None:
+        """Open the port (with backoff) and bring the modem up; `sms=False` stops after
+        the SIM is ready (enough for modem-info)."""
+        self._sms = sms
+        if self.channel.is_lost:
+            self._open_with_backoff()
+        self._initialise()
+        self._events.append(Rescan("start"))
+
+    def _initialise(self) -> None:
+        self._wake()
+        self._retry_timeout("ATZ")
+        self._cmd("ATE0")
+        self._cmd("AT+CMEE=1")
+        self._unlock_sim()
+        if self._sms:
+            self._setup_sms()
+        log.info("modem on %s ready", self.settings.url)
+
+    def _wake(self) -> None:
+        """ESC (leave a prompt a crashed run left open), then AT until the modem answers."""
+        probe = min(self.settings.command_timeout, 2.0)
+        for attempt in range(1, self.settings.retries + 1):
+            try:
+                self.channel.write_raw(b"\x1b")
+                self.channel.command("AT", probe)
+                return
+            except AtTimeout:
+                log.info("modem does not answer AT yet (try %d/%d)", attempt,
+                         self.settings.retries)
+            except AtCommandError:
+                return  # it answers: a stale line or ERROR still means it is alive
+            self._sleep(self.settings.retry_delay)
+        raise ModemError(f"modem on {self.settings.url} does not answer AT "
+                         f"after {self.settings.retries} tries")
+
+    def _retry_timeout(self, command: str) -> list[str]:
+        for attempt in range(1, self.settings.retries + 1):
+            try:
+                return self._cmd(command)
+            except AtTimeout:
+                if attempt == self.settings.retries:
+                    raise
+                log.info("%s timed out (try %d/%d)", command, attempt, self.settings.retries)
+                self._sleep(self.settings.retry_delay)
+        raise AssertionError("unreachable")
+
+    def _cmd(self, command: str, timeout: float | None = None) -> list[str]:
+        return self.channel.command(command, timeout or self.settings.command_timeout)
+
+    def _sim_cmd(self, command: str, timeout: float | None = None) -> list[str]:
+        """A command that fails while the SIM is busy starting: wait and retry (bounded)."""
+        for attempt in range(1, self.settings.retries + 1):
+            try:
+                return self._cmd(command, timeout)
+            except (CmeError, CmsError) as exc:
+                kind = "cme" if isinstance(exc, CmeError) else "cms"
+                if (kind, exc.code) not in SIM_BUSY or attempt == self.settings.retries:
+                    raise
+                log.info("%s: SIM busy (try %d/%d)", command, attempt, self.settings.retries)
+                self._sleep(self.settings.retry_delay)
+        raise AssertionError("unreachable")
+
+    def _unlock_sim(self) -> None:
+        state = self.sim_state()
+        if state == "READY":
+            return
+        if state == "SIM PIN" and self.settings.pin:
+            log.info("entering the SIM PIN from the configuration")
+            self._sim_cmd(f'AT+CPIN="{self.settings.pin}"')
+            for _ in range(self.settings.retries):
+                if self.sim_state() == "READY":
+                    return
+                self._sleep(self.settings.retry_delay)
+            raise ModemError("the SIM did not become ready after the PIN")
+        if state == "SIM PIN":
+            raise PinRequired("the SIM wants a PIN: set it in the configuration (--pin)")
+        raise PinRequired(f"the SIM is not usable: {state} (not guessing codes)")
+
+    def _setup_sms(self) -> None:
+        self._sim_cmd("AT+CMGF=0")
+        self._check_smsc()
+        supported = first_line(self._sim_cmd("AT+CPMS=?"), "+CPMS")
+        self._cpms = choose_storage(supported or '("SM"),("SM"),("SM")')
+        self._sim_cmd("AT+CPMS=" + ",".join(f'"{m}"' for m in self._cpms))
+        try:
+            cnmi = choose_cnmi(first_line(self._cmd("AT+CNMI=?"), "+CNMI") or "")
+        except AtCommandError:
+            cnmi = "2,1,0,1,0"
+        for candidate in (cnmi, "2,1,0,2,0", "2,1,0,0,0", "1,1,0,0,0"):
+            try:
+                self._sim_cmd(f"AT+CNMI={candidate}")
+                self._cnmi = candidate
+                break
+            except AtCommandError as exc:
+                log.info("AT+CNMI=%s refused (%s)", candidate, exc.text)
+        else:
+            raise ModemError("the modem accepts no new-message indications (AT+CNMI)")
+        log.info("storage %s, indications AT+CNMI=%s", "/".join(self._cpms), self._cnmi)
+
+    def _check_smsc(self) -> None:
+        """No SMSC yet: some SIMs load it late, so wait; then use the configured one."""
+        for attempt in range(1, self.settings.retries + 1):
+            params = first_line(self._sim_cmd("AT+CSCA?"), "+CSCA")
+            if params and split_params(params)[0]:
+                self._pdu_smsc = None
+                return
+            if attempt < self.settings.retries:
+                log.info("no SMSC address on the SIM yet (try %d/%d)", attempt,
+                         self.settings.retries)
+                self._sleep(self.settings.retry_delay)
+        if self.settings.smsc:
+            self._sim_cmd(f'AT+CSCA="{self.settings.smsc}",145')
+            self._pdu_smsc = self.settings.smsc  # also put it in each PDU
+            log.warning("SIM had no SMSC address: using the configured one")
+        else:
+            log.warning("SIM has no SMSC address and none is configured: sending will fail")
+
+    # -- recovery -----------------------------------------------------------------
+    def _call(self, action: Callable[[], T], what: str) -> T:
+        """Run `action`; after a timeout reset the modem, after a lost port reopen it, then
+        run it once more (only idempotent actions come here)."""
+        try:
+            return action()
+        except PortError as exc:
+            log.warning("%s: %s; reopening the port", what, exc)
+            self._reopen()
+        except AtTimeout as exc:
+            log.warning("%s: %s; resetting the modem", what, exc)
+            self._recover()
+        return action()
+
+    def _recover(self) -> None:
+        """The modem stopped answering: probe it (bounded), reopen if the port went, and
+        configure it again (a silent reboot loses every setting)."""
+        self.recoveries += 1
+        try:
+            self._initialise()
+        except PortError:
+            self._reopen()
+            return
+        self._events.append(Rescan("modem reset"))
+
+    def _reopen(self) -> None:
+        self.reopens += 1
+        self.channel.close()
+        self._open_with_backoff()
+        self._initialise()
+        self._events.append(Rescan("port reopened"))
+
+    def _open_with_backoff(self) -> None:
+        delay = self.settings.reopen_delay
+        for attempt in range(1, self.settings.reopen_attempts + 1):
+            try:
+                self.channel.open()
+                if attempt > 1:
+                    log.warning("modem port %s open again (try %d)", self.settings.url, attempt)
+                return
+            except PortError as exc:
+                log.warning("modem port %s: %s (try %d/%d, next in %.1f s)", self.settings.url,
+                            exc, attempt, self.settings.reopen_attempts, delay)
+                self._sleep(delay)
+                delay = min(delay * 2, self.settings.reopen_max_delay)
+        raise PortError(f"modem port {self.settings.url} did not come back after "
+                        f"{self.settings.reopen_attempts} tries")
+
+    def health_check(self) -> None:
+        """Probe the modem; reconfigure it when it rebooted silently (indications gone)."""
+        lines = self._call(lambda: self._cmd("AT+CNMI?"), "health check")
+        if self._sms and self._cnmi and first_line(lines, "+CNMI") != self._cnmi:
+            log.warning("modem lost its settings (rebooted?): configuring it again")
+            self._call(self._initialise, "reconfigure")
+            self._events.append(Rescan("modem rebooted"))
+
+    # -- sending --------------------------------------------------------------------
+    def send(self, to: str, text: str, *, status_report: bool = True) -> list[int]:
+        """Send `text` to `to` (several AT+CMGS when multipart); the message references.
+
+        Raises SendError: `sent_refs` are the parts that went out, `unknown` is True when
+        the last part may have gone out too (then never send it again blindly)."""
+        ref, self._concat_ref = self._concat_ref, self._concat_ref % 255 + 1
+        parts = encode_submit(to, text, smsc=self._pdu_smsc, status_report=status_report,
+                              validity=self.settings.validity, concat_ref=ref)
+        refs: list[int] = []
+        for number, part in enumerate(parts, 1):
+            refs.append(self._send_part(part.hex, part.tpdu_length, refs))
+            log.debug("part %d/%d to %s sent: mr %d", number, len(parts), mask(to), refs[-1])
+        log.info("sent a %d-part message (refs %s)", len(parts), refs)
+        return refs
+
+    def _send_part(self, pdu_hex: str, length: int, refs: list[int]) -> int:
+        command = f"AT+CMGS={length}"
+        for attempt in range(self.settings.send_retries + 1):
+            last = attempt == self.settings.send_retries
+            try:
+                lines = self.channel.send_pdu(
+                    command, pdu_hex, prompt_timeout=self.settings.command_timeout,
+                    timeout=self.settings.send_timeout)
+            except AtCommandError as exc:  # the modem refused: certainly not sent
+                code = exc.code if isinstance(exc, CmsError | CmeError) else None
+                if last or code not in SEND_RETRY_CODES:
+                    raise SendError(f"{command}: {exc.text}", list(refs)) from exc
+                log.warning("%s refused (%s); trying again (%d/%d)", command, exc.text,
+                            attempt + 1, self.settings.send_retries)
+                self._sleep(self.settings.retry_delay)
+                continue
+            except (AtTimeout, PortError) as exc:
+                if getattr(exc, "written", True):
+                    self._recover_quietly()
+                    raise SendError(f"{command}: {exc}; the outcome is unknown", list(refs),
+                                    unknown=True) from exc
+                log.warning("%s: %s before the PDU went out; recovering", command, exc)
+                self._recover_quietly()
+                if last:
+                    raise SendError(f"{command}: {exc}", list(refs)) from exc
+                continue
+            mr = first_line(lines, "+CMGS")
+            if mr is None or not split_params(mr)[0].isdigit():
+                raise SendError(f"{command}: no message reference in {lines!r}", list(refs),
+                                unknown=True)
+            return int(split_params(mr)[0])
+        raise AssertionError("unreachable")
+
+    def _recover_quietly(self) -> None:
+        """Recover after a failed send without masking the send's own error."""
+        try:
+            if self.channel.is_lost:
+                self._reopen()
+            else:
+                self._recover()
+        except ModemError as exc:
+            log.error("modem recovery failed: %s", exc)
+
+    # -- storage ------------------------------------------------------------------
+    def list_messages(self, status: int = 4) -> list[StoredMessage]:
+        """AT+CMGL=<status> (4: all): every stored message, decoded or kept raw."""
+        lines = self._call(lambda: self._sim_cmd(f"AT+CMGL={status}", self._long()), "list")
+        messages = []
+        for header, pdu_hex in _records(lines, "+CMGL"):
+            params = split_params(header)
+            if not params[0].isdigit():
+                log.warning("unreadable +CMGL header kept aside: %r", header)
+                continue
+            messages.append(self._stored(int(params[0]), params[1:], pdu_hex))
+        return messages
+
+    def read(self, index: int) -> StoredMessage:
+        """AT+CMGR=<index>: one stored message (it becomes "read" on the modem)."""
+        lines = self._call(lambda: self._sim_cmd(f"AT+CMGR={index}"), "read")
+        for header, pdu_hex in _records(lines, "+CMGR"):
+            return self._stored(index, split_params(header), pdu_hex)
+        raise ModemError(f"AT+CMGR={index}: no message in the reply")
+
+    def delete(self, index: int, *, force: bool = False) -> None:
+        """AT+CMGD=<index>. A message that did not decode is refused unless `force`
+        (its raw PDU must have been saved first)."""
+        if index in self._undecodable and not force:
+            raise ModemError(f"message {index} did not decode; it is kept on the modem "
+                             "(save its raw PDU, then delete with force=True)")
+        self._call(lambda: self._sim_cmd(f"AT+CMGD={index}"), "delete")
+        self._undecodable.discard(index)
+
+    def _stored(self, index: int, params: list[str], pdu_hex: str) -> StoredMessage:
+        stat = int(params[0]) if params and params[0].isdigit() else -1
+        length = int(params[-1]) if params and params[-1].isdigit() else None
+        message, error = decode_stored(pdu_hex, length)
+        if message is None:
+            self._undecodable.add(index)
+            log.warning("stored message %d did not decode (kept raw): %s", index, error)
+        else:
+            self._undecodable.discard(index)
+        return StoredMessage(index, stat, pdu_hex, message, error)
+
+    def _long(self) -> float:
+        return max(self.settings.command_timeout, 30.0)  # a full SIM lists slowly
+
+    # -- events ---------------------------------------------------------------------
+    def poll_events(self, timeout: float = 1.0) -> list[ModemEvent]:
+        """Turn waiting unsolicited codes into events, waiting up to `timeout` for the
+        first; reopens a lost port (then a Rescan event says storage must be listed)."""
+        if self.channel.is_lost:
+            self._reopen()
+        events: list[ModemEvent] = list(self._events)
+        self._events.clear()
+        urc = self.channel.get_urc(0 if events else timeout)
+        while urc is not None:
+            events.extend(self._interpret(urc))
+            urc = self.channel.get_urc(0)
+        events.extend(self._events)
+        self._events.clear()
+        if self.channel.is_lost:
+            self._reopen()
+            events.extend(self._events)
+            self._events.clear()
+        return events
+
+    def _interpret(self, urc: Urc) -> list[ModemEvent]:
+        params = split_params(urc.args) if urc.args else []
+        if urc.name == "+CMTI" and len(params) >= 2 and params[1].isdigit():
+            return [NewMessage(params[0], int(params[1]))]
+        if urc.name == "+CMT" and urc.data:
+            length = int(params[-1]) if params and params[-1].isdigit() else None
+            message, error = decode_stored(urc.data, length)
+            return [IncomingMessage(urc.data, message, error)]
+        if urc.name == "+CDS" and urc.data:
+            length = int(params[0]) if params and params[0].isdigit() else None
+            return [_report(urc.data, length)]
+        if urc.name == "+CDSI" and len(params) >= 2 and params[1].isdigit():
+            return self._stored_report(params[0], int(params[1]))
+        if urc.name in ("+CREG", "+CEREG", "+CGREG") and params and params[0].isdigit():
+            stat = int(params[0])
+            return [NetworkChange(stat, REG_STATES.get(stat, "unknown"))]
+        if urc.name in BOOT_URCS:
+            log.warning("modem rebooted (%s): configuring it again", urc.line)
+            self._call(self._initialise, "reconfigure after reboot")
+            return [Rescan("modem rebooted")]
+        log.debug("unsolicited code not used: %s", urc.line)
+        return []
+
+    def _stored_report(self, memory: str, index: int) -> list[ModemEvent]:
+        """+CDSI: read the report from its memory, delete it, go back to our storage."""
+        mems = [memory, *self._cpms[1:]]
+        try:
+            self._sim_cmd("AT+CPMS=" + ",".join(f'"{m}"' for m in mems))
+            lines = self._sim_cmd(f"AT+CMGR={index}")
+            reports = [_report(pdu, _last_int(header)) for header, pdu in
+                       _records(lines, "+CMGR")]
+            self._sim_cmd(f"AT+CMGD={index}")
+            return list(reports)
+        except AtCommandError as exc:
+            log.warning("status report %s/%d unreadable: %s", memory, index, exc)
+            return []
+        finally:
+            self._sim_cmd("AT+CPMS=" + ",".join(f'"{m}"' for m in self._cpms))
+
+    # -- queries (methods, never properties: each does I/O) ---------------------------
+    def signal(self) -> Signal:
+        """AT+CSQ."""
+        lines = self._call(lambda: self._cmd("AT+CSQ"), "signal")
+        return parse_signal(first_line(lines, "+CSQ") or "99,99")
+
+    def registration(self) -> Registration:
+        """AT+CREG? and AT+CEREG? (when supported); the better of the two."""
+        found: list[Registration] = []
+        for prefix, tech in (("+CREG", "gsm"), ("+CEREG", "lte")):
+            try:
+                lines = self._call(_bind(self._cmd, f"AT{prefix}?"), "registration")
+            except AtCommandError:
+                continue
+            params = split_params(first_line(lines, prefix) or "")
+            if len(params) >= 2 and params[1].isdigit():
+                stat = int(params[1])
+                found.append(Registration(stat, REG_STATES.get(stat, "unknown"), tech))
+        if not found:
+            raise ModemError("the modem reports no registration (AT+CREG?)")
+        return next((r for r in found if r.registered), found[0])
+
+    def sim_state(self) -> str:
+        """AT+CPIN?: READY, SIM PIN, SIM PUK, ... (ABSENT when there is no SIM)."""
+        try:
+            lines = self._sim_cmd("AT+CPIN?")
+        except CmeError as exc:
+            if exc.code == 10:
+                return "ABSENT"
+            raise
+        return first_line(lines, "+CPIN") or "UNKNOWN"
+
+    def storage(self) -> list[StorageUse]:
+        """AT+CPMS?: use of each selected memory."""
+        params = split_params(first_line(self._call(lambda: self._sim_cmd("AT+CPMS?"),
+                                                    "storage"), "+CPMS") or "")
+        out = []
+        for i in range(0, len(params) - 2, 3):
+            if params[i + 1].isdigit() and params[i + 2].isdigit():
+                out.append(StorageUse(params[i], int(params[i + 1]), int(params[i + 2])))
+        return out
+
+    def info(self) -> ModemInfo:
+        """Manufacturer, model, IMEI, SIM, signal, registration, storage; None where the
+        modem would not say."""
+
+        def ask(action: Callable[[], T]) -> T | None:
+            try:
+                return action()
+            except (AtCommandError, AtTimeout) as exc:
+                log.info("modem info: %s", exc)
+                return None
+
+        def plain(command: str) -> str | None:
+            lines = ask(lambda: self._cmd(command))
+            return lines[0].split(":", 1)[-1].strip() if lines else None
+
+        return ModemInfo(
+            manufacturer=plain("AT+CGMI"), model=plain("AT+CGMM"), imei=plain("AT+CGSN"),
+            sim=ask(self.sim_state), signal=ask(self.signal),
+            registration=ask(self.registration), storage=ask(self.storage) or [],
+        )
+
+
+def _bind(function: Callable[[str], T], argument: str) -> Callable[[], T]:
+    return lambda: function(argument)
+
+
+def _records(lines: list[str], prefix: str) -> list[tuple[str, str]]:
+    """(header parameters, data line) pairs of a +CMGL / +CMGR reply."""
+    out: list[tuple[str, str]] = []
+    header: str | None = None
+    for line in lines:
+        if header is not None:
+            out.append((header, line.strip()))
+            header = None
+        elif line.upper().startswith(prefix + ":"):
+            header = line.split(":", 1)[1].strip()
+    return out
+
+
+def _last_int(header: str) -> int | None:
+    params = split_params(header)
+    return int(params[-1]) if params and params[-1].isdigit() else None
+
+
+def _report(pdu_hex: str, length: int | None) -> StatusReport:
+    message, error = decode_stored(pdu_hex, length)
+    if message is None or message.type != "status-report":
+        return StatusReport(None, None, None, pdu_hex, message, error or "not a status report")
+    return StatusReport(message.message_ref, message.status, message.recipient, pdu_hex, message)
+

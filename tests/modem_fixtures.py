@@ -1,0 +1,80 @@
+"""Shared fixtures for tests that need a GSM modem: the simulator on a real pty.
+
+`sim_modem(tmp_path)` is a context manager yielding (port path, control); `control` is the
+simulator's `ModemCore` (deliver, sent, stored, status, fault, clear, control(line)).
+The `modem_sim` fixture does the same for one test; `fast_settings` are driver settings
+with short timeouts and no real waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hardware.modem_sim import ModemCore, SimConfig
+from hardware.modem_sim_pty import PtyModem, simulated_modem
+from sms_gateway.at import AtChannel
+from sms_gateway.modem import Modem, ModemSettings
+
+
+@contextlib.contextmanager
+def sim_modem(
+    directory: Path, *, latency: float = 0.0, **config: Any
+) -> Iterator[tuple[str, ModemCore]]:
+    """Start the simulated modem on a pty at `directory`/modem; yields (path, control)."""
+    with simulated_modem(directory / "modem", config=SimConfig(**config),
+                         latency=latency) as (path, core, _runner):
+        yield path, core
+
+
+@contextlib.contextmanager
+def sim_modem_runner(
+    directory: Path, **config: Any
+) -> Iterator[tuple[str, ModemCore, PtyModem]]:
+    """Like sim_modem, also yielding the pty runner (to wait for a vanished port)."""
+    with simulated_modem(directory / "modem", config=SimConfig(**config)) as started:
+        yield started
+
+
+def fast_settings(url: str, **overrides: Any) -> ModemSettings:
+    """Driver settings for tests: short timeouts, short backoff."""
+    values: dict[str, Any] = {
+        "command_timeout": 1.0, "send_timeout": 2.0, "retries": 6, "retry_delay": 0.02,
+        "reopen_attempts": 30, "reopen_delay": 0.05, "reopen_max_delay": 0.2,
+    }
+    values.update(overrides)
+    return ModemSettings(url=url, **values)
+
+
+@contextlib.contextmanager
+def started_modem(url: str, **overrides: Any) -> Iterator[Modem]:
+    """A started driver on `url` with fast settings; closed afterwards."""
+    modem = Modem(AtChannel(url), fast_settings(url, **overrides))
+    try:
+        modem.start()
+        yield modem
+    finally:
+        modem.close()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll `predicate` until it returns something truthy (or fail after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture
+def modem_sim(tmp_path: Path) -> Iterator[tuple[str, ModemCore]]:
+    """A simulated modem on a pty for one test: (port path, control)."""
+    with sim_modem(tmp_path) as started:
+        yield started
