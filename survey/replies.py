@@ -1,12 +1,45 @@
 """Reading one SMS reply text: an answer, an opt-out, or unclear.
 
 Pure: text in, `Reply` out, never an exception.
+
+How a reply is read (the table of real replies in tests/test_replies.py is
+the specification in examples):
+
+* Opt-out wins over everything. The reply opts out when its first word is a
+  keyword (STOP, STOPP, LOPETA, SLUTA, AVSLUTA, UNSUBSCRIBE...), when STOP,
+  LOPETA or SLUTA stands anywhere in capitals, or when it holds a clear
+  phrase ("älä lähetä", "en halua enää viestejä", "sluta skicka",
+  "stop sending"...). Words are compared whole, so "bussistop" is no keyword.
+  A one-word reply one typo from a keyword of 5+ letters ("lopeat") opts out.
+* Text questions: any non-empty text (trimmed, whitespace collapsed) is the answer.
+* Scale questions read digits anywhere ("9", "9/10", "10!!", "Hyvä palvelu 9")
+  and number words in Finnish, Swedish and English, with or without ä/ö/å,
+  colloquial ("ysi", "kymppi", "seiska", "tia") and with one typo in words
+  of 5+ letters ("kymmpi", "yhdeksn"). Cardinal words ("kolme", "three") count
+  only as the whole reply or set off by punctuation, because they also start
+  ordinary sentences ("Kolme hoitajaa..."). Likert questions also read the
+  label phrases of the three languages ("täysin samaa mieltä", "delvis av
+  annan åsikt", "strongly agree"); a half label ("samaa mieltä", "agree")
+  could be 4 or 5 and stays unclear.
+* Numbers that are times, dates, phone numbers, ordinals or quantities
+  ("klo 9.30", "2.3.", "040 123", "3:e", "2 tuntia") are not scores.
+* More than one possible value ("7-8", "5 tai 6", "8,5", "9+", "9 kymppi"),
+  a value outside the scale, or no value at all is unclear: never guessed.
+  Emoji are never read as values (👍 is unclear), only keycap digits.
+* The comment is the rest of the reply in the person's own words, with the
+  separators around the score (",", "-", ":", "/10") trimmed.
+* `lang` only settles words whose meaning depends on the language: a bare
+  "en" is one in Swedish and "I don't" in Finnish.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from survey import _reply_words as W
+from survey.model import KINDS, SCALES
 
 ReplyKind = Literal["answer", "optout", "unclear"]
 
@@ -23,6 +56,346 @@ class Reply:
         return {"kind": self.kind, "value": self.value, "comment": self.comment}
 
 
+_UNCLEAR = Reply("unclear")
+_OPTOUT = Reply("optout")
+
+_WORD = re.compile(r"[^\W\d_]+")
+_NUMBER = re.compile(r"\d+|" + W.KEYCAP_TEN)
+_ANY_TOKEN = re.compile(r"[^\W_]")
+# Compounds read at a number's position, before anything else.
+_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{2,4}(?!\d))?|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)")
+_TIME = re.compile(r"\d{1,2}[:.]\d{2}(?!\d)")
+_DECIMAL = re.compile(r"\d+(?:,\d+|\.\d(?![\d.])|[ \t]?[" + W.FRACTIONS + "])")
+_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+_DENOM = re.compile(
+    r"(\d+)(?:[ \t]*/[ \t]*|[ \t]+(?:out[ \t]+of|of|av)[ \t]+)(\d+)"
+    r"(?:[ \t]*:?[ \t]*(?:st[aä]|n)(?![^\W\d_]))?"
+)
+# After a score on 0-10: "9 10:stä", "9 kymmenestä", "nio av tio", "nine out of ten".
+_OUT_OF_TEN = re.compile(
+    r"[ \t]*(?:10[ \t]*:?[ \t]*st[aä]|kymmenest[aä]"
+    r"|(?:/|av|of|out[ \t]+of)[ \t]*(?:tio|ten|kymmenen))(?![^\W\d_])"
+)
+_ORDINAL = re.compile(r"(?:st|nd|rd|th)(?![^\W\d_])|:(?!(?:n|an|en)(?![^\W\d_]))[^\W\d_]+")
+_CASE = re.compile(r":(?:n|an|en)(?![^\W\d_])")  # "annan 9:n"
+_FI_ORDINAL = re.compile(r"\.[ \t]+[^\W\d_]")  # "2. kerta" (checked for lower case)
+_HALF = re.compile(
+    r"[ \t]*(?:ja[ \t]+|och[ \t]+|and[ \t]+a[ \t]+|and[ \t]+)?(?:puoli|puol|halv|half)(?![^\W\d_])"
+)
+_ALTERNATIVE = re.compile(
+    r"[ \t]*(?P<sep>-|/|~|\.\.+|(?:tai|vai|or|eller|to|till|ja|och|and)(?![^\W\d_]))[ \t]*"
+    r"(?P<other>\d+|[^\W\d_]+)"
+)
+_OVER = re.compile(
+    r"[ \t]*(?:/|(?:out[ \t]+of|of|av)(?![^\W\d_]))[ \t]*(\d+|[^\W\d_]+)"
+)
+_HARD_SEP_AFTER = re.compile(r"[ \t]*(?:[,.!?:;)\-]|\n)")
+_HARD_SEP_BEFORE = re.compile(r"(?:[,.!?:;(\-]|\n)[ \t]*$")
+_SEP_BEFORE = " \t\r\n,;:/|=(-–—−，：\ufe0f\u20e3\"'«»“”„"
+_SEP_AFTER = " \t\r\n,;:/|=.!?)-–—−，：！\ufe0f\u20e3\"'«»“”„"
+# A digit group that is the "/10" of a number word ("ysi/10", "nine out of 10").
+_WORD_OVER = re.compile(r"([^\W\d_]+)(?:[ \t]*/|[ \t]+(?:out[ \t]+of|of|av))[ \t]*$")
+
+
+class _Ambiguous(Exception):
+    """Internal: the reply names more than one possible value."""
+
+
+@dataclass(frozen=True)
+class _Word:
+    start: int
+    end: int
+    text: str  # normalised: lower case, ä/ö/å as typed
+    folded: str  # without diacritics
+
+
+@dataclass(frozen=True)
+class _Score:
+    value: int
+    start: int
+    end: int
+
+
 def read_reply(text: str, kind: str, lang: str | None = None) -> Reply:
     """Read `text` as a reply to a question of `kind` (nps, smileys, likert, text)."""
-    raise NotImplementedError  # built in the reply-reader change
+    if not isinstance(text, str) or kind not in KINDS:
+        return _UNCLEAR
+    norm = W.normalise(text)
+    words = [_Word(m.start(), m.end(), m.group(), W.fold(m.group())) for m in _WORD.finditer(norm)]
+    if _is_optout(text, words):
+        return _OPTOUT
+    if kind == "text":
+        comment = " ".join(text.split())
+        return Reply("answer", None, comment) if comment else _UNCLEAR
+    low, high = SCALES[kind]
+    try:
+        scores = _digit_scores(text, norm, high)
+        scores += _word_scores(norm, words, kind, high, lang)
+    except _Ambiguous:
+        return _UNCLEAR
+    values = {s.value for s in scores}
+    if len(values) != 1:
+        return _UNCLEAR
+    value = values.pop()
+    if not low <= value <= high:
+        return _UNCLEAR
+    return Reply("answer", value, _comment(text, words, scores))
+
+
+# --- opting out ---------------------------------------------------------------
+
+
+def _is_optout(text: str, words: list[_Word]) -> bool:
+    if not words:
+        return False
+    if words[0].folded in W.OPTOUT_FIRST:
+        return True
+    for w in words:
+        if w.folded in W.OPTOUT_ANYWHERE:
+            return True
+        if w.folded.upper() in W.OPTOUT_SHOUTED and text[w.start : w.end].isupper():
+            return True
+    if W.OPTOUT_PHRASES.search(" ".join(w.folded for w in words)):
+        return True
+    content = [w.folded for w in words if w.folded not in W.POLITE]
+    if len(content) != 1:
+        return False
+    word = content[0]
+    if word in W.OPTOUT_FIRST:
+        return True  # "Kiitos, lopeta"
+    if len(word) < W.TYPO_MIN_LEN or word in W.KNOWN_WORDS or W.number_word(word):
+        return False
+    return any(
+        len(key) >= W.TYPO_MIN_LEN and W.within_one_edit(word, key) for key in W.OPTOUT_FIRST
+    )
+
+
+# --- digits -------------------------------------------------------------------
+
+
+def _digit_scores(text: str, norm: str, high: int) -> list[_Score]:
+    scores: list[_Score] = []
+    done = 0
+    for m in _NUMBER.finditer(norm):
+        if m.start() < done:
+            continue  # already read as part of a date, a phone number, "9/10"...
+        done, score = _read_number(text, norm, m, high)
+        if score is not None:
+            scores.append(score)
+    return scores
+
+
+def _read_number(text: str, norm: str, m: re.Match[str], high: int) -> tuple[int, _Score | None]:
+    """Read the number at `m`: (where reading stopped, the score or None if no score)."""
+    start, token = m.start(), m.group()
+    if token == W.KEYCAP_TEN:
+        return m.end(), _Score(10, start, m.end())
+    if start > 0 and _is_letter(norm[start - 1]):
+        return m.end(), None  # "b12", "m2": a code, not a score
+    compound = _DATE.match(norm, start) or _TIME.match(norm, start)
+    if compound:
+        return compound.end(), None
+    run = _RUN.match(norm, start)
+    if run and _is_phone(norm, start, run.group()):
+        return run.end(), None
+    if len(token) >= 4:
+        return m.end(), None  # a year, an id
+    if _DECIMAL.match(norm, start) or _HALF.match(norm, m.end()):
+        raise _Ambiguous  # "8,5", "9½", "8 ja puoli"
+    denom = _DENOM.match(norm, start)
+    if denom:
+        if int(denom.group(2)) != high:
+            raise _Ambiguous  # "7/8", "1/2", "4/5" on 0-10
+        return denom.end(), _Score(int(denom.group(1)), start, denom.end())
+    before = norm[max(0, start - 24) : start]
+    if W.PREFIX_BEFORE.search(before):
+        return m.end(), None  # "klo 9", "huone 5"
+    over = _WORD_OVER.search(before)
+    if over and int(token) == high and _word_value(over.group(1)) is not None:
+        return m.end(), None  # the word's "/10": read with the word
+    end = m.end()
+    if W.UNIT_AFTER.match(norm, end) or _ORDINAL.match(norm, end):
+        return end, None  # "2 tuntia", "3:e", "2nd"
+    ordinal = _FI_ORDINAL.match(text, end)
+    if ordinal and text[ordinal.end() - 1].islower() and _WORD.search(norm, 0, start):
+        return end, None  # "...ja 2. kerta": a Finnish ordinal
+    return _finish_score(norm, start, end, int(token), high)
+
+
+def _finish_score(norm: str, start: int, end: int, value: int, high: int) -> tuple[int, _Score]:
+    """Extend a plain score over its case ending, "/10" words, "+" and sign."""
+    for pattern in (_CASE, _OUT_OF_TEN if high == 10 else None):
+        extra = pattern.match(norm, end) if pattern else None
+        if extra:
+            end = extra.end()
+    if norm.startswith("+", end):
+        if value != high:
+            raise _Ambiguous  # "9+" is a school grade between 9 and 10
+        while norm.startswith("+", end):
+            end += 1
+    elif norm.startswith("-", end) and not _ANY_TOKEN.search(norm, end + 1):
+        raise _Ambiguous  # "9-" at the end: a school grade below 9
+    if norm[:start].strip() == "-":
+        start = norm.index("-")
+        value = -value  # "-1": out of every scale
+    return end, _Score(value, start, end)
+
+
+def _is_phone(norm: str, start: int, run: str) -> bool:
+    groups = re.split("[ -]", run)
+    digits = sum(map(len, groups))
+    if start > 0 and norm[start - 1] == "+":
+        return True
+    if len(groups[0]) > 1 and groups[0][0] == "0":
+        return True  # "040 123", "09"
+    return len(groups) > 2 and len(groups[0]) > 1 and digits >= 7
+
+
+def _is_letter(c: str) -> bool:
+    return c.isalpha()
+
+
+# --- words --------------------------------------------------------------------
+
+
+def _word_scores(
+    norm: str, words: list[_Word], kind: str, high: int, lang: str | None
+) -> list[_Score]:
+    if not words:
+        return []
+    scores: list[_Score] = []
+    first = _skip(words, 0, W.LEAD_IN)
+    if kind == "likert":
+        label = _likert_label(norm, words, _skip(words, 0, W.LEAD_IN | W.LIKERT_LEAD_IN))
+        label = label or _trailing_likert_label(norm, words)
+        if label is not None:
+            scores.append(label)
+    if not scores and first < len(words):
+        lead = _number_word_score(norm, words, first, high, lang, leading=True)
+        if lead is not None:
+            scores.append(lead)
+    last = len(words) - 1
+    if last > first and all(s.end <= words[last].start for s in scores):
+        trail = _number_word_score(norm, words, last, high, lang, leading=False)
+        if trail is not None:
+            scores.append(trail)
+    return scores
+
+
+def _skip(words: list[_Word], i: int, vocabulary: frozenset[str]) -> int:
+    while i < len(words) and words[i].folded in vocabulary:
+        i += 1
+    return i
+
+
+def _word_value(word: str) -> int | None:
+    """The value of a digit group or a number word (not the article "en")."""
+    if word.isdigit():
+        return int(word)
+    hit = W.number_word(word)
+    return hit[0] if hit is not None and hit[1] != W.ARTICLE else None
+
+
+def _number_word_score(
+    norm: str, words: list[_Word], k: int, high: int, lang: str | None, *, leading: bool
+) -> _Score | None:
+    word = words[k]
+    hit = W.number_word(word.text)
+    if hit is None:
+        return None
+    value, cls = hit
+    end = _after_number_word(norm, word.end, high)
+    alone_after = not _ANY_TOKEN.search(norm, end)
+    if cls == W.ARTICLE:
+        alone = leading and alone_after and not _ANY_TOKEN.search(norm, 0, word.start)
+        return _Score(value, word.start, end) if alone and lang == "sv" else None
+    if leading:
+        if alone_after or cls == W.GRADE or _HARD_SEP_AFTER.match(norm, end):
+            return _Score(value, word.start, end)
+        return None
+    if not alone_after:
+        return None
+    before = norm[: word.start]
+    if _HARD_SEP_BEFORE.search(before) or (k > 0 and words[k - 1].folded in W.LEAD_IN):
+        return _Score(value, word.start, end)
+    return None
+
+
+def _after_number_word(norm: str, end: int, high: int) -> int:
+    """Where a number word's score ends: over "/10", "kymmenestä"; raise on "7 tai 8"."""
+    if high == 10:
+        out_of = _OUT_OF_TEN.match(norm, end)
+        if out_of:
+            return out_of.end()
+    if _HALF.match(norm, end):
+        raise _Ambiguous
+    over = _OVER.match(norm, end)
+    if over and _word_value(over.group(1)) is not None:
+        if _word_value(over.group(1)) != high:
+            raise _Ambiguous  # "kolme/viisi" on 0-10
+        return over.end()  # "ysi/10", "fyra av fem", "nine out of 10"
+    alt = _ALTERNATIVE.match(norm, end)
+    if alt and _word_value(alt.group("other")) is not None:
+        raise _Ambiguous  # "kasi tai ysi", "seven-eight", "tre eller fyra"
+    return end
+
+
+def _likert_label(norm: str, words: list[_Word], i: int) -> _Score | None:
+    """A Likert label phrase starting at word `i` ("täysin samaa mieltä, ...")."""
+    if i >= len(words):
+        return None
+    window = words[i : i + 8]
+    joined = " ".join(_likert_word(w.folded) for w in window)
+    for value, pattern in W.LIKERT_LABELS:
+        m = pattern.match(joined)
+        if m:
+            last = window[joined[: m.end()].count(" ")]
+            alt = _ALTERNATIVE.match(norm, last.end)
+            if alt and alt.group("sep") != "-":
+                raise _Ambiguous  # "täysin samaa mieltä tai osittain"
+            return _Score(value, words[i].start, last.end)
+    return None
+
+
+def _trailing_likert_label(norm: str, words: list[_Word]) -> _Score | None:
+    """A label that ends the reply after punctuation ("Hyvä hoitaja. Täysin samaa mieltä")."""
+    for i in range(max(1, len(words) - 8), len(words)):
+        if not _HARD_SEP_BEFORE.search(norm[: words[i].start]):
+            continue
+        label = _likert_label(norm, words, i)
+        if label is not None and not _ANY_TOKEN.search(norm, label.end):
+            return label
+    return None
+
+
+def _likert_word(word: str) -> str:
+    if len(word) < W.TYPO_MIN_LEN or word in W.LIKERT_VOCAB:
+        return word
+    close = [v for v in W.LIKERT_VOCAB if W.within_one_edit(word, v)]
+    return close[0] if len(close) == 1 else word
+
+
+# --- the comment ---------------------------------------------------------------
+
+
+def _comment(text: str, words: list[_Word], scores: list[_Score]) -> str | None:
+    """The reply without its score, in the person's words; None when nothing is left."""
+    spans = sorted((s.start, s.end) for s in scores)
+    pieces: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if start > pos:
+            pieces.append(text[pos:start])
+        else:
+            pieces.append("")
+        pos = max(pos, end)
+    pieces.append(text[pos:])
+    head = pieces[0]
+    if all(w.folded in W.LEAD_IN or w.folded in W.LIKERT_LEAD_IN
+           for w in words if w.end <= spans[0][0]) and not any(c.isdigit() for c in head):
+        head = ""  # "Annan 9": "Annan" is no comment
+    kept = [head.rstrip(_SEP_BEFORE)]
+    kept += [p.lstrip(_SEP_AFTER).rstrip(_SEP_BEFORE) for p in pieces[1:-1]]
+    kept.append(pieces[-1].lstrip(_SEP_AFTER))
+    comment = " ".join(" ".join(kept).split())
+    return comment or None

@@ -1,0 +1,310 @@
+"""Word tables and patterns for survey.replies (Finnish, Swedish, English).
+
+Kept apart from the reader's logic so the vocabulary can be reviewed (and
+extended) by someone who reads the languages, not the code. Everything here is
+lower case; `variants` adds the forms typed without ä/ö/å.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# --- normalising ---------------------------------------------------------------
+
+_DASHES = frozenset("‐‑‒–—―−﹣－")
+_QUOTES = frozenset("’‘`´ʼ")
+FRACTIONS = "½¼¾⅓⅔⅛"
+KEYCAP_TEN = "\U0001f51f"  # 🔟
+
+
+@lru_cache(maxsize=8192)
+def norm_char(c: str) -> str:
+    """One character, lower-cased and compatibility-folded, still one character.
+
+    Keeping the length lets spans found in the normalised text cut the
+    person's original text (comments keep their words).
+    """
+    if c in _DASHES:
+        return "-"
+    if c in _QUOTES:
+        return "'"
+    if c.isascii():
+        return c.lower()
+    digit = unicodedata.decimal(c, None)  # full-width, Arabic-Indic, Devanagari...
+    if digit is not None:
+        return str(digit)
+    nfkc = unicodedata.normalize("NFKC", c)
+    if len(nfkc) == 1:
+        c = nfkc
+        if c.isdecimal():
+            return str(unicodedata.decimal(c, 0))
+    low = c.lower()
+    return low if len(low) == 1 else c
+
+
+def normalise(text: str) -> str:
+    """`text` lower-cased with digits in ASCII, dashes as '-', same length as `text`."""
+    if text.isascii():
+        return text.lower()
+    return "".join(map(norm_char, text))
+
+
+@lru_cache(maxsize=8192)
+def fold(word: str) -> str:
+    """`word` without diacritics (ä -> a, å -> a, é -> e) for phrase matching."""
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The words of `text` (tables below are written as prose for review)."""
+    return frozenset(text.split())
+
+
+def variants(word: str) -> set[str]:
+    """`word` and the form people type without ä/ö/å."""
+    return {word, fold(word)}
+
+
+# --- edit distance ---------------------------------------------------------------
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by at most one insertion, deletion, substitution
+    or swap of two neighbouring letters (optimal string alignment distance <= 1)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1 :] == b[i + 1 :]:
+            return True  # one substitution
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    if la > lb:
+        return a[i + 1 :] == b[i:]
+    return a[i:] == b[i + 1 :]
+
+
+# Typos are matched only between words of at least this many letters: shorter
+# words collide too easily ("yks"/"yksi" are listed explicitly instead).
+TYPO_MIN_LEN = 5
+
+# Real words one edit away from a number word; never read as numbers.
+TYPO_BLOCK = word_set(
+    """there threw these those where light night fight right sight tight might
+    weight height eighth seventh sever kaski kaksin kolmas neljas viides kuudes
+    kuusta viisas nollaa"""
+)
+
+# --- number words --------------------------------------------------------------
+
+# Cardinals ("kolme", "three") start many ordinary sentences ("Kolme hoitajaa...",
+# "One of the best"), so they are read as a score only when they are the whole
+# reply or are set off by punctuation. Grade names ("kasi", "kymppi", "tia")
+# have no other meaning, so they count wherever they lead the reply.
+CARDINAL = "cardinal"
+GRADE = "grade"
+ARTICLE = "article"  # Swedish "en": also an article, and Finnish "I don't"
+
+_NUMBER_TABLE: dict[str, list[str]] = {
+    CARDINAL: [
+        "nolla noll zero",
+        "yksi yks ett one",
+        "kaksi kaks två two",
+        "kolme tre three",
+        "neljä fyra four",
+        "viisi viis fem five",
+        "kuusi kuus sex six",
+        "seitsemän seittemän sju seven",
+        "kahdeksan kaheksan åtta eight",
+        "yhdeksän yheksän nio nine",
+        "kymmenen kymmene tio ten",
+    ],
+    GRADE: [
+        "nollan nollat nollanen",
+        "ykkönen ykkösen ykkösii etta ettan",
+        "kakkonen kakkosen tvåa tvåan",
+        "kolmonen kolmosen trea trean",
+        "nelonen nelosen fyran",
+        "vitonen vitosen viitonen femma femman",
+        "kutonen kutosen sexa sexan",
+        "seiska seiskan seiskaa sjua sjuan",
+        "kasi kasin kasii åttan åttaa",
+        "ysi ysin ysii nia nian",
+        "kymppi kympin kymppiä kymppii kybä tia tian",
+    ],
+    ARTICLE: ["", "en"],
+}
+
+
+def _build_numbers() -> dict[str, tuple[int, str]]:
+    table: dict[str, tuple[int, str]] = {}
+    for cls, rows in _NUMBER_TABLE.items():
+        for value, row in enumerate(rows):
+            for word in row.split():
+                for form in variants(word):
+                    table.setdefault(form, (value, cls))
+    return table
+
+
+NUMBER_WORDS: dict[str, tuple[int, str]] = _build_numbers()
+_TYPO_KEYS = tuple(w for w in NUMBER_WORDS if len(w) >= TYPO_MIN_LEN)
+
+
+@lru_cache(maxsize=8192)
+def number_word(word: str) -> tuple[int, str] | None:
+    """(value, class) of a number word as typed, allowing one typo in long words."""
+    hit = NUMBER_WORDS.get(word)
+    if hit is not None:
+        return hit
+    if len(word) < TYPO_MIN_LEN or fold(word) in TYPO_BLOCK or word in KNOWN_WORDS:
+        return None
+    found = {NUMBER_WORDS[k] for k in _TYPO_KEYS if within_one_edit(word, k)}
+    values = {v for v, _ in found}
+    if len(values) != 1:
+        return None  # no match, or a typo that could be two numbers
+    # A typo of a grade name is still a grade name; otherwise a cardinal.
+    classes = {c for _, c in found}
+    return values.pop(), GRADE if classes == {GRADE} else CARDINAL
+
+
+# Words that may come before the score and are not a comment
+# ("Annan 9", "Arvosana: kasi", "Jag ger 10", "I give it 9", "Täysi kymppi").
+LEAD_IN = word_set(
+    """annan annoin arvosana arvosanani arvio arvioni vastaus vastaukseni vastaan
+    numero pisteet täysi täyden täydet taysi tayden taydet ehdottomasti ehdoton
+    ger betyg betyget svar mitt jag ger absolut
+    i give it score rating my answer is id would definitely"""
+)
+
+# Before a Likert label: "Olen täysin samaa mieltä", "Jag är helt av samma
+# åsikt", "I strongly agree", "Kyllä, osittain samaa mieltä".
+LIKERT_LEAD_IN = word_set(
+    "olen olin kyllä kylla joo jag är ar ja i im am yes"
+)
+
+# --- Likert labels (DOMAIN.md), matched on folded words ---------------------------
+
+_FI_AGREE = r"(?:samaa|saamaa|sama)(?: mielta)?"
+_FI_DIS = r"eri(?: mielta)?"
+LIKERT_LABELS: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
+    (value, re.compile(rf"(?:{pattern})(?= |$)"))
+    for value, pattern in (
+        (3, r"(?:ei|en) (?:samaa|sama) (?:eika|enka|eli|tai) eri(?: mielta)?"
+            r"|varken (?:av )?samma eller (?:av )?annan(?: asikt)?|varken eller"
+            r"|neither agree nor disagree|neither agree or disagree|neither nor"),
+        (5, rf"taysin {_FI_AGREE}|{_FI_AGREE} taysin"
+            r"|helt (?:av )?samma(?: asikt)?|helt enig|instammer helt"
+            r"|(?:completely|strongly|fully|totally) agree"
+            r"|agree (?:completely|strongly|fully|totally)"),
+        (4, rf"(?:osittain|jokseenkin) {_FI_AGREE}"
+            r"|delvis (?:av )?samma(?: asikt)?|delvis enig|instammer delvis"
+            r"|(?:partly|partially|somewhat) agree|agree partly"),
+        (2, rf"(?:osittain|jokseenkin) {_FI_DIS}"
+            r"|delvis (?:av )?annan(?: asikt)?|delvis oenig"
+            r"|(?:partly|partially|somewhat) disagree|disagree partly"),
+        (1, rf"taysin {_FI_DIS}"
+            r"|helt (?:av )?annan(?: asikt)?|helt oenig"
+            r"|(?:completely|strongly|fully|totally) disagree"
+            r"|disagree (?:completely|strongly|fully|totally)"),
+    )
+)
+
+# Long words of the labels, for one-typo correction ("osittian", "mieltää").
+LIKERT_VOCAB = tuple(sorted(word_set(
+    """taysin samaa mielta osittain jokseenkin samma annan asikt delvis varken
+    eller completely strongly fully totally agree disagree partly partially
+    somewhat neither instammer"""
+)))
+
+# --- opting out ------------------------------------------------------------------
+
+# A reply whose first word is one of these opts out (folded forms).
+OPTOUT_FIRST = word_set(
+    """stop stopp stoppa stoppaa stopall lopeta lopettakaa lopetan lopetus
+    lopettaa lopetetaan peruuta peruutan sluta avsluta avbryt avregistrera
+    unsubscribe cancel quit optout"""
+)
+# The keywords people are told to send: in capitals, anywhere, they opt out.
+OPTOUT_SHOUTED = frozenset({"STOP", "STOPP", "LOPETA", "SLUTA", "UNSUBSCRIBE"})
+# These are unambiguous anywhere in a reply.
+OPTOUT_ANYWHERE = frozenset({"unsubscribe", "stopall", "optout", "avregistrera"})
+# Only with the reply's other words being politeness.
+POLITE = word_set(
+    """kiitos kiitti kitos kii heti nyt pliis please thanks thank you tack
+    nu ok okei"""
+)
+
+_MSG = (
+    r"(?:viesteja|viestit|viestia|viestien|kyselyja|kyselyita|kyselyt|kyselya|kyselyjen"
+    r"|tekstiviesteja|tekstiviestit|tekstareita|sms|smssia|palautekyselyja|naita|tallaisia)"
+)
+_SV_MSG = r"(?:sms|smser|meddelanden|meddelande|enkater|enkat|fragor|utskick)"
+_EN_MSG = r"(?:texts|text messages|messages|surveys|sms|texting|me texts|me messages)"
+OPTOUT_PHRASES = re.compile(
+    "|".join(
+        (
+            # Finnish
+            r"\bala (?:enaa |enempaa |mulle |minulle )*(?:laheta|lahettako|laita)\b",
+            r"\balkaa (?:enaa |mulle |minulle )*(?:lahettako|laittako)\b",
+            rf"\ben halua (?:enaa |enempaa |lisaa |naita |tallaisia |mitaan )*{_MSG}\b",
+            r"^en halua enaa$",
+            rf"\bei (?:kiitos )?(?:enaa|enempaa|lisaa|mitaan) (?:naita )?{_MSG}\b",
+            rf"\blopeta(?:kaa)? (?:naiden |nama )?(?:{_MSG}|lahettaminen|lahettamasta)\b",
+            r"\bpoista(?:kaa)? (?:minut|numeroni|mun numero|minun numeroni)\b",
+            r"\bkiellan (?:kyselyt|viestit)\b",
+            # Swedish
+            r"\bsluta (?:skicka|smsa|sms|messa|mejla)\b",
+            rf"\bvill inte (?:ha |fa )?(?:fler|mer|nagra|flera)(?: {_SV_MSG})?\b",
+            rf"\b(?:inga|ej|inte) fler {_SV_MSG}\b",
+            r"\bskicka (?:inte|inga) (?:fler|mer|nagot)\b",
+            r"\bta bort (?:mig|mitt nummer)\b",
+            rf"\bavsluta (?:prenumerationen|{_SV_MSG})\b",
+            # English
+            r"\bstop (?:sending|texting|messaging|the messages|these messages|"
+            r"messages|texts|the texts|the surveys|surveys)\b",
+            rf"\bno more {_EN_MSG}\b",
+            r"\bdon ?t (?:text|send|message|contact)\b",
+            r"\bdo not (?:text|send|message|contact)\b",
+            r"\bopt (?:me )?out\b",
+            r"\bremove me\b",
+        )
+    )
+)
+
+# --- numbers that are not scores ------------------------------------------------
+
+# Words after a number that make it a quantity ("2 tuntia", "85-vuotias", "3 dagar").
+_UNITS = (
+    "h min mins minute minutes minuutti minuuttia minuutin minsa tunti tuntia tunnin tuntii "
+    "tuntei tunniksi pv päivä päivää päivän päiviä vrk vk viikko viikkoa viikon viikkoja kk "
+    "kuukausi kuukautta kuukauden v vuotta vuoden vuotias vuotiaana vuotiaalle kertaa krt "
+    "kerran kpl eur euro euroa prosenttia sek timme timmar timmen minuter minut dag dagar "
+    "dagen vecka veckor månad månader år året gång gånger st kr kronor hour hours hr hrs day "
+    "days week weeks month months year years yrs times km kg mg ml cm mm henkeä henkilöä "
+    "hoitajaa lääkäriä potilasta ihmistä people persons personer sivua"
+)
+UNIT_AFTER = re.compile(
+    r"\s*-?\s*(?:[%€$£]|(?:"
+    + "|".join(sorted({re.escape(f) for u in _UNITS.split() for f in variants(u)}, key=len,
+                      reverse=True))
+    + r")(?![^\W\d_]))"
+)
+# Words before a number that make it a time, a room or a year ("klo 9", "huone 5").
+PREFIX_BEFORE = re.compile(
+    r"(?:(?<![^\W\d_])(?:klo|kello|kl|at|huone|huoneessa|rum|room|vuonna|sivu|page|ikä|ika|"
+    r"ålder|age|linja|bussi|buss|bus|nr|nro|n:o)\s*[.:]?\s*|[#€$£+]\s*)$"
+)
+
+# Words that are never "corrected" into a number word.
+KNOWN_WORDS = frozenset(
+    LEAD_IN | LIKERT_LEAD_IN | OPTOUT_FIRST | POLITE | frozenset(LIKERT_VOCAB)
+)
