@@ -666,6 +666,10 @@ def encode_submit(
     (default: `message_ref`) and take message references message_ref, +1, … mod 256."""
     if not 0 <= message_ref <= 0xFF:
         raise PduError(f"message reference {message_ref} is outside 0..255")
+    if _numeric(to) is None:
+        # A formatted or alphanumeric recipient would go out as a D0 address no network
+        # delivers; refuse it so the caller normalises the number first.
+        raise PduError(f"recipient {to!r} is not a phone number (digits, optional leading +)")
     encoding, parts = segments(text, concat16=concat16)
     ref = _check_ref(message_ref if concat_ref is None else concat_ref, concat16)
     da = encode_address(to, "recipient")

@@ -88,10 +88,14 @@ def test_pdu_without_smsc_part() -> None:
 @pytest.mark.parametrize(
     ("call", "pattern"),
     [
-        (lambda: encode_submit("", "x"), "recipient is empty"),
+        (lambda: encode_submit("", "x"), "recipient '' is not a phone number"),
         (lambda: encode_submit("+" + "1" * 21, "x"), "21 digits"),
-        (lambda: encode_submit("Palautekysely", "x"), "over 11"),
-        (lambda: encode_submit("Šabc", "x"), "not in the GSM 7-bit alphabet"),
+        (lambda: encode_submit("Palaute", "x"), "not a phone number"),
+        (lambda: encode_submit("040-123 4567", "x"), "not a phone number"),
+        (lambda: encode_deliver("Palautekysely", "x", datetime(2025, 1, 1, tzinfo=UTC)),
+         "over 11"),
+        (lambda: encode_deliver("Šabc", "x", datetime(2025, 1, 1, tzinfo=UTC)),
+         "not in the GSM 7-bit alphabet"),
         (lambda: encode_submit("1", "x", smsc="SMSC"), "not a phone number"),
         (lambda: encode_submit("1", "x", message_ref=256), "0..255"),
         (lambda: encode_submit("1", "a" * 500, concat_ref=300), "0..255"),

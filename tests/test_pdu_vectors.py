@@ -213,12 +213,12 @@ def test_encode_deliver_matches_the_hand_vector() -> None:
     assert hexstr == SMSC + "04" + OA_INTL + "00" "00" + SCTS_0203 + "06" "CB749AFE9E03"
 
 
-def test_alphanumeric_recipient_encodes_with_type_d0() -> None:
-    (part,) = encode_submit("Palaute", "x")
-    octets = bytes.fromhex(part.hex)
-    # 00 SMSC, FO, MR, then DA: 0D semi-octets, type D0.
-    assert octets[3:5] == bytes([0x0D, 0xD0])
-    assert decode_pdu(part.hex).recipient == "Palaute"
+def test_alphanumeric_sender_encodes_with_type_d0() -> None:
+    (hexstr,) = encode_deliver("Palaute", "x", datetime(2025, 1, 1, tzinfo=UTC))
+    octets = bytes.fromhex(hexstr)
+    # 00 SMSC, FO, then OA: 0D semi-octets (7 septets = 49 bits), type D0.
+    assert octets[2:4] == bytes([0x0D, 0xD0])
+    assert decode_pdu(hexstr).sender == "Palaute"
 
 
 def test_timestamp_zone_utc_and_quarter_hours() -> None:
