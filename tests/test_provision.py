@@ -16,7 +16,7 @@ def _argv(tmp: Path, *extra: str) -> list[str]:
     return ["provision", "--id", "tays-lobby-3", "--site", "tays", "--area", "sairaalapalvelut",
             "--unit", "ensiapu", "--roles", "kiosk,sync", "--broker", "mqtts://central.example.fi",
             "--password", "s3cret", "--etc", str(tmp / "etc"), "--data", str(tmp / "data"),
-            "--units-dir", str(tmp / "units"), "--no-prompts", *extra]
+            "--units-dir", str(tmp / "units"), "--survey", "national", "--no-prompts", *extra]
 
 
 def test_provision_writes_config_store_and_units(tmp_path: Path,
