@@ -28,7 +28,7 @@ from survey.replies import Reply, read_reply
 
 Status = Literal["live", "complete", "expired", "optedout"]
 Outcome = Literal["answer", "unclear", "skipped", "optout", "closed"]
-Reader = Callable[[str, str, str], Reply]
+Reader = Callable[[str, str, str | None], Reply]
 DEFAULT_LIFETIME = timedelta(hours=72)
 
 

@@ -141,7 +141,8 @@ class Gateway:
                  links: Sequence[Link], settings: Settings, *,
                  intake: HttpIntake | None = None,
                  clock: Callable[[], datetime] = utc_now,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 reader: conv.Reader = read_reply) -> None:
         self.gs = gs
         self.store: Store = gs.store
         self.survey = survey
@@ -151,6 +152,7 @@ class Gateway:
         self.intake = intake
         self.clock = clock
         self.monotonic = monotonic
+        self.reader = reader
         self.next_poll = 0.0
         self.stop = threading.Event()
 
@@ -318,7 +320,7 @@ class Gateway:
         if session is None:
             self._no_session(msg, now)
             return
-        step = conv.on_reply(session.state, self.survey, msg.text, now)
+        step = conv.on_reply(session.state, self.survey, msg.text, now, self.reader)
         sends, counters, optout = self._apply(session, step.effects)
         self.gs.finish_message(msg, step.outcome, now, session=session, new_state=step.state,
                                sends=sends, optout=optout, counters=counters)
@@ -326,7 +328,7 @@ class Gateway:
                  msg.parts, msg.missing)
 
     def _no_session(self, msg: Assembled, now: datetime) -> None:
-        reply = read_reply(msg.text, "nps", None)
+        reply = self.reader(msg.text, "nps", None)
         if reply.kind == "optout" and msg.sender and not self.gs.is_opted_out(msg.sender_hash):
             text = conv.optout_confirmation(self.survey, None)
             self.gs.finish_message(msg, "optout", now, sends=[(text, "optout")],

@@ -1,0 +1,110 @@
+"""Helpers of the SMS gateway tests: an in-process modem twin, a clock, a gateway builder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sms_gateway.gateway_store import GatewayStore
+from sms_gateway.invitations import Invitation
+from sms_gateway.privacy import PhoneHasher
+from sms_gateway.scheduler import RateLimit, Window
+from sms_gateway.service import Gateway, Health, Link, Received, Settings, StatusReport
+from survey.config import DeviceIdentity
+from survey.definition import load_survey, shipped_survey_path
+from survey.store import Store
+
+HKI = ZoneInfo("Europe/Helsinki")
+KEY = b"test-key-0123456789abcdef"
+
+
+class Clock:
+    """A settable clock for the service (UTC)."""
+
+    def __init__(self, t: datetime) -> None:
+        self.t = t
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, **kw: float) -> None:
+        self.t += timedelta(**kw)
+
+
+@dataclass
+class TwinModem:
+    """An in-process modem twin: storage, sent messages, injected send failures."""
+
+    name: str = "twin0"
+    storage: dict[int, Received | StatusReport] = field(default_factory=dict)
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    pending: list[Received | StatusReport | str] = field(default_factory=list)
+    fail: list[BaseException] = field(default_factory=list)
+    next_index: int = 0
+    next_ref: int = 0
+    healthy: bool = True
+    keep_deleted: bool = False  # a modem whose delete silently does nothing
+
+    def deliver(self, sender: str, text: str, scts: str,
+                concat: tuple[int, int, int] | None = None) -> None:
+        self.next_index += 1
+        self.storage[self.next_index] = Received(self.next_index, sender, text, scts, concat)
+        self.pending.append("stored")
+
+    def send(self, number: str, text: str) -> list[int]:
+        if self.fail:
+            raise self.fail.pop(0)
+        self.sent.append((number, text))
+        self.next_ref = (self.next_ref + 1) % 256
+        return [self.next_ref]
+
+    def stored(self) -> list[Received | StatusReport]:
+        return list(self.storage.values())
+
+    def delete(self, index: int) -> None:
+        if not self.keep_deleted:
+            self.storage.pop(index, None)
+
+    def events(self) -> list[Received | StatusReport | str]:
+        out, self.pending = self.pending, []
+        return out
+
+    def health(self) -> Health:
+        return Health(ok=self.healthy, signal=20, registration="home")
+
+    def close(self) -> None:
+        pass
+
+    def texts_to(self, number: str) -> list[str]:
+        return [t for n, t in self.sent if n == number]
+
+
+def survey_national():  # type: ignore[no-untyped-def]
+    return load_survey(shipped_survey_path("national"))
+
+
+def make_gateway(path: Path, clock: Clock, modems: list[TwinModem], *,
+                 rate: int = 60, window: Window | None = None,
+                 multipart_timeout: timedelta = timedelta(minutes=5),
+                 monotonic: Callable[[], float] | None = None) -> Gateway:
+    store = Store(path)
+    gs = GatewayStore(store, PhoneHasher(KEY))
+    settings = Settings(window=window or Window(), multipart_timeout=multipart_timeout,
+                        scan_interval=0.0, health_interval=0.0)
+    links = [Link(m.name, (lambda m=m: m), RateLimit(rate)) for m in modems]  # type: ignore[misc]
+    origin = DeviceIdentity(id="tays-sms-1", site="tays", area="sairaalapalvelut", unit="sms")
+    kwargs = {"monotonic": monotonic} if monotonic else {}
+    return Gateway(gs, survey_national(), origin, links, settings, clock=clock, **kwargs)
+
+
+def invite(gw: Gateway, phone: str, at: datetime, kind: str = "visit", lang: str = "fi",
+           unit: str = "ensiapu") -> str:
+    return gw.gs.add_invitation(Invitation(unit, at, kind, phone, lang, "test"), gw.clock(),
+                                gw.settings.window)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]

@@ -1,0 +1,272 @@
+"""The SMS service loop with an in-process modem twin and a settable clock."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sms_gateway.errors import AtTimeout, CmsError, SendError
+from sms_gateway.gateway_store import ReleaseError
+from sms_gateway.service import Gateway, StatusReport
+from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
+
+ANNA = "+358401234567"
+BO = "+358507654321"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(utc(2025, 3, 4, 8, 0))  # 10:00 in Helsinki
+
+
+@pytest.fixture
+def modem() -> TwinModem:
+    return TwinModem()
+
+
+@pytest.fixture
+def gw(tmp_path: Path, clock: Clock, modem: TwinModem) -> Gateway:
+    g = make_gateway(tmp_path / "store.sqlite", clock, [modem])
+    g.start()
+    yield g  # type: ignore[misc]
+    g.close()
+    g.store.close()
+
+
+def scts(clock: Clock) -> str:
+    return clock().isoformat()
+
+
+def reply(gw: Gateway, modem: TwinModem, clock: Clock, phone: str, text: str) -> None:
+    clock.advance(seconds=30)
+    modem.deliver(phone, text, scts(clock))
+    gw.step()
+
+
+def dump_all(path: Path) -> str:
+    """Every value of every table, as one text (to look for phone numbers)."""
+    conn = sqlite3.connect(path)
+    try:
+        out = []
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            for row in conn.execute(f"SELECT * FROM {name}"):
+                out.append(repr(row))
+        return "\n".join(out)
+    finally:
+        conn.close()
+
+
+def test_full_conversation_score_with_comment_fills_open_question(
+        gw: Gateway, modem: TwinModem, clock: Clock, tmp_path: Path) -> None:
+    assert invite(gw, ANNA, clock() - timedelta(hours=1)) == "added"
+    gw.step()
+    survey = gw.survey
+    (first,) = modem.texts_to(ANNA)
+    assert first.startswith(survey.message("sms_intro", "fi"))
+    assert survey.questions["nps"].prompt("fi", "sms") in first
+    reply(gw, modem, clock, ANNA, "9 hyvä palvelu")
+    # The comment answered the open question, so the next one is the statement s1.
+    assert modem.texts_to(ANNA)[-1] == survey.questions["s1"].prompt("fi", "sms")
+    reply(gw, modem, clock, ANNA, "4")
+    assert modem.texts_to(ANNA)[-1] == survey.message("sms_thanks", "fi")
+    (resp,) = gw.store.unsynced()
+    assert resp["channel"] == "sms" and resp["status"] == "complete"
+    assert resp["unit"] == "ensiapu" and resp["survey"] == "national"
+    assert resp["answers"] == {"nps": {"value": 9}, "open": {"text": "hyvä palvelu"},
+                               "s1": {"value": 4}}
+    counts = gw.gs.counters()
+    assert (counts["invited"], counts["sent"], counts["answered"], counts["completed"]) == (
+        1, 1, 1, 1)
+    assert not modem.storage  # deleted from the modem once stored
+    everything = dump_all(tmp_path / "store.sqlite")
+    assert "401234567" not in everything  # the number is gone once the session ended
+
+
+def test_unclear_gets_one_clarifying_reask_then_moves_on(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    reply(gw, modem, clock, ANNA, "mitä?")
+    clarify = modem.texts_to(ANNA)[-1]
+    assert "0-10" in clarify
+    reply(gw, modem, clock, ANNA, "en tiedä")
+    # Second unclear: no more re-asks, the open question comes next.
+    assert modem.texts_to(ANNA)[-1] == gw.survey.questions["open"].prompt("fi", "sms")
+    reply(gw, modem, clock, ANNA, "Hoitaja oli ystävällinen, soita 040 765 4321")
+    reply(gw, modem, clock, ANNA, "viisi")
+    (resp,) = gw.store.unsynced()
+    assert "nps" not in resp["answers"]
+    assert resp["answers"]["open"]["text"] == "Hoitaja oli ystävällinen, soita [puhelinnumero]"
+    assert resp["answers"]["s1"] == {"value": 5}
+
+
+def test_optout_ends_for_good_with_one_confirmation(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    reply(gw, modem, clock, ANNA, "8")
+    reply(gw, modem, clock, ANNA, "STOP")
+    assert modem.texts_to(ANNA)[-1] == gw.survey.message("sms_optout", "fi")
+    n = len(modem.sent)
+    reply(gw, modem, clock, ANNA, "5")  # after the opt-out: no answer, no message
+    assert len(modem.sent) == n
+    assert invite(gw, ANNA, clock()) == "opted out"
+    (resp,) = gw.store.unsynced()
+    assert resp["status"] == "expired" and resp["answers"] == {"nps": {"value": 8}}
+    assert gw.gs.counters()["opted_out"] == 1
+
+
+def test_number_without_session_gets_no_answer_but_is_logged(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    reply(gw, modem, clock, BO, "10")
+    assert modem.sent == []
+    rows = gw.store.conn.execute("SELECT outcome, text FROM sms_messages").fetchall()
+    assert rows == [("no_session", "10")]
+
+
+def test_late_reply_within_lifetime_accepted_after_it_expired(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    invite(gw, BO, clock() - timedelta(hours=1))
+    gw.step()
+    gw.step()
+    clock.advance(hours=70)
+    reply(gw, modem, clock, ANNA, "10")  # 70 h later: still taken
+    assert modem.texts_to(ANNA)[-1] == gw.survey.questions["open"].prompt("fi", "sms")
+    clock.advance(hours=3)
+    gw.step()  # both sessions now past 72 h
+    n = len(modem.sent)
+    reply(gw, modem, clock, BO, "7")  # too late: no session any more
+    assert len(modem.sent) == n
+    finals = gw.store.unsynced()
+    assert [(r["status"], r["answers"]) for r in finals] == [("expired", {"nps": {"value": 10}})]
+
+
+def test_window_waits_and_deadline_expires(gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    clock.t = utc(2025, 3, 4, 18, 30)  # 20:30 in Helsinki: outside the window
+    invite(gw, ANNA, clock() - timedelta(minutes=10), kind="visit")
+    invite(gw, BO, clock() - timedelta(minutes=10), kind="call")
+    gw.step()
+    assert modem.sent == []
+    assert gw.gs.counters()["expired"] == 1  # the call cannot go before its deadline
+    clock.t = utc(2025, 3, 5, 6, 0)  # 08:00 next morning
+    gw.step()
+    assert [n for n, _ in modem.sent] == [ANNA]
+
+
+def test_refused_send_is_retried_unknown_is_never_repeated_until_released(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    invite(gw, BO, clock() - timedelta(hours=1), unit="neuvola")
+    modem.fail = [CmsError("AT+CMGS", 500, "+CMS ERROR: 500"),
+                  SendError("timed out after part 1", [7], unknown=True)]
+    gw.step()  # Anna: refused -> queued again for later
+    gw.step()  # Bo: outcome unknown
+    clock.advance(minutes=5)
+    for _ in range(3):
+        gw.step()
+    assert modem.texts_to(ANNA) and not modem.texts_to(BO)
+    st = gw.gs.status()
+    assert [u["unit"] for u in st["unknown_invitations"]] == ["neuvola"]
+    assert st["counters"]["unknown"] == 1
+    inv_id = st["unknown_invitations"][0]["id"]
+    gw.gs.release(inv_id, clock(), gw.settings.window)
+    gw.step()
+    assert len(modem.texts_to(BO)) == 1
+    with pytest.raises(ReleaseError):
+        gw.gs.release(inv_id, clock(), gw.settings.window)
+
+
+def test_timeout_during_send_is_unknown_and_survives_restart(
+        tmp_path: Path, clock: Clock) -> None:
+    modem = TwinModem(fail=[AtTimeout("AT+CMGS", 120)])
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [modem])
+    gw.start()
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    gw.close()
+    gw.store.close()
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [modem])
+    gw.start()
+    for _ in range(3):
+        gw.step()
+    assert modem.sent == []
+    assert gw.gs.status()["invitations"] == {"unknown": 1}
+    # The client did get it after all: their reply is taken.
+    reply(gw, modem, clock, ANNA, "9")
+    assert modem.texts_to(ANNA) == [gw.survey.questions["open"].prompt("fi", "sms")]
+    gw.store.close()
+
+
+def test_same_message_read_twice_counts_once(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    modem.keep_deleted = True  # delete does nothing: the next scan reads it again
+    reply(gw, modem, clock, ANNA, "9")
+    gw.step()
+    gw.step()
+    assert gw.store.conn.execute("SELECT COUNT(*) FROM sms_messages").fetchone()[0] == 1
+    assert modem.texts_to(ANNA)[1:] == [gw.survey.questions["open"].prompt("fi", "sms")]
+
+
+def test_multipart_reassembled_in_order_and_incomplete_after_timeout(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    invite(gw, BO, clock() - timedelta(hours=1))
+    gw.step()
+    gw.step()
+    t = scts(clock)
+    modem.deliver(ANNA, " palvelu 😀", t, (42, 2, 2))
+    modem.deliver(ANNA, "10 Loistava", t, (42, 2, 1))
+    modem.deliver(BO, "8 ok ", t, (9, 3, 1))
+    modem.deliver(BO, "kiitos", t, (9, 3, 3))
+    gw.step()
+    (resp,) = [r for r in gw.store.open_responses("sms")]
+    assert gw.store.get(resp["id"])["answers"]["open"] == {"text": "Loistava palvelu 😀"}
+    clock.advance(minutes=6)  # Bo's part 2 never came
+    gw.step()
+    rows = gw.store.conn.execute("SELECT parts, missing FROM sms_messages ORDER BY id").fetchall()
+    assert rows == [(2, 0), (3, 1)]
+
+
+def test_delivery_report_updates_invitation(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    ref = modem.next_ref
+    modem.pending.append(StatusReport(None, ref, 0))
+    gw.step()
+    assert gw.gs.counters()["delivered"] == 1
+    row = gw.store.conn.execute("SELECT delivery FROM sms_invitations").fetchone()
+    assert row == ("delivered",)
+
+
+def test_rate_limit_per_modem_and_two_modems_share_the_queue(
+        tmp_path: Path, clock: Clock) -> None:
+    a, b = TwinModem("a"), TwinModem("b")
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [a, b], rate=1)
+    gw.start()
+    for i in range(4):
+        invite(gw, f"+35840100000{i}", clock() - timedelta(hours=1))
+    for _ in range(3):
+        gw.step()
+    assert (len(a.sent), len(b.sent)) == (1, 1)
+    clock.advance(seconds=61)
+    gw.step()
+    assert (len(a.sent), len(b.sent)) == (2, 2)
+    assert len({n for n, _ in a.sent + b.sent}) == 4
+    gw.store.close()
+
+
+def test_unhealthy_modem_sends_nothing(gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    modem.healthy = False
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    assert modem.sent == [] and not gw.healthy
+    modem.healthy = True
+    gw.step()
+    assert len(modem.sent) == 1 and gw.healthy
