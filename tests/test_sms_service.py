@@ -7,11 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
 
 from sms_gateway.errors import AtTimeout, CmsError, SendError
 from sms_gateway.gateway_store import ReleaseError
 from sms_gateway.service import Gateway, StatusReport
-from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
 
 ANNA = "+358401234567"
 BO = "+358507654321"
