@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from sms_gateway.scheduler import RateLimit, Window
 from sms_gateway.service import Gateway, Health, Link, Received, Settings, StatusReport
 from survey.config import DeviceIdentity
 from survey.definition import load_survey, shipped_survey_path
+from survey.model import Survey
 from survey.store import Store
 
 HKI = ZoneInfo("Europe/Helsinki")
@@ -82,7 +84,7 @@ class TwinModem:
         return [t for n, t in self.sent if n == number]
 
 
-def survey_national():  # type: ignore[no-untyped-def]
+def survey_national() -> Survey:
     return load_survey(shipped_survey_path("national"))
 
 
@@ -96,8 +98,8 @@ def make_gateway(path: Path, clock: Clock, modems: list[TwinModem], *,
                         scan_interval=0.0, health_interval=0.0)
     links = [Link(m.name, (lambda m=m: m), RateLimit(rate)) for m in modems]  # type: ignore[misc]
     origin = DeviceIdentity(id="tays-sms-1", site="tays", area="sairaalapalvelut", unit="sms")
-    kwargs = {"monotonic": monotonic} if monotonic else {}
-    return Gateway(gs, survey_national(), origin, links, settings, clock=clock, **kwargs)
+    return Gateway(gs, survey_national(), origin, links, settings, clock=clock,
+                   monotonic=monotonic or time.monotonic)
 
 
 def invite(gw: Gateway, phone: str, at: datetime, kind: str = "visit", lang: str = "fi",
@@ -106,5 +108,5 @@ def invite(gw: Gateway, phone: str, at: datetime, kind: str = "visit", lang: str
                                 gw.settings.window)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,10 +29,10 @@ def modem() -> TwinModem:
 
 
 @pytest.fixture
-def gw(tmp_path: Path, clock: Clock, modem: TwinModem) -> Gateway:
+def gw(tmp_path: Path, clock: Clock, modem: TwinModem) -> Iterator[Gateway]:
     g = make_gateway(tmp_path / "store.sqlite", clock, [modem])
     g.start()
-    yield g  # type: ignore[misc]
+    yield g
     g.close()
     g.store.close()
 
@@ -226,7 +227,8 @@ def test_multipart_reassembled_in_order_and_incomplete_after_timeout(
     modem.deliver(BO, "kiitos", t, (9, 3, 3))
     gw.step()
     (resp,) = [r for r in gw.store.open_responses("sms")]
-    assert gw.store.get(resp["id"])["answers"]["open"] == {"text": "Loistava palvelu 😀"}
+    row = gw.store.get(resp["id"])
+    assert row is not None and row["answers"]["open"] == {"text": "Loistava palvelu 😀"}
     clock.advance(minutes=6)  # Bo's part 2 never came
     gw.step()
     rows = gw.store.conn.execute("SELECT parts, missing FROM sms_messages ORDER BY id").fetchall()
