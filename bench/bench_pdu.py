@@ -26,8 +26,10 @@ CORPUS = [
                    "Vastaa numerolla 0-10. Vastaaminen on maksutonta."),
     ("+358401234567", "Hoitaja oli ystävällinen [ja] {nopea} € " * 6),
     ("+46701234567", "Mycket bra bemötande 👍 tack så mycket!"),
-    ("Palaute", "Спасибо, всё было хорошо. " * 5),
+    ("+358501234567", "Спасибо, всё было хорошо. " * 5),
 ]
+# Alphanumeric senders only arrive (nobody can send to one), so they are in the decode half.
+ALPHA_SENDER = "Palaute"
 
 
 def _rate(fn: Callable[[], int], seconds: float) -> float:
@@ -46,11 +48,12 @@ def main() -> None:
     args = parser.parse_args()
 
     hexes = [h for sender, text in CORPUS for h in encode_deliver(sender, text, WHEN)]
-    hexes += [p.hex for sender, text in CORPUS for p in encode_submit(sender, text)]
+    hexes += [p.hex for to, text in CORPUS for p in encode_submit(to, text)]
+    hexes += encode_deliver(ALPHA_SENDER, CORPUS[2][1], WHEN)
 
     def codec() -> int:
-        for sender, text in CORPUS:
-            encode_submit(sender, text, status_report=True)
+        for to, text in CORPUS:
+            encode_submit(to, text, status_report=True)
         for h in hexes:
             decode_pdu(h)
         return len(CORPUS) + len(hexes)
