@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.session import FACES, SCALES, Settings
 from survey.config import Config, Section
+from survey.labels import smiley_values
 from survey.model import Question, Survey
 
 KEYS = frozenset({
@@ -30,7 +31,6 @@ KEYS = frozenset({
 _PIN = re.compile(r"^(?:GPIO|BCM)(\d+)$|^(?:BOARD|J8:)(\d+)$|^WPI(\d+)$|^(\d+)$", re.I)
 _BOARD_GPIO = {3, 5, 7, 8, 10, 11, 12, 13, 15, 16, 18, 19, 21, 22, 23, 24, 26, 27, 28, 29, 31,
                32, 33, 35, 36, 37, 38, 40}
-_DEFAULT_SMILEY_VALUES = {5: (1, 2, 3, 4, 5), 4: (1, 2, 4, 5)}
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ def _face_values(section: Section, scale: str, first: Question, pins: tuple[str,
         if first.kind == "nps":
             raise section.error("buttons.values", f"is needed: say which NPS value (0-10) each "
                                                   f"of the {faces} faces stores")
-        values = _DEFAULT_SMILEY_VALUES[faces]
+        values = smiley_values(faces)
     if len(values) != faces:
         raise section.error("buttons.values", f"has {len(values)} values for {faces} faces")
     lo, hi = first.scale or (0, 0)

@@ -200,7 +200,7 @@ def _on_tick(state: State, s: Settings, now: datetime) -> tuple[State, list[Effe
                 return _abandon(state, s, now)
             if not state.warned and idle >= s.audio_idle_timeout - s.audio_warning:
                 st = replace(state, warned=True)
-                return _say(st, [_message(s, "kiosk_still_there", st.lang)])
+                return _say(st, [message(s, "kiosk_still_there", st.lang)])
             return state, []
         if idle >= s.idle_timeout:
             return _abandon(state, s, now)
@@ -337,12 +337,12 @@ def _on_language(st: State, event: Event, s: Settings,
     if name in ("up", "right", "down", "left"):
         cursor = min(n - 1, cursor + 1) if name in ("up", "right") else max(0, cursor - 1)
         st = replace(st, cursor=cursor, lang=s.languages[cursor])
-        return _say(st, [_language_item(s, cursor)]) if st.audio else (st, [])
+        return _say(st, [language_item(s, cursor)]) if st.audio else (st, [])
     if name.isdigit() and 1 <= int(name) <= n:
         cursor = int(name) - 1
         st = replace(st, cursor=cursor, lang=s.languages[cursor])
         if st.audio:
-            return _say(st, [_language_item(s, cursor)])
+            return _say(st, [language_item(s, cursor)])
         return _enter_question(st, s, 0, now)
     if name == "enter":
         return _enter_question(replace(st, lang=s.languages[cursor]), s, 0, now)
@@ -353,7 +353,8 @@ def _on_language(st: State, event: Event, s: Settings,
     return st, []
 
 
-def _language_item(s: Settings, i: int) -> Utterance:
+def language_item(s: Settings, i: int) -> Utterance:
+    """Language `i` of the menu, spoken in that language: "Svenska, 2 av 3"."""
     lang = s.languages[i]
     name = LANGUAGE_NAMES.get(lang, lang)
     return Utterance(ui("language_item", lang, name=name, pos=i + 1, n=len(s.languages)), lang)
@@ -385,19 +386,29 @@ def _enter_question(st: State, s: Settings, index: int,
 
 
 def _announce(s: Settings, st: State, i: int) -> Utterance:
-    opts = options_for(s, st.index, st.lang)
+    return announce(s, st.index, st.lang, i)
+
+
+def announce(s: Settings, index: int, lang: str, i: int) -> Utterance:
+    """Option `i` of question `index` as spoken while moving: "7, of 0 to 10"."""
+    opts = options_for(s, index, lang)
     o = opts[i]
     lo, hi = opts[0].value, opts[-1].value
-    if o.label and s.questions[st.index].kind != "nps":
-        text = ui("of_range_label", st.lang, value=o.value, label=o.label, lo=lo, hi=hi)
+    if o.label and s.questions[index].kind != "nps":
+        text = ui("of_range_label", lang, value=o.value, label=o.label, lo=lo, hi=hi)
     else:
-        text = ui("of_range", st.lang, value=o.value, lo=lo, hi=hi)
-    return Utterance(text, st.lang)
+        text = ui("of_range", lang, value=o.value, lo=lo, hi=hi)
+    return Utterance(text, lang)
 
 
 def _choice_words(s: Settings, st: State, i: int) -> str:
-    o = options_for(s, st.index, st.lang)[i]
-    if o.label and s.questions[st.index].kind != "nps":
+    return choice_words(s, st.index, st.lang, i)
+
+
+def choice_words(s: Settings, index: int, lang: str, i: int) -> str:
+    """How the confirm step names option `i`: "7" or "4, Partly agree"."""
+    o = options_for(s, index, lang)[i]
+    if o.label and s.questions[index].kind != "nps":
         return f"{o.value}, {o.label}"
     return str(o.value)
 
@@ -475,7 +486,7 @@ def _go_back(st: State, s: Settings, now: datetime) -> tuple[State, list[Effect]
                      if st.lang in s.languages else 0, pending=None)
         if st.audio:
             return _say(st, [Utterance(ui("choose_language", st.lang), st.lang),
-                             _language_item(s, st.cursor or 0)])
+                             language_item(s, st.cursor or 0)])
         return st, []
     if st.audio:
         return _say(st, [Utterance(ui("first_question", st.lang), st.lang)])
@@ -524,7 +535,7 @@ def _complete(st: State, s: Settings, now: datetime) -> tuple[State, list[Effect
     st = replace(st, screen="thanks", thanks_until=now + timedelta(seconds=s.thanks_seconds),
                  cursor=None, pending=None, started=False)
     if st.audio:
-        st, speak = _say(st, [_message(s, "kiosk_thanks", st.lang)])
+        st, speak = _say(st, [message(s, "kiosk_thanks", st.lang)])
         effects += speak
     return st, effects
 
@@ -572,7 +583,8 @@ def _send_text(st: State, s: Settings, now: datetime) -> tuple[State, list[Effec
 # -- audio mode ---------------------------------------------------------------------
 
 
-def _message(s: Settings, name: str, lang: str) -> Utterance:
+def message(s: Settings, name: str, lang: str) -> Utterance:
+    """A survey message (kiosk_welcome, kiosk_thanks, kiosk_still_there) or our fallback."""
     try:
         return Utterance(s.survey.message(name, lang), lang)
     except KeyError:
@@ -596,14 +608,14 @@ def _start_audio(st: State, s: Settings, now: datetime) -> tuple[State, list[Eff
     st = replace(st, audio=True, last_input=now, warned=False)
     intro = Utterance(ui("audio_on", st.lang), st.lang)
     if st.screen == "language":
-        return _say(st, [intro, _language_item(s, st.cursor or 0)])
+        return _say(st, [intro, language_item(s, st.cursor or 0)])
     if st.screen in ("question", "text"):
         return _prefixed(*_enter_question(st, s, st.index, now), intro)
     if len(s.languages) == 1:
         return _prefixed(*_enter_question(_begin(st, s, now, "question"), s, 0, now), intro)
     cursor = s.languages.index(st.lang) if st.lang in s.languages else 0
     st = replace(_begin(st, s, now, "language"), cursor=cursor)
-    return _say(st, [intro, _language_item(s, cursor)])
+    return _say(st, [intro, language_item(s, cursor)])
 
 
 def _prefixed(st: State, effects: list[Effect], first: Utterance) -> tuple[State, list[Effect]]:

@@ -1,12 +1,17 @@
 """The kiosk's own words in fi/sv/en: buttons, audio-mode phrases, scale labels.
 
 Survey texts (prompts, welcome, thanks) come from the survey definition; these
-are the words around them. Scale labels come from survey.labels when present.
+are the words around them. Scale labels come from survey.labels.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from survey import labels
+from survey.labels import LANGUAGE_NAMES
+
+__all__ = ["LANGUAGE_NAMES", "likert_labels", "nps_end_labels", "smiley_labels", "ui"]
 
 UI: dict[str, dict[str, str]] = {
     "touch_to_start": {"fi": "Kosketa aloittaaksesi", "sv": "Tryck för att börja",
@@ -15,6 +20,7 @@ UI: dict[str, dict[str, str]] = {
     "skip": {"fi": "Ohita", "sv": "Hoppa över", "en": "Skip"},
     "back": {"fi": "Takaisin", "sv": "Tillbaka", "en": "Back"},
     "send": {"fi": "Lähetä", "sv": "Skicka", "en": "Send"},
+    "delete": {"fi": "Poista", "sv": "Radera", "en": "Delete"},
     "space": {"fi": "välilyönti", "sv": "mellanslag", "en": "space"},
     "night": {"fi": "Kosketa herättääksesi", "sv": "Tryck för att väcka", "en": "Touch to wake"},
     "audio_hint": {"fi": "Ääniopastus: paina kuulokemerkkiä",
@@ -70,28 +76,6 @@ UI: dict[str, dict[str, str]] = {
                           "en": "Are you still there? Press any key."},
 }
 
-LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
-
-_LIKERT = {
-    "fi": ["Täysin eri mieltä", "Osittain eri mieltä", "Ei samaa eikä eri mieltä",
-           "Osittain samaa mieltä", "Täysin samaa mieltä"],
-    "sv": ["Helt av annan åsikt", "Delvis av annan åsikt", "Varken av samma eller annan åsikt",
-           "Delvis av samma åsikt", "Helt av samma åsikt"],
-    "en": ["Completely disagree", "Partly disagree", "Neither agree nor disagree",
-           "Partly agree", "Completely agree"],
-}
-_SMILEYS = {
-    "fi": ["Erittäin huono", "Huono", "En osaa sanoa", "Hyvä", "Erittäin hyvä"],
-    "sv": ["Mycket dålig", "Dålig", "Vet inte", "Bra", "Mycket bra"],
-    "en": ["Very bad", "Bad", "Neutral", "Good", "Very good"],
-}
-_NPS_ENDS = {
-    "fi": ("Erittäin epätodennäköisesti", "Erittäin todennäköisesti"),
-    "sv": ("Mycket osannolikt", "Mycket sannolikt"),
-    "en": ("Very unlikely", "Very likely"),
-}
-
-
 def ui(key: str, lang: str, /, **values: Any) -> str:
     """A kiosk phrase in `lang` (English when missing), with {values} filled in."""
     texts = UI[key]
@@ -100,31 +84,15 @@ def ui(key: str, lang: str, /, **values: Any) -> str:
 
 def likert_labels(lang: str) -> list[str]:
     """The five Likert labels, 1 = completely disagree … 5 = completely agree."""
-    try:
-        from survey import labels
-
-        return list(labels.likert_labels(lang))
-    except (ImportError, AttributeError, KeyError):
-        return list(_LIKERT.get(lang, _LIKERT["en"]))
+    return list(labels.likert_labels(lang))
 
 
 def smiley_labels(lang: str, faces: int = 5) -> list[str]:
-    """Labels of the smiley faces, saddest first (4 faces leave out the middle one)."""
-    try:
-        from survey import labels
-
-        return list(labels.smiley_labels(lang, faces=faces))
-    except (ImportError, AttributeError, KeyError):
-        five = list(_SMILEYS.get(lang, _SMILEYS["en"]))
-        return five if faces == 5 else [five[0], five[1], five[3], five[4]]
+    """Labels of the smiley faces, saddest first."""
+    return list(labels.smiley_labels(lang, faces=faces))
 
 
 def nps_end_labels(lang: str) -> tuple[str, str]:
-    """Labels of the NPS scale's ends (0 and 10)."""
-    try:
-        from survey import labels
-
-        low, high = labels.nps_end_labels(lang)
-        return str(low), str(high)
-    except (ImportError, AttributeError, KeyError):
-        return _NPS_ENDS.get(lang, _NPS_ENDS["en"])
+    """Labels of the NPS scale's ends (0 and 10), capitalised for the screen."""
+    low, high = labels.nps_end_labels(lang)
+    return low[:1].upper() + low[1:], high[:1].upper() + high[1:]

@@ -1,0 +1,287 @@
+"""The kiosk shell: the session, the store, the screen, speech and GPIO, tied together.
+
+`KioskCore` feeds events to the pure session and carries out its effects; the
+real loop (`run`, kiosk.loop) and the headless simulation (`simulate`) both
+drive it, so the demo and the tests exercise the same code as a device.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hardware.audio import Played, SimulatedAudio, Speech
+from kiosk.config import KioskConfig, load_kiosk_config
+from kiosk.events import (
+    Effect,
+    Event,
+    Finalise,
+    Flag,
+    FlashLed,
+    MuteSpeaker,
+    SetAnswer,
+    SetVolume,
+    Speak,
+    StartResponse,
+    StopSpeech,
+    Tap,
+    Tick,
+    Touch,
+)
+from kiosk.layout import Layout, build_layout
+from kiosk.script import Step, Wait, parse_script
+from kiosk.session import State, initial_state, is_open, next_deadline, step
+from survey.config import Config, DeviceIdentity, load_config
+from survey.errors import ConfigError, SurveyError
+from survey.model import Survey
+from survey.store import Store
+
+log = logging.getLogger(__name__)
+
+# Simulated time between two script events with no `wait` between them.
+PACE = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class LoadedKiosk:
+    """A kiosk's config file read and checked: identity, survey and [kiosk] settings."""
+
+    config: Config
+    origin: DeviceIdentity
+    survey: Survey
+    kiosk: KioskConfig
+
+
+def load_kiosk(config_path: str | Path, survey: Survey | None = None) -> LoadedKiosk:
+    """Read and validate everything a kiosk needs; one clear error when something is wrong."""
+    config = load_config(config_path)
+    origin = config.identity()
+    if survey is None:
+        from survey.definition import load_survey
+
+        path = config.survey_path()
+        if not path.exists():
+            raise ConfigError(config.path, f"survey file {path} not found", "survey.file")
+        try:
+            survey = load_survey(path)
+        except SurveyError as exc:
+            raise ConfigError(config.path, f"survey {path} cannot be used: {exc}",
+                              "survey.file") from None
+    return LoadedKiosk(config, origin, survey, load_kiosk_config(config, survey))
+
+
+class KioskCore:
+    """One kiosk: session state plus the store, speech, LEDs and a drawing surface.
+
+    `on_frame(layout)` is called whenever what the screen shows has changed.
+    """
+
+    def __init__(self, loaded: LoadedKiosk, store: Store, speech: Speech, *,
+                 panel: Any = None, on_frame: Callable[[Layout], None] | None = None,
+                 now: datetime) -> None:
+        self.loaded = loaded
+        self.settings = loaded.kiosk.settings
+        self.size = loaded.kiosk.resolution
+        self.store = store
+        self.speech = speech
+        self.panel = panel
+        self.on_frame = on_frame
+        self.state: State = initial_state(self.settings)
+        if not is_open(self.settings, now):
+            self.state = State(screen="night", lang=self.state.lang,
+                               volume_db=self.state.volume_db, rate=self.state.rate)
+        self.response_id: str | None = None
+        self.last_response_id: str | None = None
+        self.response_ids: list[str] = []
+        self.spoken: list[Played] = []
+        self.layout: Layout | None = None
+        speech.set_volume(self.settings.volume_db)
+        self._abandon_leftovers(now)
+
+    def _abandon_leftovers(self, now: datetime) -> None:
+        """Open responses of this kiosk from before a restart (power cut) become abandoned."""
+        for row in self.store.open_responses():
+            if row["channel"] in ("kiosk", "kiosk-audio") and row["device"] == \
+                    self.loaded.origin.id:
+                self.store.finalise(row["id"], "abandoned", now)
+                log.info("response %s left open by a restart: finalised as abandoned",
+                         row["id"])
+
+    def deadline(self, now: datetime) -> datetime | None:
+        """When the session's next timer fires."""
+        return next_deadline(self.state, self.settings, now)
+
+    def feed(self, event: Event | Touch, now: datetime) -> None:
+        """Apply one event at `now` (a Touch is hit-tested on the current screen first)."""
+        if isinstance(event, Touch):
+            layout = self.layout or build_layout(self.state, self.settings, self.size)
+            target = layout.hit(event.x * self.size[0], event.y * self.size[1])
+            event = Tap(target or "")
+        self.state, effects = step(self.state, event, now, self.settings)
+        for effect in effects:
+            self._apply(effect, now)
+        self.refresh()
+
+    def advance(self, now: datetime) -> None:
+        """Fire every timer due up to `now`, each at its own time."""
+        for _ in range(1000):  # bounded: a timer always moves the state on
+            due = self.deadline(now)
+            if due is None or due > now:
+                return
+            self.feed(Tick(due), due)
+        log.error("timers kept firing at %s; state %s", now, self.state.screen)
+
+    def refresh(self) -> None:
+        """Redraw when what the screen shows has changed."""
+        layout = build_layout(self.state, self.settings, self.size)
+        if layout != self.layout:
+            self.layout = layout
+            if self.on_frame is not None:
+                self.on_frame(layout)
+
+    def _apply(self, effect: Effect, now: datetime) -> None:
+        if isinstance(effect, StartResponse):
+            survey = self.loaded.survey
+            self.response_id = self.store.start_response(
+                self.loaded.origin, channel=effect.channel, survey=survey.id,
+                survey_version=survey.version, lang=effect.lang, started_at=effect.started_at)
+            self.response_ids.append(self.response_id)
+        elif isinstance(effect, SetAnswer):
+            if self.response_id is None:
+                log.error("answer to %s without a response; not stored", effect.question)
+                return
+            self.store.set_answer(self.response_id, effect.question, value=effect.value,
+                                  text=effect.text, at=now)
+        elif isinstance(effect, Flag):
+            target = self.response_id or self.last_response_id
+            if target is None:
+                log.warning("misuse flag %s with no response to carry it", effect.name)
+            else:
+                self.store.add_flags(target, effect.name)
+                log.info("response %s flagged %s", target, effect.name)
+        elif isinstance(effect, Finalise):
+            if self.response_id is not None:
+                self.store.finalise(self.response_id, effect.status, now)
+                self.last_response_id, self.response_id = self.response_id, None
+        else:
+            self._apply_output(effect)
+
+    def _apply_output(self, effect: Effect) -> None:
+        if isinstance(effect, Speak):
+            self.speech.say([(u.text, u.lang) for u in effect.parts], effect.rate)
+            muted = bool(getattr(self.speech, "speaker_muted", False))
+            vol = float(getattr(self.speech, "volume_db", self.settings.volume_db))
+            self.spoken += [Played(u.text, u.lang, effect.rate, vol, muted) for u in effect.parts]
+        elif isinstance(effect, StopSpeech):
+            self.speech.stop()
+        elif isinstance(effect, SetVolume):
+            self.speech.set_volume(effect.db)
+        elif isinstance(effect, MuteSpeaker):
+            self.speech.set_speaker_muted(effect.muted)
+            if self.panel is not None:
+                self.panel.set_speaker(not effect.muted)
+        elif isinstance(effect, FlashLed) and self.panel is not None:
+            self.panel.flash(effect.n)
+
+
+# -- simulation ---------------------------------------------------------------------
+
+
+@dataclass
+class SimulationResult:
+    """What a simulation did: the responses it stored, the prompts spoken, the PNGs written."""
+
+    rows: list[dict[str, Any]]
+    prompts: list[Played]
+    screenshots: list[Path]
+    store_path: Path
+    layouts: list[Layout] = field(default_factory=list)
+    final_state: State | None = None
+
+
+def _default_start(loaded: LoadedKiosk) -> datetime:
+    """Now, or (outside opening hours) the latest moment the kiosk was open today/yesterday."""
+    s = loaded.kiosk.settings
+    now = datetime.now(s.timezone).replace(microsecond=0)
+    if is_open(s, now) or s.opening_hours is None:
+        return now
+    start = s.opening_hours[0]
+    day = now.date() if now.time() >= start else now.date() - timedelta(days=1)
+    return datetime.combine(day, start, tzinfo=s.timezone) + timedelta(hours=1)
+
+
+def _script_lines(script: str | Path | Sequence[str]) -> tuple[list[str], str]:
+    if isinstance(script, str | Path):
+        path = Path(script)
+        try:
+            return path.read_text(encoding="utf-8").splitlines(), str(path)
+        except FileNotFoundError:
+            raise ConfigError(path, "script file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(path, f"cannot read the script: {exc}") from None
+    return list(script), "script"
+
+
+def simulate(config_path: str | Path, script: str | Path | Sequence[str],
+             screenshots_dir: str | Path, *, start: datetime | None = None,
+             survey: Survey | None = None) -> SimulationResult:
+    """Run the kiosk headless from a script (a file path or its lines) on a simulated clock.
+
+    Writes NNN.png for every screen shown and prompts.txt (one spoken prompt a
+    line, "lang<TAB>text") into `screenshots_dir`, and real rows into the store.
+    """
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    from kiosk.screens import Renderer, new_surface, save_png
+
+    lines, source = _script_lines(script)
+    steps = parse_script(lines, source)  # every line checked before anything runs
+    loaded = load_kiosk(config_path, survey)
+    out = Path(screenshots_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    renderer = Renderer(new_surface(loaded.kiosk.resolution))
+    shots: list[Path] = []
+    layouts: list[Layout] = []
+
+    def on_frame(layout: Layout) -> None:
+        renderer.draw(layout)
+        path = out / f"{len(shots) + 1:03d}.png"
+        save_png(renderer.surface, str(path))
+        shots.append(path)
+        layouts.append(layout)
+
+    now = start or _default_start(loaded)
+    store_path = loaded.config.store_path()
+    speech = SimulatedAudio(loaded.kiosk.settings.volume_db)
+    with Store(store_path) as store:
+        core = KioskCore(loaded, store, speech, on_frame=on_frame, now=now)
+        core.refresh()
+        now = _run_steps(core, steps, now)
+        rows = [r for r in (store.get(rid) for rid in core.response_ids) if r is not None]
+    (out / "prompts.txt").write_text(
+        "".join(f"{p.lang}\t{p.text}\n" for p in core.spoken), encoding="utf-8")
+    return SimulationResult(rows, core.spoken, shots, store_path, layouts, core.state)
+
+
+def _run_steps(core: KioskCore, steps: list[Step], now: datetime) -> datetime:
+    pace_due = False
+    for s in steps:
+        if isinstance(s.action, Wait):
+            # A wait sets the gap to the next event exactly (0.1 s for a quick double press).
+            now += timedelta(seconds=s.action.seconds)
+            core.advance(now)
+            pace_due = False
+            continue
+        if pace_due:
+            now += PACE  # events a human's pace apart unless a wait says otherwise
+        core.advance(now)
+        core.feed(s.action, now)
+        pace_due = True
+    core.advance(now)
+    return now
