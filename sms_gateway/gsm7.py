@@ -10,29 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sms_gateway.errors import PduError
+from survey.gsm import GSM7_BASIC, GSM7_EXTENSION_CODES
 
 ESC = 0x1B
 
-# The default alphabet in code order 0x00..0x7F; index 0x1B (ESC) is a placeholder that
-# encoding never uses (the escape is emitted only as a prefix of an extension code).
-DEFAULT_ALPHABET = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-
-# The extension table (after ESC): form feed, ^ { } \ [ ~ ] | and the euro sign.
-EXTENSION = {
-    0x0A: "\f",
-    0x14: "^",
-    0x28: "{",
-    0x29: "}",
-    0x2F: "\\",
-    0x3C: "[",
-    0x3D: "~",
-    0x3E: "]",
-    0x40: "|",
-    0x65: "€",
-}
+# The tables live in the survey core (survey checks count SMS lengths with them too).
+DEFAULT_ALPHABET = GSM7_BASIC
+EXTENSION = GSM7_EXTENSION_CODES
 
 _ENCODE: dict[str, tuple[int, ...]] = {
     ch: (code,) for code, ch in enumerate(DEFAULT_ALPHABET) if code != ESC

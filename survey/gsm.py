@@ -13,8 +13,12 @@ GSM7_BASIC = (
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-# Characters of the extension table: each costs an escape septet plus its own.
-GSM7_EXTENSION = "\f^{}\\[~]|€"
+# The extension table (code after ESC -> character): each costs an escape septet plus its own.
+GSM7_EXTENSION_CODES = {
+    0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\",
+    0x3C: "[", 0x3D: "~", 0x3E: "]", 0x40: "|", 0x65: "€",
+}
+GSM7_EXTENSION = "".join(GSM7_EXTENSION_CODES.values())
 SEGMENT_SEPTETS = 160
 
 _BASIC = frozenset(GSM7_BASIC) - {"\x1b"}
