@@ -285,3 +285,214 @@ def _run_steps(core: KioskCore, steps: list[Step], now: datetime) -> datetime:
         pace_due = True
     core.advance(now)
     return now
+
+
+# -- the real loop ------------------------------------------------------------------
+
+# Keyboard keys (pygame key names) → kiosk key names. Digits and the keypad
+# come first; a USB numeric keypad is a complete audio-mode controller.
+KEYMAP = {
+    **{str(d): str(d) for d in range(10)}, **{f"[{d}]": str(d) for d in range(10)},
+    "up": "up", "down": "down", "left": "left", "right": "right",
+    "return": "enter", "enter": "enter", "backspace": "back", "escape": "esc",
+    "=": "vol+", "+": "vol+", "[+]": "vol+", "-": "vol-", "[-]": "vol-",
+    "page up": "rate+", "page down": "rate-", "[/]": "rate-", "[.]": "rate+",
+    "f5": "repeat", "[*]": "repeat", "home": "repeat",
+}
+
+
+def key_name(pygame_name: str, audio_key: str) -> str | None:
+    """The kiosk key name for a pygame key name, or None for keys the kiosk ignores."""
+    name = pygame_name.lower()
+    if name == audio_key:
+        return "audio"
+    return KEYMAP.get(name)
+
+
+def _open_display(kcfg: KioskConfig) -> Any:
+    """The screen surface, or None (reported) when there is no display to draw on."""
+    import pygame
+
+    fullscreen = kcfg.fullscreen
+    if fullscreen is None:
+        # No desktop session: the Pi's console (SDL picks kmsdrm), so fill the screen.
+        fullscreen = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    try:
+        pygame.display.init()
+        flags = pygame.FULLSCREEN if fullscreen else 0
+        screen = pygame.display.set_mode(kcfg.resolution, flags)
+        pygame.display.set_caption("palaute")
+        pygame.mouse.set_visible(not fullscreen)
+        log.info("display: %s, %dx%d%s", pygame.display.get_driver(), *kcfg.resolution,
+                 " fullscreen" if fullscreen else "")
+        return screen
+    except pygame.error as exc:
+        log.error("no display (%s): the kiosk keeps working with buttons and audio", exc)
+        # The event queue still needs a video subsystem; the dummy driver gives one.
+        pygame.display.quit()
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        pygame.display.init()
+        return None
+
+
+def _open_speech(kcfg: KioskConfig) -> Speech:
+    from hardware.audio import AudioError, MixerAudio, PromptCache
+
+    try:
+        return MixerAudio(PromptCache(kcfg.prompts_dir), volume_db=kcfg.settings.volume_db)
+    except AudioError as exc:
+        log.error("%s: the kiosk keeps working without sound", exc)
+        return SimulatedAudio(kcfg.settings.volume_db)
+
+
+def _open_panel(kcfg: KioskConfig, post: Callable[[Any], None], pin_factory: Any) -> Any:
+    from hardware.buttons import ButtonPanel, HardwareError
+    from kiosk.events import Button, HeadphonesIn, HeadphonesOut, Key
+
+    b = kcfg.buttons
+    if not b.any:
+        return None
+    try:
+        return ButtonPanel(
+            b.pins, leds=b.leds, headphone_pin=b.headphone_pin,
+            headphone_active_low=b.headphone_active_low, audio_pin=b.audio_pin,
+            speaker_enable_pin=b.speaker_enable_pin, bounce_time=b.bounce_time,
+            pin_factory=pin_factory, on_press=lambda n: post(Button(n)),
+            on_headphones=lambda plugged: post(HeadphonesIn() if plugged else HeadphonesOut()),
+            on_audio_key=lambda: post(Key("audio")),
+        )
+    except HardwareError as exc:
+        log.error("GPIO unavailable (%s): the kiosk keeps working without buttons", exc)
+        return None
+
+
+class KioskLoop:
+    """The event-driven main loop: waits for events no longer than the next timer needs."""
+
+    def __init__(self, loaded: LoadedKiosk, store: Store, *, pin_factory: Any = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        import pygame
+
+        self.pg = pygame
+        self.loaded = loaded
+        self.clock = clock or (lambda: datetime.now(loaded.kiosk.settings.timezone))
+        self.screen = _open_display(loaded.kiosk)
+        self.event_type = pygame.event.custom_type()
+        self.speech = _open_speech(loaded.kiosk)
+        self.renderer: Any = None
+        if self.screen is not None:
+            from kiosk.screens import Renderer
+
+            self.renderer = Renderer(self.screen)
+        self.panel = _open_panel(loaded.kiosk, self.post, pin_factory)
+        self.core = KioskCore(loaded, store, self.speech, panel=self.panel,
+                              on_frame=self._show, now=self.clock())
+        if self.panel is not None and self.panel.headphones_in:
+            self.post(_headphones_in())
+        self.running = True
+        self.healthy = True
+
+    def post(self, value: Any) -> None:
+        """Queue a kiosk event from any thread (gpiozero callbacks): pygame's post is safe."""
+        self.pg.event.post(self.pg.event.Event(self.event_type, value=value))
+
+    def _show(self, layout: Layout) -> None:
+        if self.renderer is not None:
+            self.renderer.draw(layout)
+            self.pg.display.flip()
+
+    def translate(self, ev: Any) -> Event | Touch | None:
+        """A pygame event as a kiosk event (None for what the kiosk ignores)."""
+        from kiosk.events import Key, Text
+
+        pg = self.pg
+        if ev.type == self.event_type:
+            value: Event | Touch = ev.value
+            return value
+        if ev.type == pg.FINGERDOWN:
+            return Touch(min(1.0, max(0.0, ev.x)), min(1.0, max(0.0, ev.y)))
+        if ev.type == pg.MOUSEBUTTONDOWN and ev.button == 1:
+            if getattr(ev, "touch", False):
+                return None  # SDL's mouse copy of a finger event: already counted
+            w, h = self.loaded.kiosk.resolution
+            return Touch(ev.pos[0] / w, ev.pos[1] / h)
+        if ev.type == pg.KEYDOWN:
+            name = key_name(pg.key.name(ev.key), self.loaded.kiosk.audio_key)
+            return Key(name) if name else None
+        if ev.type == pg.TEXTINPUT:
+            return Text(ev.text)
+        if ev.type == pg.QUIT:
+            self.running = False
+        return None
+
+    def run_once(self, max_wait: float) -> None:
+        """Wait for one event (or the next timer, at most `max_wait` s) and handle all queued."""
+        now = self.clock()
+        due = self.core.deadline(now)
+        wait = max_wait if due is None else min(max_wait, (due - now).total_seconds())
+        first = self.pg.event.wait(max(1, int(wait * 1000)))
+        for ev in [first, *self.pg.event.get()]:
+            if ev.type == self.pg.NOEVENT:
+                continue
+            event = self.translate(ev)
+            if event is not None:
+                self._guarded(self.core.feed, event)
+        self._guarded(self.core.advance)
+
+    def _guarded(self, action: Callable[..., None], *args: Any) -> None:
+        from survey.errors import StoreError
+
+        try:
+            action(*args, self.clock())
+        except StoreError as exc:
+            # Stop pinging the watchdog: systemd restarts us rather than thank for a lost answer.
+            log.error("store failure: %s", exc)
+            self.healthy = False
+
+    def close(self) -> None:
+        """Release GPIO, audio and the display; safe to call twice."""
+        if self.panel is not None:
+            self.panel.close()
+            self.panel = None
+        self.speech.close()
+        self.pg.display.quit()
+
+
+def _headphones_in() -> Event:
+    from kiosk.events import HeadphonesIn
+
+    return HeadphonesIn()
+
+
+def run(config_path: str | Path, *, pin_factory: Any = None,
+        max_seconds: float | None = None) -> int:
+    """The kiosk service: start-up checks, READY to systemd, then the loop until stopped."""
+    import signal
+    import time
+
+    from survey import systemd
+
+    loaded = load_kiosk(config_path)
+    with Store(loaded.config.store_path()) as store:
+        loop = KioskLoop(loaded, store, pin_factory=pin_factory)
+
+        def stop(_sig: int, _frame: Any) -> None:
+            loop.running = False
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        ping = systemd.watchdog_interval()
+        started = time.monotonic()
+        try:
+            systemd.notify_ready(f"kiosk {loaded.origin.id}: {loaded.survey.id}")
+            loop.core.refresh()
+            while loop.running and loop.healthy:
+                loop.run_once(min(ping or 1.0, 1.0))
+                if loop.healthy:
+                    systemd.notify_watchdog()
+                if max_seconds is not None and time.monotonic() - started > max_seconds:
+                    break
+        finally:
+            systemd.notify_stopping()
+            signal.signal(signal.SIGTERM, previous)
+            loop.close()
+    return 0 if loop.healthy else 1
