@@ -15,6 +15,7 @@ Control interface (the same verbs from Python, `ModemCore.control(line)`, and fr
 shell over the `--control PATH` Unix socket, one request line, one reply line):
 
     deliver FROM TEXT      an SMS from FROM (any length: multipart) -> "ok PARTS"
+    deliver-pdu HEX        a raw SMS-DELIVER PDU (with SMSC part; may be malformed)
     sent                   JSON list of what the modem sent: recipient, text,
                            message_refs, parts, status_report
     stored                 JSON list of stored messages: memory, index, stat, pdu
@@ -326,6 +327,15 @@ class ModemCore:
             self._drain_network()
             return len(parts)
 
+    def deliver_pdu(self, pdu_hex: str) -> None:
+        """A raw SMS-DELIVER (hex with SMSC part, not checked: it may be broken) arrives."""
+        if not pdu_hex or len(pdu_hex) % 2 or any(c not in "0123456789abcdefABCDEF"
+                                                   for c in pdu_hex):
+            raise ControlError("deliver-pdu wants an even number of hex digits")
+        with self._lock:
+            self.network.append(pdu_hex.upper())
+            self._drain_network()
+
     def _drain_network(self) -> None:
         mem = self.cpms[2]
         while self.network:
@@ -402,6 +412,9 @@ class ModemCore:
                 if not sender or not text:
                     raise ControlError("usage: deliver FROM TEXT")
                 return f"ok {self.deliver(sender, text)}"
+            if verb == "deliver-pdu":
+                self.deliver_pdu(rest.strip())
+                return "ok 1"
             if verb == "sent":
                 return json.dumps(self.sent())
             if verb == "stored":

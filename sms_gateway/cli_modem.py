@@ -3,7 +3,84 @@
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this module's subcommands to `sub`."""
+    sim = sub.add_parser(
+        "simulate-modem",
+        help="run a simulated GSM modem on a pseudo-terminal",
+        description="Run a simulated GSM modem (TS 27.005/27.007) on a pty with a symlink at "
+        "--link until SIGINT/SIGTERM. --control serves the control socket (deliver FROM TEXT, "
+        "sent, stored, status, fault NAME [ARGS], clear; see hardware/modem_sim.py).",
+    )
+    sim.add_argument("--link", required=True, type=Path, help="symlink to create for the port")
+    sim.add_argument("--control", type=Path, help="Unix socket for the control interface")
+    sim.add_argument("--slots", type=int, default=10, help="messages the storage holds")
+    sim.add_argument("--latency", type=float, default=0.0, help="seconds before each reply")
+    sim.add_argument("--pin", help="the simulated SIM wants this PIN at start")
+    sim.set_defaults(handler=_simulate)
+
+    info = sub.add_parser(
+        "modem-info",
+        help="show a modem's identity, SIM, signal, registration and storage",
+        description="Query a GSM modem: manufacturer, model, IMEI, SIM state, signal, "
+        "registration and storage use.",
+    )
+    info.add_argument("--port", required=True, help="pyserial URL or device path")
+    info.add_argument("--pin", help="SIM PIN, if the SIM asks for one")
+    info.add_argument("--timeout", type=float, default=10.0, help="seconds per AT command")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(handler=_modem_info)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from hardware.modem_sim import SimConfig
+    from hardware.modem_sim_pty import simulated_modem
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    config = SimConfig(slots=args.slots, sim_pin=args.pin)
+    try:
+        with simulated_modem(args.link, config=config, latency=args.latency,
+                             control_path=args.control) as (path, _core, _runner):
+            print(f"simulated modem at {path}", flush=True)
+            stop.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def _modem_info(args: argparse.Namespace) -> int:
+    from sms_gateway.modem import Modem
+
+    with Modem.from_url(args.port, pin=args.pin, command_timeout=args.timeout,
+                        retries=3, retry_delay=1.0, reopen_attempts=1) as modem:
+        modem.start(sms=False)
+        info = modem.info()
+    if args.json:
+        print(json.dumps(info.to_json(), indent=2))
+        return 0
+    signal_text = "unknown"
+    if info.signal is not None and info.signal.rssi is not None:
+        signal_text = f"{info.signal.rssi}/31 ({info.signal.dbm} dBm)"
+    reg = info.registration
+    lines = {
+        "manufacturer": info.manufacturer, "model": info.model, "IMEI": info.imei,
+        "SIM": info.sim, "signal": signal_text,
+        "registration": f"{reg.state} ({reg.technology})" if reg else "unknown",
+        "storage": ", ".join(f"{s.memory} {s.used}/{s.total}" for s in info.storage) or "unknown",
+    }
+    for name, value in lines.items():
+        print(f"{name + ':':14}{value if value is not None else 'unknown'}")
+    return 0

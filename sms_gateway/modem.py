@@ -427,19 +427,19 @@ class Modem:
 
     def _open_with_backoff(self) -> None:
         delay = self.settings.reopen_delay
-        for attempt in range(1, self.settings.reopen_attempts + 1):
+        attempts = self.settings.reopen_attempts
+        for attempt in range(1, attempts + 1):
             try:
                 self.channel.open()
                 if attempt > 1:
                     log.warning("modem port %s open again (try %d)", self.settings.url, attempt)
                 return
             except PortError as exc:
-                log.warning("modem port %s: %s (try %d/%d, next in %.1f s)", self.settings.url,
-                            exc, attempt, self.settings.reopen_attempts, delay)
+                if attempt == attempts:
+                    raise PortError(f"{exc} (gave up after {attempts} tries)") from exc
+                log.warning("%s (try %d/%d, next in %.1f s)", exc, attempt, attempts, delay)
                 self._sleep(delay)
                 delay = min(delay * 2, self.settings.reopen_max_delay)
-        raise PortError(f"modem port {self.settings.url} did not come back after "
-                        f"{self.settings.reopen_attempts} tries")
 
     def health_check(self) -> None:
         """Probe the modem; reconfigure it when it rebooted silently (indications gone)."""
