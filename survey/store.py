@@ -174,11 +174,12 @@ def _m2_sms_gateway(conn: sqlite3.Connection) -> None:
             ref INTEGER NOT NULL,
             total INTEGER NOT NULL,
             seq INTEGER NOT NULL,
+            digest TEXT NOT NULL,
             text TEXT,
             received_at TEXT NOT NULL,
             state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),
             message_id INTEGER,
-            UNIQUE (sender_hash, scts, ref, seq)
+            UNIQUE (sender_hash, scts, ref, seq, digest)
         );
         CREATE INDEX sms_inbox_pending ON sms_inbox (state) WHERE state = 'pending';
         CREATE TABLE sms_messages (
