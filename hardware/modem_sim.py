@@ -28,6 +28,7 @@ Faults (counts apply to the next N occurrences; no count means until `clear`):
     vanish [SECONDS]       the port disappears and comes back at the same link (a reboot)
     garbage [N]            binary noise / invalid UTF-8 before the next N responses (and now)
     send-error [CODE] [N]  AT+CMGS fails: CODE is ERROR or a +CMS code (500, 302, ...)
+    send-hang [N]          AT+CMGS sends the message but never answers (outcome unknown)
     sim-busy [N]           SIM commands answer +CME ERROR: 14 (+CMS ERROR: 314)
     pin PIN                the SIM wants PIN (AT+CPIN? -> SIM PIN) until AT+CPIN="PIN"
     no-network [STATE]     registration STATE (0 not searching, 2 searching, 3 denied)
@@ -80,6 +81,7 @@ class SimConfig:
     operator: str = "Palaute Net"
     rssi: int = 20
     sim_pin: str | None = None  # a PIN the SIM wants at power-on
+    cnmi_supported: str = "(0-2),(0-3),(0,2),(0-2),(0,1)"  # the AT+CNMI=? reply
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Faults:
     hang: int | None = 0
     garbage: int = 0
     send_error: list[str] = field(default_factory=list)
+    send_hang: int = 0
     sim_busy: int | None = 0
     no_network: int | None = None
     no_smsc: int | None = 0
@@ -109,7 +112,8 @@ class Faults:
         """The faults now active, for `status`."""
         active = {
             "hang": self.hang != 0, "garbage": self.garbage > 0,
-            "send-error": bool(self.send_error), "sim-busy": self.sim_busy != 0,
+            "send-error": bool(self.send_error), "send-hang": self.send_hang > 0,
+            "sim-busy": self.sim_busy != 0,
             "no-network": self.no_network is not None, "no-smsc": self.no_smsc != 0,
             "storage-full": self.storage_full, "urc-mid": self.urc_mid != 0,
             "reorder": self.reorder, "drop-part": self.drop_part is not None,
@@ -257,6 +261,10 @@ class ModemCore:
                 lines, final = self._finish_send(target or "", payload)
             except _Error as exc:
                 lines, final = [], self._error_text(exc)
+            if self.faults.send_hang > 0 and final == "OK":
+                self.faults.send_hang -= 1  # sent, but the answer never comes
+                self._report_due.clear()
+                return
             self._respond(lines, final)
             while self._report_due:  # the network reports after +CMGS, never before
                 self._status_report(*self._report_due.pop(0))
@@ -488,6 +496,8 @@ class ModemCore:
             elif name == "send-error":
                 code = args[0] if args else "ERROR"
                 f.send_error = [code] * (int(args[1]) if len(args) > 1 else 1)
+            elif name == "send-hang":
+                f.send_hang = count or 1
             elif name == "sim-busy":
                 f.sim_busy = count
             elif name == "pin":
@@ -670,13 +680,13 @@ def _cpms(core: ModemCore, rest: str) -> Reply:
 
 def _cnmi(core: ModemCore, rest: str) -> Reply:
     if rest == "=?":
-        return [["+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)"]]
+        return [["+CNMI: " + core.config.cnmi_supported]]
     if rest == "?":
         return [["+CNMI: " + ",".join(map(str, core.cnmi))]]
     values = _args(rest)
-    highs = (2, 3, 2, 2, 1)
+    allowed = [_ranges(g) for g in core.config.cnmi_supported.split("),(")]
     if not values or len(values) > 5 or any(
-        v and (not v.isdigit() or int(v) > highs[i]) for i, v in enumerate(values)
+        v and (not v.isdigit() or int(v) not in allowed[i]) for i, v in enumerate(values)
     ):
         raise _Error("cms", 303)
     for i, v in enumerate(values):
@@ -684,6 +694,14 @@ def _cnmi(core: ModemCore, rest: str) -> Reply:
             core.cnmi[i] = int(v)
     core._drain_network()
     return None
+
+
+def _ranges(text: str) -> set[int]:
+    values: set[int] = set()
+    for part in text.strip("()").split(","):
+        low, _, high = part.partition("-")
+        values.update(range(int(low), int(high or low) + 1))
+    return values
 
 
 def _cmgs(core: ModemCore, rest: str) -> Reply:

@@ -373,6 +373,10 @@ class Modem:
                 log.info("AT+CNMI=%s refused (%s)", candidate, exc.text)
         else:
             raise ModemError("the modem accepts no new-message indications (AT+CNMI)")
+        try:
+            self._cmd("AT+CREG=1")  # registration changes as +CREG: <stat>
+        except AtCommandError as exc:
+            log.info("no unsolicited registration codes: %s", exc.text)
         log.info("storage %s, indications AT+CNMI=%s", "/".join(self._cpms), self._cnmi)
 
     def _check_smsc(self) -> None:
