@@ -14,10 +14,18 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from survey.config import DeviceIdentity
+from survey.store import Store
 
 
 def free_port() -> int:
@@ -55,6 +63,9 @@ class Mosquitto:
         self.proc: subprocess.Popen[bytes] | None = None
         if not extra_config.strip():
             extra_config = "allow_anonymous true\n"
+        if os.geteuid() == 0:
+            # As root Mosquitto drops to the `mosquitto` user, who cannot enter pytest's folders.
+            extra_config += "user root\n"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             f"persistence true\n"
@@ -210,3 +221,138 @@ def new_central_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     server = request.getfixturevalue("pg_server")
     _db_counter += 1
     return str(server.create_database(f"t{os.getpid()}_{_db_counter}"))
+
+
+# -- helpers for sync tests ------------------------------------------------------------------
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.02,
+               message: str = "condition") -> None:
+    """Poll `predicate` until it is true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+
+
+def add_final_responses(store: Store, origin: DeviceIdentity, n: int,
+                        finished: datetime | None = None) -> list[str]:
+    """Add `n` final responses straight into a device store in one transaction (fast)."""
+    finished = finished or datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+    ids = []
+    with store.write() as c:
+        seq = int(c.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()[0])
+        for i in range(n):
+            rid = str(uuid.uuid4())
+            at = (finished + timedelta(minutes=2 * i)).isoformat(timespec="seconds")
+            c.execute(
+                "INSERT INTO responses (id, device, site, area, unit, channel, survey, "
+                "survey_version, lang, started_at, finished_at, status, seq, flags) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rid, origin.id, origin.site, origin.area, origin.unit, "kiosk", "national", 3,
+                 "fi", at, at, "complete", seq, "[]"),
+            )
+            c.execute("INSERT INTO answers (response_id, question, value, text, answered_at) "
+                      "VALUES (?,?,?,?,?)", (rid, "nps", i % 11, None, at))
+            if i % 3 == 0:
+                c.execute("INSERT INTO answers (response_id, question, value, text, answered_at) "
+                          "VALUES (?,?,?,?,?)", (rid, "open", None, f"Kiitos {i} ✓", at))
+            seq += 1
+            ids.append(rid)
+        c.execute("UPDATE meta SET value = ? WHERE key = 'next_seq'", (str(seq),))
+    return ids
+
+
+def device_ids(store_path: Path) -> set[str]:
+    """Ids of every final response in a device store."""
+    with Store(store_path) as s:
+        return {r[0] for r in s.conn.execute("SELECT id FROM responses WHERE seq IS NOT NULL")}
+
+
+def queue_depth(store_path: Path) -> int:
+    with Store(store_path) as s:
+        return s.queue_depth()
+
+
+def write_device_config(folder: Path, origin: DeviceIdentity, broker_port: int,
+                        **sync: float | int) -> Path:
+    """A device config file for the sync agent, with fast test timings unless overridden."""
+    settings: dict[str, float | int] = {"ack_timeout": 1.0, "backoff_max": 4.0,
+                                        "poll_interval": 0.05, "heartbeat_seconds": 30.0,
+                                        "batch_max_count": 100}
+    settings.update(sync)
+    lines = [
+        "[device]", f'id = "{origin.id}"', f'site = "{origin.site}"', f'area = "{origin.area}"',
+        f'unit = "{origin.unit}"', f'store = "{folder / "store.sqlite"}"', "",
+        "[survey]", f'file = "{folder / "survey.toml"}"', "",
+        "[mqtt]", f'url = "mqtt://127.0.0.1:{broker_port}"', "",
+        "[sync]", *(f"{k} = {v}" for k, v in settings.items()),
+    ]
+    path = folder / "device.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class AgentThread:
+    """A SyncAgent from a device config running in a thread (its own store connection)."""
+
+    def __init__(self, config_path: Path, **kwargs: Any) -> None:
+        from survey.config import load_config
+        from sync.agent import agent_from_config
+
+        config = load_config(config_path)
+        self.store = Store(config.store_path())
+        self.agent = agent_from_config(config, self.store)
+        for key, value in kwargs.items():
+            setattr(self.agent, key, value)
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.agent.run, args=(self.stop_event,),
+                                       name="sync-agent", daemon=True)
+
+    def __enter__(self) -> AgentThread:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.thread.is_alive():
+            self.thread.join(15)
+        self.store.close()
+
+
+class ReceiverThread:
+    """A central Receiver on a broker (paho's thread does the work) with its own store."""
+
+    def __init__(self, central_url: str, broker_port: int, **kwargs: Any) -> None:
+        from central.receiver import Receiver
+        from central.store import open_central
+        from sync.mqtt import MqttSettings
+
+        self.store = open_central(central_url)
+        settings = MqttSettings(host="127.0.0.1", port=broker_port, tls=False,
+                                client_id=kwargs.pop("client_id", "palaute-central-test"))
+        self.receiver = Receiver(self.store, settings, **kwargs)
+
+    def __enter__(self) -> ReceiverThread:
+        self.receiver.start()
+        wait_until(self.receiver.connected.is_set, 10, message="receiver connected")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.receiver.stop()
+        self.store.close()
+
+
+def central_ids(central_url: str) -> set[str]:
+    from central.store import open_central
+
+    with open_central(central_url) as db:
+        return db.response_ids()
