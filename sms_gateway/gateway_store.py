@@ -369,11 +369,15 @@ class GatewayStore:
                    seq: int, text: str, now: datetime) -> bool:
         """Keep one received PDU durably; False when it was already stored (read twice)."""
         h = self.hash(sender)
+        # SCTS has one-second resolution: two different texts in one second are two
+        # messages; the same text read twice is one (the digest of the part's text).
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
         with self.store.write() as c:
             cur = c.execute(
-                "INSERT INTO sms_inbox (modem, sender, sender_hash, scts, ref, total, seq, text, "
-                "received_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                (modem, sender, h, scts, -1 if ref is None else ref, total, seq, text, _iso(now)),
+                "INSERT INTO sms_inbox (modem, sender, sender_hash, scts, ref, total, seq, "
+                "digest, text, received_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (modem, sender, h, scts, -1 if ref is None else ref, total, seq, digest, text,
+                 _iso(now)),
             )
         return cur.rowcount == 1
 

@@ -26,6 +26,9 @@ from sms_gateway import conversation as conv
 from sms_gateway.errors import AtCommandError, ModemError, SendError, SmsGatewayError
 from sms_gateway.gateway_store import Assembled, GatewayStore, Outgoing, SessionRow
 from sms_gateway.invitations import HttpIntake, IntakeError, IntakeSettings, intake_from_config
+from sms_gateway.modem import IncomingMessage, Modem, NewMessage, Rescan
+from sms_gateway.modem import StatusReport as DriverReport
+from sms_gateway.pdu import Pdu
 from sms_gateway.phones import PhoneError, mask, normalise
 from sms_gateway.privacy import hasher_from_config
 from sms_gateway.scheduler import RateLimit, Window, window_from_config
@@ -512,6 +515,73 @@ def build_gateway(config_path: str | Path,
         raise
 
 
-def open_modem(url: str) -> ModemPort:
-    """The real modem driver behind `url`, adapted to what the service needs."""
-    raise SmsGatewayError(f"{url}: the modem driver is not available")
+class DriverPort:
+    """The modem driver (`sms_gateway.modem.Modem`) as the service's ModemPort."""
+
+    def __init__(self, modem: Modem, name: str) -> None:
+        self.modem = modem
+        self.name = name
+        self._reported: set[int] = set()
+
+    def send(self, number: str, text: str) -> list[int]:
+        return self.modem.send(number, text)
+
+    def _received(self, index: int | None, pdu: Pdu) -> Received | StatusReport | None:
+        if pdu.type == "status-report" and pdu.message_ref is not None:
+            return StatusReport(index, pdu.message_ref, pdu.status or 0)
+        if pdu.type != "deliver":
+            return None
+        scts = pdu.timestamp.isoformat() if pdu.timestamp else ""
+        concat = (pdu.concat.ref, pdu.concat.total, pdu.concat.seq) if pdu.concat else None
+        return Received(index, pdu.sender or "", pdu.text, scts, concat)
+
+    def stored(self) -> list[Received | StatusReport]:
+        out: list[Received | StatusReport] = []
+        for m in self.modem.list_messages(4):
+            if m.message is None:
+                # The driver keeps it on the modem, raw; say so once per index.
+                if m.index not in self._reported:
+                    self._reported.add(m.index)
+                    log.warning("%s: stored message %d does not decode and stays on the "
+                                "modem: %s", self.name, m.index, m.error)
+                continue
+            item = self._received(m.index, m.message)
+            if item is not None:
+                out.append(item)
+        return out
+
+    def delete(self, index: int) -> None:
+        self.modem.delete(index)
+
+    def events(self) -> list[Received | StatusReport | str]:
+        out: list[Received | StatusReport | str] = []
+        for e in self.modem.poll_events(timeout=0):
+            if isinstance(e, NewMessage | Rescan):
+                out.append("stored")
+            elif isinstance(e, IncomingMessage) and e.message is not None:
+                item = self._received(None, e.message)
+                if item is not None:
+                    out.append(item)
+            elif isinstance(e, DriverReport) and e.message_ref is not None:
+                out.append(StatusReport(None, e.message_ref, e.status or 0))
+        return out
+
+    def health(self) -> Health:
+        self.modem.health_check()
+        signal = self.modem.signal()
+        reg = self.modem.registration()
+        return Health(ok=reg.registered, signal=signal.rssi, registration=reg.state)
+
+    def close(self) -> None:
+        self.modem.close()
+
+
+def open_modem(url: str, **settings: Any) -> ModemPort:
+    """Open and start the modem driver on `url` (driver settings as keywords)."""
+    modem = Modem.from_url(url, **settings)
+    try:
+        modem.start()
+    except BaseException:
+        modem.close()
+        raise
+    return DriverPort(modem, url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,11 +10,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from modem_fixtures import fast_settings
+
+from hardware.modem_sim import ModemCore
+from sms_gateway.at import AtChannel
 from sms_gateway.gateway_store import GatewayStore
 from sms_gateway.invitations import Invitation
+from sms_gateway.modem import Modem
 from sms_gateway.privacy import PhoneHasher
 from sms_gateway.scheduler import RateLimit, Window
-from sms_gateway.service import Gateway, Health, Link, Received, Settings, StatusReport
+from sms_gateway.service import (
+    DriverPort,
+    Gateway,
+    Health,
+    Link,
+    Received,
+    Settings,
+    StatusReport,
+)
 from survey.config import DeviceIdentity
 from survey.definition import load_survey, shipped_survey_path
 from survey.model import Survey
@@ -110,3 +124,42 @@ def invite(gw: Gateway, phone: str, at: datetime, kind: str = "visit", lang: str
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def open_fast(url: str) -> DriverPort:
+    """The real driver on `url` with the modem tests' short timeouts, started."""
+    modem = Modem(AtChannel(url), fast_settings(url))
+    try:
+        modem.start()
+    except BaseException:
+        modem.close()
+        raise
+    return DriverPort(modem, url)
+
+
+def sim_gateway(path: Path, clock: Clock, urls: list[str], *, rate: int = 600,
+                multipart_timeout: timedelta = timedelta(minutes=5)) -> Gateway:
+    """A gateway on the real driver and simulated modems behind `urls`."""
+    gs = GatewayStore(Store(path), PhoneHasher(KEY))
+    settings = Settings(window=Window(), multipart_timeout=multipart_timeout,
+                        scan_interval=2.0, health_interval=0.5, retry_port=0.05)
+    links = [Link(u, functools.partial(open_fast, u), RateLimit(rate)) for u in urls]
+    origin = DeviceIdentity(id="tays-sms-1", site="tays", area="sairaalapalvelut", unit="sms")
+    return Gateway(gs, survey_national(), origin, links, settings, clock=clock)
+
+
+def run_until(gw: Gateway, predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    """Step the gateway until `predicate()` is true (fail after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = gw.step()
+        if predicate():
+            return
+        if not busy:
+            time.sleep(0.01)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def sent_to(core: ModemCore, number: str) -> list[str]:
+    """Texts the simulated modem sent to `number` (multipart joined)."""
+    return [str(m["text"]) for m in core.sent() if m["recipient"] == number]
