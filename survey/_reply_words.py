@@ -117,7 +117,7 @@ ARTICLE = "article"  # Swedish "en": also an article, and Finnish "I don't"
 _NUMBER_TABLE: dict[str, list[str]] = {
     CARDINAL: [
         "nolla noll zero",
-        "yksi yks ett one",
+        "yksi yks ett etta ettan one",
         "kaksi kaks två two",
         "kolme tre three",
         "neljä fyra four",
@@ -130,7 +130,7 @@ _NUMBER_TABLE: dict[str, list[str]] = {
     ],
     GRADE: [
         "nollan nollat nollanen",
-        "ykkönen ykkösen ykkösii etta ettan",
+        "ykkönen ykkösen ykkösii",
         "kakkonen kakkosen tvåa tvåan",
         "kolmonen kolmosen trea trean",
         "nelonen nelosen fyran",
@@ -187,6 +187,12 @@ LEAD_IN = word_set(
 
 # Before a Likert label: "Olen täysin samaa mieltä", "Jag är helt av samma
 # åsikt", "I strongly agree", "Kyllä, osittain samaa mieltä".
+# Of those, the words that only introduce a score: dropped from the comment
+# also in mid-reply ("Hyvä hoito, annan kympin" -> comment "Hyvä hoito").
+SCORE_LEAD_IN = word_set(
+    """annan annoin arvosana arvosanani vastaus vastaukseni numero pisteet täysi täyden
+    taysi tayden ger betyg betyget svar score rating"""
+)
 LIKERT_LEAD_IN = word_set(
     "olen olin kyllä kylla joo jag är ar ja i im am yes"
 )
@@ -235,6 +241,8 @@ OPTOUT_FIRST = word_set(
 )
 # The keywords people are told to send: in capitals, anywhere, they opt out.
 OPTOUT_SHOUTED = frozenset({"STOP", "STOPP", "LOPETA", "SLUTA", "UNSUBSCRIBE"})
+# These end a reply after punctuation and opt out ("9, stop", "Kiitos. Lopeta!").
+OPTOUT_LAST = frozenset({"stop", "stopp", "lopeta", "lopettakaa", "sluta", "avsluta"})
 # These are unambiguous anywhere in a reply.
 OPTOUT_ANYWHERE = frozenset({"unsubscribe", "stopall", "optout", "avregistrera"})
 # Only with the reply's other words being politeness.

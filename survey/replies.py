@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from survey import _reply_words as W
@@ -89,6 +90,8 @@ _ALTERNATIVE = re.compile(
 _OVER = re.compile(
     r"[ \t]*(?:/|(?:out[ \t]+of|of|av)(?![^\W\d_]))[ \t]*(\d+|[^\W\d_]+)"
 )
+_ONE_LETTER = re.compile(r"[^\W\d_](?![^\W\d_])")
+_NEXT_WORD = re.compile(r"[ \t]*([^\W\d_]+)")
 _HARD_SEP_AFTER = re.compile(r"[ \t]*(?:[,.!?:;)\-]|\n)")
 _HARD_SEP_BEFORE = re.compile(r"(?:[,.!?:;(\-]|\n)[ \t]*$")
 _SEP_BEFORE = " \t\r\n,;:/|=(-–—−，：\ufe0f\u20e3\"'«»“”„"
@@ -122,7 +125,7 @@ def read_reply(text: str, kind: str, lang: str | None = None) -> Reply:
         return _UNCLEAR
     norm = W.normalise(text)
     words = [_Word(m.start(), m.end(), m.group(), W.fold(m.group())) for m in _WORD.finditer(norm)]
-    if _is_optout(text, words):
+    if _is_optout(text, norm, words):
         return _OPTOUT
     if kind == "text":
         comment = " ".join(text.split())
@@ -145,10 +148,17 @@ def read_reply(text: str, kind: str, lang: str | None = None) -> Reply:
 # --- opting out ---------------------------------------------------------------
 
 
-def _is_optout(text: str, words: list[_Word]) -> bool:
+def _is_optout(text: str, norm: str, words: list[_Word]) -> bool:
     if not words:
         return False
     if words[0].folded in W.OPTOUT_FIRST:
+        return True
+    last = words[-1]
+    if (
+        last.folded in W.OPTOUT_LAST
+        and _HARD_SEP_BEFORE.search(norm, 0, last.start)
+        and not _ANY_TOKEN.search(norm, last.end)
+    ):
         return True
     for w in words:
         if w.folded in W.OPTOUT_ANYWHERE:
@@ -216,6 +226,8 @@ def _read_number(text: str, norm: str, m: re.Match[str], high: int) -> tuple[int
     end = m.end()
     if W.UNIT_AFTER.match(norm, end) or _ORDINAL.match(norm, end):
         return end, None  # "2 tuntia", "3:e", "2nd"
+    if _ONE_LETTER.match(norm, end):
+        raise _Ambiguous  # "1O" (a letter O for a zero?), "5x"
     ordinal = _FI_ORDINAL.match(text, end)
     if ordinal and text[ordinal.end() - 1].islower() and _WORD.search(norm, 0, start):
         return end, None  # "...ja 2. kerta": a Finnish ordinal
@@ -337,6 +349,9 @@ def _after_number_word(norm: str, end: int, high: int) -> int:
     alt = _ALTERNATIVE.match(norm, end)
     if alt and _word_value(alt.group("other")) is not None:
         raise _Ambiguous  # "kasi tai ysi", "seven-eight", "tre eller fyra"
+    following = _NEXT_WORD.match(norm, end)
+    if following and _word_value(following.group(1)) is not None:
+        raise _Ambiguous  # "ysi kymppi", "kaksi kolme"
     return end
 
 
@@ -368,6 +383,7 @@ def _trailing_likert_label(norm: str, words: list[_Word]) -> _Score | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _likert_word(word: str) -> str:
     if len(word) < W.TYPO_MIN_LEN or word in W.LIKERT_VOCAB:
         return word
@@ -380,22 +396,32 @@ def _likert_word(word: str) -> str:
 
 def _comment(text: str, words: list[_Word], scores: list[_Score]) -> str | None:
     """The reply without its score, in the person's words; None when nothing is left."""
-    spans = sorted((s.start, s.end) for s in scores)
+    spans = sorted((_over_lead_in(text, words, s.start), s.end) for s in scores)
     pieces: list[str] = []
     pos = 0
     for start, end in spans:
-        if start > pos:
-            pieces.append(text[pos:start])
-        else:
-            pieces.append("")
+        pieces.append(text[pos:start] if start > pos else "")
         pos = max(pos, end)
     pieces.append(text[pos:])
     head = pieces[0]
-    if all(w.folded in W.LEAD_IN or w.folded in W.LIKERT_LEAD_IN
-           for w in words if w.end <= spans[0][0]) and not any(c.isdigit() for c in head):
-        head = ""  # "Annan 9": "Annan" is no comment
+    lead_in = W.LEAD_IN | W.LIKERT_LEAD_IN
+    if all(w.folded in lead_in for w in words if w.end <= spans[0][0]) and not any(
+        c.isdigit() for c in head
+    ):
+        head = ""  # "Jag ger 9", "I give it 9": no comment
     kept = [head.rstrip(_SEP_BEFORE)]
     kept += [p.lstrip(_SEP_AFTER).rstrip(_SEP_BEFORE) for p in pieces[1:-1]]
     kept.append(pieces[-1].lstrip(_SEP_AFTER))
     comment = " ".join(" ".join(kept).split())
     return comment or None
+
+
+def _over_lead_in(text: str, words: list[_Word], start: int) -> int:
+    """Move a score's start back over words that only introduce it ("..., annan 9")."""
+    for w in reversed(words):
+        if w.end > start:
+            continue
+        if w.folded not in W.SCORE_LEAD_IN or text[w.end : start].strip(_SEP_BEFORE):
+            break
+        start = w.start
+    return start
