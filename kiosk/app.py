@@ -95,6 +95,7 @@ class KioskCore:
         if not is_open(self.settings, now):
             self.state = State(screen="night", lang=self.state.lang,
                                volume_db=self.state.volume_db, rate=self.state.rate)
+        self.now = now  # the time of the last event handled
         self.response_id: str | None = None
         self.last_response_id: str | None = None
         self.response_ids: list[str] = []
@@ -122,6 +123,7 @@ class KioskCore:
             layout = self.layout or build_layout(self.state, self.settings, self.size)
             target = layout.hit(event.x * self.size[0], event.y * self.size[1])
             event = Tap(target or "")
+        self.now = max(self.now, now)
         self.state, effects = step(self.state, event, now, self.settings)
         for effect in effects:
             self._apply(effect, now)
@@ -130,10 +132,11 @@ class KioskCore:
     def advance(self, now: datetime) -> None:
         """Fire every timer due up to `now`, each at its own time."""
         for _ in range(1000):  # bounded: a timer always moves the state on
-            due = self.deadline(now)
+            due = self.deadline(self.now)
             if due is None or due > now:
+                self.now = max(self.now, now)
                 return
-            self.feed(Tick(due), due)
+            self.feed(Tick(due), max(due, self.now))
         log.error("timers kept firing at %s; state %s", now, self.state.screen)
 
     def refresh(self) -> None:

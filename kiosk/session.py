@@ -185,7 +185,17 @@ def next_deadline(state: State, settings: Settings, now: datetime) -> datetime |
                 return end - timedelta(seconds=settings.audio_warning)
             return end
         return state.last_input + timedelta(seconds=settings.idle_timeout)
+    if state.screen == "idle" and not is_open(settings, now):
+        # Woken at night: back to sleep after the idle timeout.
+        awake_until = _awake_until(state, settings)
+        return awake_until if awake_until is not None and awake_until > now else now
     return next_hours_change(settings, now)
+
+
+def _awake_until(state: State, s: Settings) -> datetime | None:
+    if state.last_input is None:
+        return None
+    return state.last_input + timedelta(seconds=s.idle_timeout)
 
 
 def _on_tick(state: State, s: Settings, now: datetime) -> tuple[State, list[Effect]]:
@@ -206,7 +216,10 @@ def _on_tick(state: State, s: Settings, now: datetime) -> tuple[State, list[Effe
             return _abandon(state, s, now)
         return state, []
     if state.screen == "idle" and not is_open(s, now):
-        return replace(state, screen="night"), []
+        awake_until = _awake_until(state, s)
+        if awake_until is None or now >= awake_until:
+            return replace(state, screen="night"), []
+        return state, []
     if state.screen == "night" and is_open(s, now):
         return replace(state, screen="idle"), []
     return state, []
