@@ -144,6 +144,8 @@ def _timestamp_problem(value: object) -> str | None:
         return f"is not an ISO 8601 timestamp: {value[:40]!r}"
     if ts.tzinfo is None:
         return "has no time zone"
+    if not 1990 <= ts.year <= 2200:
+        return f"year {ts.year} is out of range"
     return None
 
 
@@ -166,10 +168,23 @@ def _answers_problem(answers: object) -> str | None:
     return None
 
 
+def _has_nul(value: object) -> bool:
+    """Whether a NUL character hides anywhere in a JSON value (PostgreSQL text cannot hold it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def response_problems(resp: object) -> list[str]:
     """Why a wire-format response is unusable (empty when it is fine)."""
     if not isinstance(resp, dict):
         return ["response must be an object"]
+    if _has_nul(resp):
+        return ["contains a NUL character"]
     problems: list[str] = []
     rid = resp.get("id")
     try:
