@@ -516,7 +516,9 @@ def _choose_index(st: State, i: int, s: Settings, now: datetime,
     st, written = _store_answer(st, s, st.index, opts[i].value, None)
     st, more = _enter_question(st, s, st.index + 1, now)
     if st.audio:
+        question_parts = st.spoken
         st, more = _prefixed(st, more, Utterance(ui("saved", st.lang), st.lang))
+        st = replace(st, spoken=question_parts)  # "repeat" says the question, not "Saved."
     return st, effects + written + more
 
 

@@ -1,0 +1,145 @@
+"""The audio mode driven by keys alone, checked by what it speaks; espeak-ng prompts."""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hardware.audio import PromptCache
+from kiosk.app import load_kiosk, simulate
+from kiosk.audio_mode import all_prompts
+from palaute.cli import main
+from survey.definition import shipped_survey_path
+from survey.labels import likert_labels
+
+MORNING = datetime(2025, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
+
+
+def write_config(tmp_path: Path, extra: str = "",
+                 questions: str = '["nps", "open", "s1"]') -> Path:
+    path = tmp_path / "device.toml"
+    path.write_text(f"""
+[device]
+id = "tays-lobby-3"
+site = "tays"
+area = "sairaalapalvelut"
+unit = "ensiapu"
+store = "store.sqlite"
+
+[survey]
+file = "{shipped_survey_path("national")}"
+
+[kiosk]
+questions = {questions}
+prompts_dir = "prompts"
+{extra}
+""", encoding="utf-8")
+    return path
+
+
+def spoken(tmp_path: Path, name: str = "shots") -> list[str]:
+    return (tmp_path / name / "prompts.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_whole_audio_session_by_keys(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path)
+    script = [
+        "key audio",                    # audio key: language menu
+        "key up", "key up",             # Svenska, English
+        "key enter",                    # English: the NPS question
+        "key up",                       # 0
+        "key 7",                        # straight to 7
+        "key enter",                    # confirm step
+        "key back",                     # change it
+        "key up", "key enter",          # 8, confirm
+        "key enter",                    # send; free text skipped; statement s1
+        "key repeat",
+        "key vol+", "key vol+", "key rate+",
+        "key 9",                        # no such option on a 1-5 scale
+        "key down", "key enter", "key enter",
+        "wait 10",
+    ]
+    result = simulate(cfg, script, tmp_path / "shots", start=MORNING)
+    lines = spoken(tmp_path)
+    survey = load_kiosk(cfg).survey
+    nps_en = survey.questions["nps"].prompt("en")
+    s1_en = survey.questions["s1"].prompt("en")
+    assert lines[:2] == [
+        "fi\tÄänitila. Valitse ylös- ja alas-näppäimillä, vahvista enterillä. "
+        "Toista-näppäin toistaa.",
+        "fi\tSuomi, 1 / 3",
+    ]
+    assert lines[2:4] == ["sv\tSvenska, 2 av 3", "en\tEnglish, 3 of 3"]
+    assert lines[4:6] == [f"en\t{nps_en}", "en\tChoose with up and down, select with enter."]
+    assert lines[6:9] == ["en\t0, of 0 to 10", "en\t7, of 0 to 10",
+                          "en\tYou chose 7. Press enter to send, back to change."]
+    assert lines[9:12] == ["en\t7, of 0 to 10", "en\t8, of 0 to 10",
+                           "en\tYou chose 8. Press enter to send, back to change."]
+    assert lines[12:14] == ["en\tSaved.", f"en\t{s1_en}"]  # "open" (free text) skipped
+    repeat_at = 15
+    assert lines[repeat_at:repeat_at + 2] == [f"en\t{s1_en}",
+                                              "en\tChoose with up and down, select with enter."]
+    assert "en\tVolume 7 of 8" in lines and "en\tSpeech rate 5 of 8" in lines
+    assert "en\tThere is no option 9. The options are 1 to 5." in lines
+    top = likert_labels("en")[4]
+    assert lines[-3:] == [f"en\tYou chose 5, {top}. Press enter to send, back to change.",
+                          "en\tSaved.", f"en\t{survey.message('kiosk_thanks', 'en')}"]
+    (row,) = result.rows
+    assert (row["channel"], row["status"], row["lang"]) == ("kiosk-audio", "complete", "en")
+    assert row["answers"] == {"nps": {"value": 8}, "s1": {"value": 5}}
+    # Louder and faster for the rest of this session only.
+    assert result.prompts[-1].volume_db == -3.0 and result.prompts[-1].rate == 180
+    assert result.final_state is not None
+    assert result.final_state.volume_db == -9.0 and result.final_state.rate == 160
+
+
+def test_headphones_start_audio_mute_speaker_and_warn(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, "audio_idle_timeout = 90\naudio_warning = 20")
+    script = ["headphones in", "key enter", "key up", "key enter", "key enter",
+              "wait 70", "key up", "wait 90", "headphones out"]
+    result = simulate(cfg, script, tmp_path / "shots", start=MORNING)
+    lines = spoken(tmp_path)
+    still = load_kiosk(cfg).survey.message("kiosk_still_there", "fi")
+    assert lines.count(f"fi\t{still}") == 2  # after 70 s of silence, and again later
+    assert all(p.speaker_muted for p in result.prompts), "speaker muted while headphones in"
+    (row,) = result.rows
+    assert row["channel"] == "kiosk-audio" and row["status"] == "abandoned"
+    assert row["answers"] == {"nps": {"value": 0}}
+
+
+def test_touch_user_is_not_spoken_to(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path)
+    simulate(cfg, ["touch 0.5 0.6", "touch 0.2 0.6", "touch 0.97 0.55"], tmp_path / "shots",
+             start=MORNING)
+    assert spoken(tmp_path) == []
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_render_prompts_real_wavs_cover_what_is_spoken(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = write_config(tmp_path, 'languages = ["fi", "en"]', questions='["nps", "s1"]')
+    assert main(["kiosk", "render-prompts", "--config", str(cfg)]) == 0
+    first = capsys.readouterr().out
+    loaded = load_kiosk(cfg)
+    expected = all_prompts(loaded.kiosk.settings)
+    assert first == f"{len(expected)} prompts rendered, 0 already cached\n"
+    assert main(["kiosk", "render-prompts", "--config", str(cfg)]) == 0
+    assert capsys.readouterr().out == f"0 prompts rendered, {len(expected)} already cached\n"
+    cache = PromptCache(tmp_path / "prompts")
+    wavs = sorted((tmp_path / "prompts").glob("*.wav"))
+    assert len(wavs) == len(expected)
+    with wave.open(str(cache.path("7, of 0 to 10", "en", 160)), "rb") as w:
+        assert w.getnframes() > w.getframerate() * 0.3  # at least 0.3 s of speech
+        assert w.getnchannels() == 1
+    # An audio session at the default rate needs nothing rendered on demand.
+    script = ["key audio", "key down", "key enter", "key 5", "key enter", "key back",
+              "key enter", "key enter", "key 3", "key enter", "key enter", "key 9"]
+    result = simulate(cfg, script, tmp_path / "shots", start=MORNING)
+    assert result.prompts
+    missing = [p.text for p in result.prompts if not cache.path(p.text, p.lang, p.rate).exists()]
+    assert missing == []
