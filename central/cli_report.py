@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from central import report_daily
 from central.anomalies import AnomalySettings
 from central.report_render import FORMATS, render
 from central.reports import (
@@ -100,9 +101,11 @@ def _open(url: str) -> CentralStore:
         if not path.is_file():  # opening would create an empty store; a report never should
             raise ReportError(f"no central database at {path}")
     try:
-        return open_central(url)
+        store = open_central(url)
     except CentralStoreError as exc:  # psycopg's messages span lines; ours is one
         raise ReportError(" ".join(str(exc).split())) from None
+    report_daily.ensure(store)  # once per database; falls back to direct queries
+    return store
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -132,7 +135,8 @@ def run_report(args: argparse.Namespace) -> int:
     params = ReportParams(date_from, date_to, now, by, filters, settings=settings,
                           max_texts=args.max_texts)
     with _open(url) as store:
-        text = render(build_report(store, params), fmt, _stamp(now))
+        report = build_report(store, params, texts=fmt == "html")
+        text = render(report, fmt, _stamp(now))
     if args.out:
         _write(Path(args.out), text)
     else:

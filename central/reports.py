@@ -1,7 +1,9 @@
 """The central report: aggregates queried in SQL, assembled into one report model.
 
-Every count is made by the database (GROUP BY with COUNT(*) FILTER), so a report
-over millions of responses moves only a few thousand aggregate rows into Python.
+Every count is made by the database (GROUP BY with COUNT(*) FILTER / SUM … FILTER),
+so a report over millions of responses moves only a few thousand aggregate rows into
+Python. When the daily aggregates of central.report_daily are installed, the counts
+come from them instead of the responses themselves (same queries, fewer rows).
 Scoring is survey.scoring's; anomaly detection is central.anomalies'. Privacy is
 applied here, once, so that every renderer shows the same thing: a figure resting
 on fewer than MIN_N answers is suppressed (shown as "<5", with no distribution).
@@ -19,9 +21,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from central import anomalies
+from central import anomalies, report_daily
 from central.anomalies import Anomaly, AnomalySettings, DeviceActivity, HourFlags
-from central.store import CentralStore, CentralStoreError
+from central.report_daily import MISUSE_FLAGS
+from central.store import CentralStore, CentralStoreError, iso_utc
 from survey.errors import PalauteError
 from survey.scoring import LikertSummary, NpsSummary, likert_summary, nps_summary, text_share
 
@@ -32,7 +35,6 @@ MIN_N = 5  # the smallest group whose figures may be shown
 SUPPRESSED = "<5"
 GROUP_KEYS = ("area", "unit", "device", "channel", "month")
 FILTER_KEYS = ("area", "unit", "device", "channel")
-MISUSE_FLAGS = ("repeat_press", "burst")
 SMS_COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired")
 ROLLING_DAYS = 30
 BASELINE_WEEKS = 8  # weeks before the period that serve as a device's own earlier answers
@@ -193,10 +195,25 @@ class Report:
 class _Sql:
     """Dialect differences in one place: date parameters, month, week and hour buckets."""
 
-    def __init__(self, store: CentralStore) -> None:
+    def __init__(self, store: CentralStore, aggregates: bool = False) -> None:
         self.store = store
         self.pg = store.dialect == "postgresql"
         self.p = store.placeholder
+        self.agg = aggregates  # read report_daily & co. instead of responses
+        self.src = "report_daily r" if aggregates else "responses r"
+
+    def count(self, cond: str | None = None) -> str:
+        """How many responses (meeting `cond`) a group holds, in either source."""
+        if self.agg:
+            return f"COALESCE(SUM(r.responses) FILTER (WHERE {cond}), 0)" if cond \
+                else "SUM(r.responses)"
+        return f"COUNT(*) FILTER (WHERE {cond})" if cond else "COUNT(*)"
+
+    def with_text(self) -> str:
+        return "SUM(r.with_text)" if self.agg else "COUNT(*) FILTER (WHERE r.has_text)"
+
+    def has_nps(self) -> str:
+        return "r.nps >= 0" if self.agg else "r.nps IS NOT NULL"
 
     def day(self, d: date) -> Any:
         return d if self.pg else d.isoformat()
@@ -254,8 +271,6 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-_NPS_COUNTS = ", ".join(f"COUNT(*) FILTER (WHERE r.nps = {i})" for i in range(11))
-_LIKERT_COUNTS = ", ".join(f"COUNT(*) FILTER (WHERE s.value = {i})" for i in range(1, 6))
 
 
 # -- the main table, trend, rolling NPS and text shares: one daily aggregate ------------
@@ -265,9 +280,9 @@ def _daily(sql: _Sql, params: ReportParams, start: date) -> dict[tuple[date, str
     """(day, group) -> [responses, with text, count of 0, ..., count of 10]."""
     where, values = sql.where(params, start, params.date_to)
     rows = sql.run(
-        f"SELECT r.local_date, {sql.group(params.by)} AS k, COUNT(*), "
-        f"COUNT(*) FILTER (WHERE r.has_text), {_NPS_COUNTS} "
-        f"FROM responses r WHERE {where} GROUP BY r.local_date, k", values)
+        f"SELECT r.local_date, {sql.group(params.by)} AS k, {sql.count()}, {sql.with_text()}, "
+        + ", ".join(sql.count(f"r.nps = {i}") for i in range(11))
+        + f" FROM {sql.src} WHERE {where} GROUP BY r.local_date, k", values)
     return {(_as_date(row[0]), str(row[1])): [int(v) for v in row[2:]] for row in rows}
 
 
@@ -371,10 +386,16 @@ def _text_row(key: str, counts: Sequence[int]) -> TextShareRow:
 def _statements(sql: _Sql, params: ReportParams) -> list[StatementRow]:
     """Likert 1-5 statements per group and in total (values outside 1..5 are not statements)."""
     where, values = sql.where(params, params.date_from, params.date_to)
-    rows = sql.run(
-        f"SELECT {sql.group(params.by)} AS k, s.question, {_LIKERT_COUNTS} "
-        f"FROM statement_answers s JOIN responses r ON r.id = s.response_id "
-        f"WHERE {where} GROUP BY k, s.question", values)
+    if sql.agg:
+        likert = ", ".join(f"COALESCE(SUM(r.answers) FILTER (WHERE r.value = {i}), 0)"
+                           for i in range(1, 6))
+        source, q_col = "report_statements_daily r", "r.question"
+    else:
+        likert = ", ".join(f"COUNT(*) FILTER (WHERE s.value = {i})" for i in range(1, 6))
+        source = "statement_answers s JOIN responses r ON r.id = s.response_id"
+        q_col = "s.question"
+    rows = sql.run(f"SELECT {sql.group(params.by)} AS k, {q_col} AS q, {likert} "
+                   f"FROM {source} WHERE {where} GROUP BY k, q", values)
     per: dict[tuple[str, str], list[int]] = {}
     totals: dict[str, list[int]] = defaultdict(lambda: [0] * 5)
     for key, question, *counts in rows:
@@ -399,21 +420,28 @@ def _texts_of(answers: Any) -> list[str]:
 
 
 def _texts(sql: _Sql, params: ReportParams, shown: set[str]) -> dict[str, list[FreeText]]:
-    """The newest free texts of each shown group (at most max_texts each), newest first."""
-    if not shown or params.max_texts <= 0:
-        return {}
-    where, values = sql.where(params, params.date_from, params.date_to)
-    group = sql.group(params.by)
-    rows = sql.run(
-        f"SELECT k, finished_at, answers FROM (SELECT {group} AS k, r.finished_at, r.answers, "
-        f"ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY r.finished_at DESC, r.id) AS rn "
-        f"FROM responses r WHERE r.has_text AND {where}) t "
-        f"WHERE rn <= {sql.p} ORDER BY k, finished_at DESC", [*values, params.max_texts])
-    out: dict[str, list[FreeText]] = defaultdict(list)
-    for key, finished, answers in rows:
-        if str(key) in shown:
-            out[str(key)].extend(FreeText(_as_time(finished), t) for t in _texts_of(answers))
-    return dict(out)
+    """The newest free texts of each shown group (at most max_texts each), newest first.
+
+    One query per group, newest day first, so the (key, local_date) indexes find the
+    newest texts without reading the whole period."""
+    out: dict[str, list[FreeText]] = {}
+    for key in sorted(shown) if params.max_texts > 0 else ():
+        if params.by == "month":
+            first = date.fromisoformat(key + "-01")
+            last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            where, values = sql.where(params, max(first, params.date_from),
+                                      min(last, params.date_to))
+        else:
+            where, values = sql.where(params, params.date_from, params.date_to)
+            where += f" AND r.{params.by} = {sql.p}"
+            values.append(key)
+        rows = sql.run(
+            f"SELECT r.finished_at, r.answers FROM responses r WHERE r.has_text AND {where} "
+            f"ORDER BY r.local_date DESC, r.finished_at DESC, r.id LIMIT {sql.p}",
+            [*values, params.max_texts])
+        out[key] = [FreeText(_as_time(finished), t) for finished, answers in rows
+                    for t in _texts_of(answers)]
+    return out
 
 
 # -- SMS funnel -------------------------------------------------------------------------
@@ -479,8 +507,8 @@ def _weekly(sql: _Sql, params: ReportParams) -> tuple[date, dict[tuple[str, str,
     anchor -= timedelta(days=anchor.weekday())  # weeks start on Monday
     where, values = sql.where(params, anchor, params.date_to)
     rows = sql.run(
-        f"SELECT r.device, r.unit, {sql.week()} AS w, r.nps, COUNT(*) FROM responses r "
-        f"WHERE r.nps IS NOT NULL AND {where} GROUP BY r.device, r.unit, w, r.nps",
+        f"SELECT r.device, r.unit, {sql.week()} AS w, r.nps, {sql.count()} FROM {sql.src} "
+        f"WHERE {sql.has_nps()} AND {where} GROUP BY r.device, r.unit, w, r.nps",
         [sql.day(anchor), *values])
     out: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0] * 11)
     for device, unit, week, nps, count in rows:
@@ -509,16 +537,37 @@ def _concentration(sql: _Sql, params: ReportParams) -> tuple[list[Anomaly], set[
 
 def _bursts(sql: _Sql, params: ReportParams) -> list[Anomaly]:
     where, values = sql.where(params, params.date_from, params.date_to)
-    flagged = " OR ".join(["CAST(r.flags AS TEXT) LIKE " + sql.p] * len(MISUSE_FLAGS))
-    patterns = [f'%"{f}"%' for f in MISUSE_FLAGS]
-    rows = sql.run(
-        f"SELECT r.device, {sql.hour()} AS h, COUNT(*) FILTER (WHERE {flagged}), COUNT(*) "
-        f"FROM responses r WHERE {where} GROUP BY r.device, h "
-        f"HAVING COUNT(*) FILTER (WHERE {flagged}) >= {sql.p}",
-        [*patterns, *values, *patterns, params.settings.burst_min_flagged])
+    minimum = params.settings.burst_min_flagged
+    if sql.agg:
+        flagged_hours = sql.run(
+            f"SELECT r.device, r.hour, SUM(r.flagged) FROM report_flag_hours r WHERE {where} "
+            f"GROUP BY r.device, r.hour HAVING SUM(r.flagged) >= {sql.p}", [*values, minimum])
+        rows = [(d, h, f, _hour_total(sql, str(d), str(h))) for d, h, f in flagged_hours]
+    else:
+        flagged = " OR ".join(["CAST(r.flags AS TEXT) LIKE " + sql.p] * len(MISUSE_FLAGS))
+        patterns = [f'%"{f}"%' for f in MISUSE_FLAGS]
+        rows = sql.run(
+            f"SELECT r.device, {sql.hour()} AS h, COUNT(*) FILTER (WHERE {flagged}), COUNT(*) "
+            f"FROM responses r WHERE {where} GROUP BY r.device, h "
+            f"HAVING COUNT(*) FILTER (WHERE {flagged}) >= {sql.p}",
+            [*patterns, *values, *patterns, minimum])
     hours = [HourFlags(str(d), str(h).replace(" ", "T")[:13], int(f), int(t))
              for d, h, f, t in rows]
     return anomalies.bursts(hours, params.settings)
+
+
+def _hour_total(sql: _Sql, device: str, hour: str) -> int:
+    """All responses of a device in one UTC hour ("YYYY-MM-DDTHH"), through its date index."""
+    start = datetime.fromisoformat(hour + ":00:00+00:00")
+    end = start + timedelta(hours=1)
+    p = sql.p
+    bounds = [start, end] if sql.pg else [iso_utc(start), iso_utc(end)]
+    rows = sql.run(
+        f"SELECT COUNT(*) FROM responses WHERE device = {p} AND local_date BETWEEN {p} AND {p} "
+        f"AND finished_at >= {p} AND finished_at < {p}",
+        [device, sql.day(start.date() - timedelta(days=1)), sql.day(end.date() + timedelta(days=1)),
+         *bounds])
+    return int(rows[0][0])
 
 
 def _last_response(sql: _Sql, device: str) -> datetime | None:
@@ -558,8 +607,9 @@ def _drops(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, 
     s = params.settings
     start = params.date_to - timedelta(days=s.rate_recent_days + s.rate_baseline_days - 1)
     where, values = sql.where(params, start, params.date_to)
-    rows = sql.run(f"SELECT r.device, r.local_date, COUNT(*) FROM responses r WHERE {where} "
-                   "AND r.channel <> 'sms' GROUP BY r.device, r.local_date", values)
+    rows = sql.run(f"SELECT r.device, r.local_date, {sql.count()} FROM {sql.src} "
+                   f"WHERE {where} AND r.channel <> 'sms' GROUP BY r.device, r.local_date",
+                   values)
     volume: dict[str, dict[date, int]] = defaultdict(dict)
     for device, day, count in rows:
         volume[str(device)][_as_date(day)] = int(count)
@@ -576,9 +626,15 @@ def _drops(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, 
 # -- the whole report -------------------------------------------------------------------
 
 
-def build_report(store: CentralStore, params: ReportParams) -> Report:
-    """Query the aggregates and assemble the report (raises ReportError on an empty period)."""
-    sql = _Sql(store)
+def build_report(store: CentralStore, params: ReportParams, *, texts: bool = True,
+                 aggregates: bool | None = None) -> Report:
+    """Query the aggregates and assemble the report (raises ReportError on an empty period).
+
+    `texts`: fetch the free texts (only the HTML shows them). `aggregates`: read the
+    daily aggregates (default: when they are installed)."""
+    if aggregates is None:
+        aggregates = report_daily.installed(store)
+    sql = _Sql(store, aggregates)
     tables = _tables(sql, params)
     shown = {g.key for g in tables["groups"] if not g.suppressed} & {
         t.key for t in tables["text_shares"] if t.responses >= MIN_N}
@@ -589,7 +645,8 @@ def build_report(store: CentralStore, params: ReportParams) -> Report:
     found += _silent(sql, params, statuses, seen)
     found += _drops(sql, params, statuses)
     return Report(
-        params=params, statements=_statements(sql, params), texts=_texts(sql, params, shown),
+        params=params, statements=_statements(sql, params),
+        texts=_texts(sql, params, shown) if texts else {},
         sms=sms_rows, sms_total=sms_total, anomalies=found, **tables)
 
 

@@ -1,0 +1,105 @@
+"""The daily report aggregates: the same report as direct queries, redelivery changes nothing."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_data import insert, response
+
+from central import report_daily
+from central.report_render import report_json
+from central.reports import ReportParams, build_report
+from central.store import CentralStore, open_central
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CentralStore]:
+    from services import new_central_url
+
+    try:
+        url = new_central_url(request, tmp_path)
+    except Exception as exc:
+        pytest.skip(f"no PostgreSQL for the report tests: {exc}")
+    with open_central(url) as store:
+        yield store
+
+
+def rich_data(seed: int, n: int) -> list[dict[str, Any]]:
+    """Responses over four months from five devices, with every kind of answer."""
+    rnd = random.Random(seed)
+    devices = [("lobby-1", "ensiapu", "sairaala", "kiosk"), ("lobby-2", "ensiapu", "sairaala",
+               "kiosk-audio"), ("gw-1", "neuvola", "perhe", "sms"),
+               ("lobby-3", "lab", "sairaala", "kiosk"), ("tiny", "pieni", "perhe", "kiosk")]
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    out = []
+    for _ in range(n):
+        device, unit, area, channel = rnd.choice(devices[:4]) if rnd.random() > 0.01 \
+            else devices[4]
+        at = start + timedelta(seconds=rnd.randrange(120 * 86400))
+        nps = None if rnd.random() < 0.05 else rnd.choice([0, 3, 5, 6, 7, 8, 9, 9, 10, 10, 10])
+        statements = {q: rnd.randint(1, 5) for q in ("s1", "s2") if rnd.random() < 0.4}
+        out.append(response(at, nps, device=device, unit=unit, area=area, channel=channel,
+                            text=f"teksti {rnd.random()}" if rnd.random() < 0.3 else None,
+                            statements=statements,
+                            flags=["repeat_press"] if rnd.random() < 0.02 else []))
+    burst = datetime(2025, 3, 5, 8, 0, tzinfo=UTC)  # a burst of misuse in one hour
+    out += [response(burst + timedelta(seconds=30 * i), 10, device="lobby-3", unit="lab",
+                     area="sairaala", flags=["burst", "repeat_press"]) for i in range(15)]
+    return out
+
+
+def both(db: CentralStore, **kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    params = ReportParams(date(2025, 1, 1), date(2025, 4, 30),
+                          now=datetime(2025, 5, 2, tzinfo=UTC), **kw)
+    direct = report_json(build_report(db, params, aggregates=False))
+    summed = report_json(build_report(db, params, aggregates=True))
+    return direct, summed
+
+
+def test_aggregates_agree_with_direct_queries_through_backfill_triggers_and_redelivery(
+        db: CentralStore) -> None:
+    before, after = rich_data(1, 1500), rich_data(2, 1500)
+    insert(db, before, chunk=400)
+    assert not report_daily.installed(db)
+    report_daily.install(db)  # fills from the rows already there
+    assert report_daily.installed(db)
+    insert(db, after, chunk=400)  # the triggers add these
+    assert insert(db, before[:300] + after[-300:]) == 0  # redelivered: nothing new
+    total = db.execute("SELECT SUM(responses) FROM report_daily")[0][0]
+    assert int(total) == db.count_responses() == len(before) + len(after)
+    statements = db.execute("SELECT SUM(answers) FROM report_statements_daily")[0][0]
+    assert int(statements) == db.execute("SELECT COUNT(*) FROM statement_answers")[0][0]
+    for by in ("area", "unit", "device", "channel", "month"):
+        direct, summed = both(db, by=by)
+        assert summed == direct, by
+    direct, summed = both(db, by="channel", filters=(("unit", "lab"),))
+    assert summed == direct
+    kinds = {(a["kind"], a["subject"]) for a in summed["anomalies"]}
+    assert ("burst", "device lobby-3") in kinds
+
+
+def test_install_again_rebuilds_the_same_counts(db: CentralStore) -> None:
+    insert(db, rich_data(3, 400))
+    report_daily.install(db)
+    first = sorted(db.execute("SELECT * FROM report_daily"))
+    report_daily.install(db)
+    assert sorted(db.execute("SELECT * FROM report_daily")) == first
+    assert report_daily.ensure(db)
+
+
+def test_ensure_falls_back_when_it_cannot_install(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with open_central(f"sqlite:///{path}") as db:
+        insert(db, rich_data(4, 50))
+    with open_central(f"sqlite:///{path}") as db:
+        db.execute("PRAGMA query_only = 1")  # as a read-only database role would be
+        assert report_daily.ensure(db) is False
+        params = ReportParams(date(2025, 1, 1), date(2025, 4, 30),
+                              now=datetime(2025, 5, 2, tzinfo=UTC))
+        total = build_report(db, params).text_shares[-1]
+        assert (total.key, total.responses) == ("total", 65)  # 50 and a burst of 15
