@@ -172,8 +172,11 @@ class Gateway:
             self._ensure_open(link)
 
     def close(self) -> None:
+        """Close every modem port and the intake's HTTP session; safe to call twice."""
         for link in self.links:
             self._drop(link, None)
+        if self.intake is not None:
+            self.intake.session.close()
 
     @property
     def healthy(self) -> bool:
