@@ -1,0 +1,203 @@
+"""`palaute central broker-config` output on a stock Mosquitto: each device only its own topics."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from services import free_port, wait_port, wait_until
+
+from central.broker import BrokerConfigError, acl_text, hash_password, parse_device_list
+from palaute.cli import main
+
+
+@dataclass
+class Client:
+    """A paho client that records what it receives."""
+
+    client: mqtt.Client
+    received: list[tuple[str, bytes]] = field(default_factory=list)
+    connected: threading.Event = field(default_factory=threading.Event)
+    refused: threading.Event = field(default_factory=threading.Event)
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1).wait_for_publish(5)
+
+    def subscribe(self, topic: str) -> None:
+        done = threading.Event()
+        self.client.on_subscribe = lambda *a: done.set()
+        self.client.subscribe(topic, qos=1)
+        assert done.wait(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    devices = tmp_path / "devices.txt"
+    devices.write_text("# lobby kiosks\ntays/tays-lobby-3\ntays/tays-lobby-4  # second floor\n")
+    out = tmp_path / "broker"
+    port = free_port()
+    assert main(["central", "broker-config", "--devices", str(devices), "--device", "oys/oys-sms-1",
+                 "--out", str(out), "--port", str(port), "--bind", "127.0.0.1",
+                 "--persistence-dir", str(tmp_path / "data")]) == 0
+    conf = out / "mosquitto.conf"
+    if os.geteuid() == 0:
+        # As root Mosquitto drops to the `mosquitto` user, who cannot enter pytest's folders.
+        conf.write_text(conf.read_text() + "user root\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        wait_port(port, proc=proc)
+        yield port, out
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def connect(port: int, user: str | None, password: str | None = None,
+            out: Path | None = None) -> Client:
+    if user and password is None and out is not None:
+        password = (out / "passwords" / f"{user}.pass").read_text().strip()
+    c = Client(mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{user}-{free_port()}"))
+    if user:
+        c.client.username_pw_set(user, password)
+
+    def on_connect(client: mqtt.Client, u: object, f: object, rc: mqtt.ReasonCode,
+                   p: object) -> None:
+        (c.refused if rc.is_failure else c.connected).set()
+
+    c.client.on_connect = on_connect
+    c.client.on_message = lambda cl, u, m: c.received.append((m.topic, bytes(m.payload)))
+    c.client.reconnect_delay_set(5, 5)
+    c.client.connect("127.0.0.1", port)
+    c.client.loop_start()
+    wait_until(lambda: c.connected.is_set() or c.refused.is_set(), 5, message="CONNACK")
+    return c
+
+
+def test_devices_only_reach_their_own_topics(fleet: tuple[int, Path]) -> None:
+    port, out = fleet
+    central = connect(port, "central", out=out)
+    lobby3 = connect(port, "tays-lobby-3", out=out)
+    lobby4 = connect(port, "tays-lobby-4", out=out)
+    clients = [central, lobby3, lobby4]
+    try:
+        assert all(c.connected.is_set() for c in clients)
+        central.subscribe("palaute/v1/+/+/responses")
+        central.subscribe("palaute/v1/+/+/status")
+        lobby3.subscribe("palaute/v1/tays/tays-lobby-3/ack")
+        # lobby-3 tries to read lobby-4's acks and configs: the broker gives it nothing.
+        lobby3.subscribe("palaute/v1/tays/tays-lobby-4/ack")
+        lobby3.subscribe("palaute/v1/tays/tays-lobby-4/config")
+        lobby4.subscribe("palaute/v1/tays/tays-lobby-4/ack")
+
+        lobby3.publish("palaute/v1/tays/tays-lobby-4/responses", b"forged")
+        lobby3.publish("palaute/v1/tays/tays-lobby-4/status", b"forged")
+        lobby3.publish("palaute/v1/tays/tays-lobby-3/ack", b"self-ack")
+        lobby3.publish("palaute/v1/tays/tays-lobby-3/responses", b"own batch")
+        central.publish("palaute/v1/tays/tays-lobby-4/ack", b"ack for 4")
+        central.publish("palaute/v1/tays/tays-lobby-3/ack", b"ack for 3")
+
+        wait_until(lambda: len(lobby4.received) == 1 and len(central.received) == 1, 5,
+                   message="the allowed messages")
+        wait_until(lambda: len(lobby3.received) == 1, 5, message="lobby-3's own ack")
+        assert central.received == [("palaute/v1/tays/tays-lobby-3/responses", b"own batch")]
+        assert lobby4.received == [("palaute/v1/tays/tays-lobby-4/ack", b"ack for 4")]
+        assert lobby3.received == [("palaute/v1/tays/tays-lobby-3/ack", b"ack for 3")]
+    finally:
+        for c in clients:
+            c.close()
+
+
+def test_unauthenticated_and_wrong_password_are_refused(fleet: tuple[int, Path]) -> None:
+    port, _ = fleet
+    for c in (connect(port, None), connect(port, "tays-lobby-3", "guess"),
+              connect(port, "nobody", "x")):
+        try:
+            assert c.refused.is_set() and not c.connected.is_set()
+        finally:
+            c.close()
+
+
+def test_rerun_keeps_passwords_and_adds_devices(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    args = ["central", "broker-config", "--out", str(out), "--bind", "127.0.0.1"]
+    assert main([*args, "--device", "tays/a"]) == 0
+    first = (out / "passwords" / "a.pass").read_text()
+    assert main([*args, "--device", "tays/a", "--device", "tays/b"]) == 0
+    assert (out / "passwords" / "a.pass").read_text() == first
+    assert (out / "passwords" / "a.pass").stat().st_mode & 0o077 == 0
+    users = [line.split(":")[0] for line in (out / "passwd").read_text().splitlines()]
+    assert users == ["central", "a", "b"]
+
+
+def test_plain_listener_off_loopback_is_refused(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["central", "broker-config", "--out", str(tmp_path), "--device", "a"]) == 1
+    assert "only allowed on loopback" in capsys.readouterr().err
+
+
+def test_device_list_errors_name_the_line() -> None:
+    with pytest.raises(BrokerConfigError, match=r"devices\.txt:2: bad device id"):
+        parse_device_list("tays/ok\ntays/bad id\n", "devices.txt")
+    with pytest.raises(BrokerConfigError, match="listed twice"):
+        parse_device_list("a\nsite/a\n", "devices.txt")
+
+
+def test_hash_matches_mosquitto_format() -> None:
+    h = hash_password("secret", salt=b"0123456789ab", iterations=101)
+    assert h.startswith("$7$101$MDEyMzQ1Njc4OWFi$") and len(h.split("$")[-1]) == 88
+    assert "user d\ntopic write palaute/v1/s/d/responses" in acl_text(
+        parse_device_list("s/d", "x"), "central")
+
+
+def test_services_run_from_their_configs_with_generated_accounts(
+        fleet: tuple[int, Path], tmp_path: Path) -> None:
+    from services import add_final_responses, central_ids, device_ids, queue_depth
+
+    from survey.config import DeviceIdentity
+    from survey.store import Store
+
+    port, out = fleet
+    central_cfg = tmp_path / "central.toml"
+    central_cfg.write_text(
+        '[central]\ndb = "sqlite:///central.sqlite"\n'
+        f'[mqtt]\nurl = "mqtt://127.0.0.1:{port}"\nusername = "central"\n'
+        f'password_file = "{out / "passwords" / "central.pass"}"\n'
+    )
+    device = tmp_path / "dev"
+    device.mkdir()
+    origin = DeviceIdentity("tays-lobby-3", "tays", "sairaalapalvelut", "ensiapu")
+    with Store(device / "store.sqlite") as s:
+        add_final_responses(s, origin, 120)
+    device_cfg = device / "device.toml"
+    device_cfg.write_text(
+        '[device]\nid = "tays-lobby-3"\nsite = "tays"\narea = "sairaalapalvelut"\n'
+        'unit = "ensiapu"\nstore = "store.sqlite"\n'
+        f'[mqtt]\nurl = "mqtt://localhost:{port}"\nusername = "tays-lobby-3"\n'
+        f'password_file = "{out / "passwords" / "tays-lobby-3.pass"}"\n'
+        "[sync]\nack_timeout = 2.0\npoll_interval = 0.05\nbatch_max_count = 50\n"
+    )
+    palaute = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "palaute")
+    procs = [subprocess.Popen([palaute, "central", "serve", "--config", str(central_cfg)]),
+             subprocess.Popen([palaute, "sync", "run", "--config", str(device_cfg)])]
+    try:
+        wait_until(lambda: queue_depth(device / "store.sqlite") == 0, 20, message="drained")
+    finally:
+        for p in procs:
+            p.terminate()
+        codes = [p.wait(15) for p in procs]
+    assert codes == [0, 0]
+    url = f"sqlite:///{tmp_path / 'central.sqlite'}"
+    assert central_ids(url) == device_ids(device / "store.sqlite")
