@@ -245,6 +245,9 @@ class ModemCore:
             groups, final = self._dispatch(body)
         except _Error as exc:
             groups, final = [], self._error_text(exc)
+        except (ValueError, IndexError, KeyError) as exc:  # a malformed command: as modems do
+            log.info("command %r failed: %s", line, exc)
+            groups, final = [], "ERROR"
         if final is not None:
             self._respond(groups, final)
 
@@ -261,6 +264,9 @@ class ModemCore:
                 lines, final = self._finish_send(target or "", payload)
             except _Error as exc:
                 lines, final = [], self._error_text(exc)
+            except (ValueError, IndexError, KeyError) as exc:
+                log.info("send failed: %s", exc)
+                lines, final = [], "ERROR"
             if self.faults.send_hang > 0 and final == "OK":
                 self.faults.send_hang -= 1  # sent, but the answer never comes
                 self._report_due.clear()
@@ -370,7 +376,7 @@ class ModemCore:
         if self.faults.no_network is not None:
             raise _Error("cms", 331)
         failing = self.faults.send_error.pop(0) if self.faults.send_error else None
-        if failing is not None:
+        if failing is not None and failing.upper() != "OK":  # "OK": this one goes through
             raise _Error("error") if failing.upper() == "ERROR" else _Error("cms", int(failing))
         if self.cmgf == 0:
             record = self._decode_submit(target, payload)

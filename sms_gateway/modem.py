@@ -471,6 +471,8 @@ class Modem:
 
     def _send_part(self, pdu_hex: str, length: int, refs: list[int]) -> int:
         command = f"AT+CMGS={length}"
+        if self.channel.is_lost:
+            self._reopen()
         for attempt in range(self.settings.send_retries + 1):
             last = attempt == self.settings.send_retries
             try:
@@ -486,7 +488,7 @@ class Modem:
                 self._sleep(self.settings.retry_delay)
                 continue
             except (AtTimeout, PortError) as exc:
-                if getattr(exc, "written", True):
+                if getattr(exc, "written", False):  # set by send_pdu once the PDU is out
                     self._recover_quietly()
                     raise SendError(f"{command}: {exc}; the outcome is unknown", list(refs),
                                     unknown=True) from exc
