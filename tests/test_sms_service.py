@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,6 +14,8 @@ from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
 from sms_gateway.errors import AtTimeout, CmsError, SendError
 from sms_gateway.gateway_store import ReleaseError
 from sms_gateway.service import Gateway, StatusReport
+from sms_gateway.status import status_extras
+from survey.store import Store
 
 ANNA = "+358401234567"
 BO = "+358507654321"
@@ -272,3 +275,16 @@ def test_unhealthy_modem_sends_nothing(gw: Gateway, modem: TwinModem, clock: Clo
     modem.healthy = True
     gw.step()
     assert len(modem.sent) == 1 and gw.healthy
+
+
+def test_heartbeat_extras_have_counters_and_no_numbers(
+        gw: Gateway, modem: TwinModem, clock: Clock, tmp_path: Path) -> None:
+    with Store(tmp_path / "other.sqlite") as empty:
+        assert status_extras(empty) == {}  # a kiosk: nothing about SMS
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    extras = status_extras(gw.store)
+    assert extras["sms"] == {"invited": 1, "sent": 1, "delivered": 0, "answered": 0,
+                             "completed": 0, "opted_out": 0, "expired": 0, "unknown": 0}
+    assert extras["modems"][0]["ok"] is True and extras["modems"][0]["signal"] == 20
+    assert "401234567" not in json.dumps(extras)

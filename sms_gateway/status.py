@@ -1,0 +1,26 @@
+"""The SMS gateway's part of the device's status heartbeat (read by the sync agent).
+
+`status_extras(store)` returns {"sms": counters, "modems": [...]} for a gateway, and
+nothing on a device that has never run one. No phone numbers: counters and modem
+signal only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sms_gateway.gateway_store import sms_status_counters
+from survey.store import Store
+
+
+def status_extras(store: Store) -> dict[str, Any]:
+    """The gateway's counters and modem state, or {} when this device has no gateway."""
+    counters = sms_status_counters(store)
+    raw = store.get_meta("sms.modems")
+    if raw is None and not any(counters.values()):
+        return {}
+    modems = [{"ok": m.get("ok"), "signal": m.get("signal"),
+               "registration": m.get("registration"), "at": m.get("at")}
+              for m in json.loads(raw or "[]")]
+    return {"sms": counters, "modems": modems}
