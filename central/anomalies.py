@@ -9,6 +9,7 @@ gone silent, and response rates that drop sharply.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,6 +25,7 @@ class AnomalySettings:
     concentration_baseline_min_n: int = 20  # answers in the earlier weeks
     concentration_min_share: float = 0.5  # one value's share in the suspect week
     concentration_min_rise: float = 0.3  # rise of that share over the baseline
+    concentration_min_z: float = 4.0  # and a rise chance cannot explain (binomial z-score)
     burst_min_flagged: int = 10  # misuse-flagged responses in one hour
     burst_min_share: float = 0.5  # of that hour's responses
     silent_hours: float = 24.0
@@ -77,8 +79,7 @@ def concentration(
                 top = max(range(11), key=counts.__getitem__)
                 share = counts[top] / n
                 before = base[top] / base_n
-                if (share >= settings.concentration_min_share
-                        and share - before >= settings.concentration_min_rise):
+                if _concentrated(share, before, n, settings):
                     flagged_weeks = _count_flagged_after(series, week_start, top, before, settings)
                     found.append(Anomaly(
                         kind="concentration", subject=f"{kind} {entity}",
@@ -105,11 +106,19 @@ def _count_flagged_after(series: Sequence[tuple[date, Sequence[int]]], start: da
         n = sum(counts)
         if week_start < start or n < settings.concentration_min_n:
             continue
-        share = counts[value] / n
-        if share >= settings.concentration_min_share and share - before >= \
-                settings.concentration_min_rise:
+        if _concentrated(counts[value] / n, before, n, settings):
             weeks += 1
     return weeks
+
+
+def _concentrated(share: float, before: float, n: int, settings: AnomalySettings) -> bool:
+    """A share far above the baseline: large, risen, and beyond what chance gives in n answers."""
+    if share < settings.concentration_min_share or \
+            share - before < settings.concentration_min_rise:
+        return False
+    p = min(max(before, 0.01), 0.99)  # a value never seen before still has some chance
+    z = (share - p) / math.sqrt(p * (1 - p) / n)
+    return z >= settings.concentration_min_z
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,15 @@ def test_volume_drop_against_the_devices_own_past() -> None:
     assert [a.subject for a in found] == ["device falling"]
     assert found[0].evidence["recent_per_day"] == 2.0
     assert found[0].evidence["baseline_per_day"] == 20.0
+
+
+def test_concentration_that_chance_explains_is_not_flagged() -> None:
+    # Half of 10 answers were 9 against 19 % before: a rise of 31 points, but with 10
+    # answers z = (0.5 - 0.19) / sqrt(0.19 * 0.81 / 10) = 2.5, below 4.
+    base = [0, 0, 0, 0, 0, 0, 3, 3, 5, 4, 6]  # 21 answers, 4 nines = 19 %
+    week = [0, 0, 0, 0, 0, 0, 0, 1, 1, 5, 3]
+    assert concentration("device", {"d": _weeks([base, week])}, report_from=MONDAY) == []
+    doubled = [2 * c for c in week]  # the same shares over 20 answers: z = 3.5, still chance
+    assert concentration("device", {"d": _weeks([base, doubled])}, report_from=MONDAY) == []
+    many = [8 * c for c in week]  # over 80 answers: z = 7.1, no longer chance
+    assert len(concentration("device", {"d": _weeks([base, many])}, report_from=MONDAY)) == 1
