@@ -73,7 +73,7 @@ def _wrap(font: Any, text: str, width: int) -> list[str] | None:
 
 
 def fit_text(fonts: Fonts, text: str, rect: Rect, max_size: int,
-             align: str = "center") -> FittedText:
+             align: str = "center", keep_end: bool = False) -> FittedText:
     """The largest font size ≤ max_size at which `text` fits `rect` (wrapped at words)."""
     inner = rect.inset(max(2, rect.h // 20) if rect.h > 40 else 2)
     size = max(MIN_FONT, max_size)
@@ -86,12 +86,14 @@ def fit_text(fonts: Fonts, text: str, rect: Rect, max_size: int,
         if size <= MIN_FONT:
             break
         size = max(MIN_FONT, int(size * 0.9))
-    # Still too long at the smallest size: keep what fits and end it with an ellipsis.
+    # Still too long at the smallest size: keep what fits, marked with an ellipsis
+    # (a typing field keeps its end, where the person is writing).
     font = fonts.get(MIN_FONT)
     keep = text
     while keep:
-        keep = keep[:-1]
-        lines = _wrap(font, keep + "…", inner.w)
+        keep = keep[1:] if keep_end else keep[:-1]
+        shown = "…" + keep if keep_end else keep + "…"
+        lines = _wrap(font, shown, inner.w)
         if lines is not None and font.get_linesize() * len(lines) <= inner.h:
             return FittedText(MIN_FONT, _place(font, lines, inner, align), truncated=True)
     return FittedText(MIN_FONT, (), truncated=True)
@@ -133,8 +135,9 @@ class Renderer:
             elif box.kind == "face":
                 draw_face(surf, box.rect, box.face or 3, box.selected)
             if box.text:
-                fitted = fit_text(self.fonts, box.text, box.rect, box.size, box.align)
-                if fitted.truncated:
+                fitted = fit_text(self.fonts, box.text, box.rect, box.size, box.align,
+                                  keep_end=box.kind == "field")
+                if fitted.truncated and box.kind != "field":
                     log.warning("text cut to fit its box: %r", box.text[:40])
                 color = NIGHT_FG if layout.dark else (SELECTED_FG if box.selected else FG)
                 font = self.fonts.get(fitted.size)
@@ -176,8 +179,9 @@ def draw_face(surf: Any, rect: Rect, face: int, selected: bool) -> None:
     pygame.draw.lines(surf, ink, False, points, width)
     if face in (1, 5):
         # The extremes get brows too, so 1 and 2 (4 and 5) differ by more than a curve depth.
-        tilt = radius // 8 if face == 1 else -radius // 10
-        brow_y = eye_y - radius // 4
+        # Sad brows rise toward the middle; happy ones sit high and level.
+        tilt = -(radius // 8) if face == 1 else 0
+        brow_y = eye_y - (radius // 4 if face == 1 else radius // 3)
         for side_sign in (-1, 1):
             ex = cx + side_sign * eye_dx
             inner = (ex - side_sign * radius // 8, brow_y + tilt)
