@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,7 +152,7 @@ class AgentStats:
     acks: int = 0
     marked: int = 0
     connects: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
+    configs: int = 0
 
 
 class SyncAgent:
@@ -395,6 +395,7 @@ class SyncAgent:
         self.settings = replace(self.settings, **known)
 
     def _handle_config(self, payload: bytes) -> None:
+        self.stats.configs += 1
         try:
             config = protocol.parse_config(payload)
         except ProtocolError as exc:

@@ -1,0 +1,220 @@
+"""The sync agent's status, last will, remote configuration and bounded resends (real broker)."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from services import (
+    AgentThread,
+    Mosquitto,
+    ReceiverThread,
+    add_final_responses,
+    central_ids,
+    device_ids,
+    kill_process,
+    queue_depth,
+    wait_until,
+    write_device_config,
+)
+
+from palaute import __version__
+from palaute.cli import main
+from survey.config import DeviceIdentity
+from survey.definition import shipped_survey_path
+from survey.store import Store
+from sync import protocol
+from sync.protocol import RemoteConfig, Topic
+
+PALAUTE = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "palaute")
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    with Mosquitto(tmp_path / "broker") as b:
+        yield b
+
+
+@pytest.fixture
+def device(tmp_path: Path, origin: DeviceIdentity, broker: Mosquitto) -> Path:
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    (folder / "survey.toml").write_text(shipped_survey_path("national").read_text())
+    return write_device_config(folder, origin, broker.port)
+
+
+class Watcher:
+    """Subscribes to a device's topics and keeps the last payload of each."""
+
+    def __init__(self, port: int, topic: str) -> None:
+        self.last: dict[str, bytes] = {}
+        self.count = 0
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watch-{port}")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.last[msg.topic] = bytes(msg.payload)
+            self.count += 1
+
+    def status(self, origin: DeviceIdentity) -> dict[str, Any] | None:
+        raw = self.last.get(str(Topic(origin.site, origin.id, "status")))
+        return protocol.decode(raw) if raw else None
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def publish_retained(port: int, topic: str, payload: bytes) -> None:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="publisher")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_status_heartbeat_reports_queue_sync_and_extras(
+        device: Path, broker: Mosquitto, origin: DeviceIdentity, tmp_path: Path) -> None:
+    with Store(device.parent / "store.sqlite") as s:
+        add_final_responses(s, origin, 30)
+
+    def broken(store: Store) -> dict[str, Any]:
+        raise RuntimeError("modem gone")
+
+    watcher = Watcher(broker.port, "palaute/v1/+/+/status")
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    try:
+        extras = [lambda store: {"sms": {"sent": 5, "signal": -71}}, broken]
+        with AgentThread(device, status_extras=extras) as agent:
+            wait_until(lambda: watcher.status(origin) is not None, 10, message="first status")
+            first = watcher.status(origin)
+            assert first is not None
+            assert first["state"] == "online" and first["software"] == __version__
+            assert first["queue_depth"] == 30 and first["last_sync"] is None
+            assert first["oldest_unsynced_age_s"] > 0 and first["disk_free_bytes"] > 0
+            assert first["survey"] == {"id": "national", "version": 1}
+            assert first["sms"] == {"sent": 5, "signal": -71}
+            with ReceiverThread(url, broker.port) as rx:
+                wait_until(lambda: queue_depth(device.parent / "store.sqlite") == 0, 10,
+                           message="drained")
+                agent.agent.publish_status()
+                wait_until(lambda: (watcher.status(origin) or {}).get("queue_depth") == 0, 5,
+                           message="status after the drain")
+                later = watcher.status(origin)
+                assert later is not None and later["last_sync"] is not None
+                wait_until(lambda: origin.id in rx.store.device_statuses(), 5,
+                           message="status at the centre")
+        # A clean stop leaves "offline" retained.
+        wait_until(lambda: (watcher.status(origin) or {}).get("state") == "offline", 5,
+                   message="offline status")
+    finally:
+        watcher.close()
+
+
+def test_last_will_says_offline_after_sigkill(device: Path, broker: Mosquitto,
+                                              origin: DeviceIdentity) -> None:
+    watcher = Watcher(broker.port, "palaute/v1/+/+/status")
+    proc = subprocess.Popen([PALAUTE, "sync", "run", "--config", str(device)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: (watcher.status(origin) or {}).get("state") == "online", 10,
+                   message="online status")
+        kill_process(proc)
+        wait_until(lambda: (watcher.status(origin) or {}).get("state") == "offline", 10,
+                   message="the broker publishing the last will")
+    finally:
+        kill_process(proc)
+        watcher.close()
+    # Retained: a central that subscribes later still learns the device is offline.
+    late = Watcher(broker.port, "palaute/v1/+/+/status")
+    try:
+        wait_until(lambda: late.status(origin) is not None, 5, message="retained status")
+        assert (late.status(origin) or {})["state"] == "offline"
+    finally:
+        late.close()
+
+
+def test_remote_config_applied_atomically_or_kept(device: Path, broker: Mosquitto,
+                                                   origin: DeviceIdentity) -> None:
+    survey = device.parent / "survey.toml"
+    original = survey.read_text()
+    config_topic = str(Topic(origin.site, origin.id, "config"))
+    watcher = Watcher(broker.port, "palaute/v1/+/+/status")
+    try:
+        with AgentThread(device) as agent:
+            wait_until(lambda: watcher.status(origin) is not None, 10, message="status")
+            broken = original.replace('kind = "nps"', 'kind = "stars"', 1)
+            publish_retained(broker.port, config_topic,
+                             protocol.encode(RemoteConfig(2, broken, {}).to_dict()))
+            wait_until(lambda: (watcher.status(origin) or {}).get("config_error"), 10,
+                       message="refusal reported")
+            status = watcher.status(origin) or {}
+            assert "version 2" in status["config_error"] and "stars" in status["config_error"]
+            assert status["config_version"] is None
+            assert survey.read_text() == original
+
+            newer = original.replace("version = 1", "version = 7", 1)
+            publish_retained(broker.port, config_topic, protocol.encode(
+                RemoteConfig(3, newer, {"heartbeat_seconds": 120}).to_dict()))
+            wait_until(lambda: (watcher.status(origin) or {}).get("config_version") == 3, 10,
+                       message="version 3 applied")
+            status = watcher.status(origin) or {}
+            assert status["config_error"] in (None, "")
+            assert status["survey"] == {"id": "national", "version": 7}
+            assert survey.read_text() == newer
+            assert agent.agent.settings.heartbeat_seconds == 120
+            assert [p.name for p in survey.parent.iterdir() if p.name.endswith(".tmp")] == []
+        # A restart sees the retained config again and does not re-apply it.
+        survey.write_text(newer + "\n# local edit\n")
+        with AgentThread(device) as again:
+            wait_until(lambda: again.agent.stats.configs >= 1, 10, message="retained config")
+            assert again.agent.settings.heartbeat_seconds == 120
+        assert survey.read_text().endswith("# local edit\n")
+    finally:
+        watcher.close()
+
+
+def test_resends_are_bounded_while_the_central_is_away(
+        device: Path, broker: Mosquitto, origin: DeviceIdentity, tmp_path: Path) -> None:
+    store_path = device.parent / "store.sqlite"
+    with Store(store_path) as s:
+        add_final_responses(s, origin, 500)
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    with AgentThread(device) as agent:
+        a = agent.agent
+        wait_until(lambda: a.stats.resends >= 2, 10, message="resends")
+        # No ack: nothing beyond the in-flight window was sent, nothing marked.
+        assert a.stats.batches_sent == a.settings.max_inflight
+        assert queue_depth(store_path) == 500
+        with ReceiverThread(url, broker.port):
+            wait_until(lambda: queue_depth(store_path) == 0, 20, message="drained")
+    assert central_ids(url) == device_ids(store_path)
+
+
+def test_plain_mqtt_off_loopback_is_a_config_error(tmp_path: Path, origin: DeviceIdentity,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = write_device_config(tmp_path, origin, 1883)
+    cfg.write_text(cfg.read_text().replace("127.0.0.1", "broker.example.fi"))
+    assert main(["sync", "run", "--config", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert "[mqtt.url]" in err and "only allowed on loopback" in err
+
+
+def test_unknown_sync_key_is_named(tmp_path: Path, origin: DeviceIdentity,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = write_device_config(tmp_path, origin, 1883, ack_timeuot=3)
+    assert main(["sync", "run", "--config", str(cfg)]) == 1
+    assert "[sync.ack_timeuot] is not a known key" in capsys.readouterr().err
