@@ -185,6 +185,7 @@ class ModemCore:
             self.echo = True
             self.cmee = 0
             self.cmgf = 0
+            self.cscs = "GSM"
             self.cnmi = [0, 0, 0, 0, 0]
             self.creg_n = 0
             self.cereg_n = 0
@@ -597,6 +598,7 @@ SIMPLE: dict[str, Callable[[ModemCore], list[list[str]]]] = {
     "E0": _echo(False),
     "E1": _echo(True),
     "I": _identity,
+    "+CLAC": lambda core: _clac(core),
     "+CGMI": lambda core: [[core.config.manufacturer]],
     "+GMI": lambda core: [[core.config.manufacturer]],
     "+CGMM": lambda core: [[core.config.model]],
@@ -828,6 +830,25 @@ def _cimi(core: ModemCore, rest: str) -> Reply:
     return [[core.config.imsi]]
 
 
+def _cscs(core: ModemCore, rest: str) -> Reply:
+    """TE character set (TS 27.007 §5.5); only text mode would use it."""
+    if rest == "=?":
+        return [['+CSCS: ("GSM","IRA","UCS2")']]
+    if rest == "?":
+        return [[f'+CSCS: "{core.cscs}"']]
+    wanted = _args(rest)[0].upper() if _args(rest) else ""
+    if wanted not in ("GSM", "IRA", "UCS2"):
+        raise _Error("cme", 50)
+    core.cscs = wanted
+    return None
+
+
+def _clac(core: ModemCore) -> list[list[str]]:
+    """AT+CLAC: every command this modem knows, one a line (as SIMCom modems list them)."""
+    names = sorted({*HANDLERS, *(k for k in SIMPLE if k.startswith("+"))})
+    return [[f"AT{name}" for name in names]]
+
+
 def _accept(core: ModemCore, rest: str) -> Reply:
     return None
 
@@ -856,7 +877,7 @@ HANDLERS: dict[str, Callable[[ModemCore, str], Reply]] = {
     "+COPS": _cops,
     "+CIMI": _cimi,
     "+CSMP": _accept,
-    "+CSCS": _accept,
+    "+CSCS": _cscs,
     "+CNMA": _accept,
     "+CLIP": _accept,
     "+CRC": _accept,
