@@ -116,6 +116,7 @@ class Settings:
     scan_interval: float = 60.0
     health_interval: float = 30.0
     retry_port: float = 10.0
+    expire_interval: float = 5.0
     intake: IntakeSettings | None = None
 
 
@@ -157,6 +158,7 @@ class Gateway:
         self.monotonic = monotonic
         self.reader = reader
         self.next_poll = 0.0
+        self.next_expire = 0.0
         self.stop = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------
@@ -218,7 +220,10 @@ class Gateway:
             busy |= self._take_events(link)
         now = self.clock()
         busy |= self.process_inbox(now)
-        self.expire(now)
+        if self.monotonic() >= self.next_expire:
+            # Deadlines are minutes to hours long: a look every few seconds is plenty.
+            self.next_expire = self.monotonic() + self.settings.expire_interval
+            self.expire(now)
         for link in self.links:
             if self.stop.is_set():
                 break
@@ -434,7 +439,8 @@ class Gateway:
             self._drop(link, exc)
             log.error("%s: send outcome unknown (%s); it will not be repeated", what, exc)
         else:
-            link.rate.take(now)
+            for _ in refs:  # the operator's limit counts SMS, so every part
+                link.rate.take(now)
             self.gs.sent(out, port.name, refs, now)
             log.info("%s sent (%d part(s))", what, len(refs))
 

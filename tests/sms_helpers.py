@@ -109,7 +109,7 @@ def make_gateway(path: Path, clock: Clock, modems: list[TwinModem], *,
     store = Store(path)
     gs = GatewayStore(store, PhoneHasher(KEY))
     settings = Settings(window=window or Window(), multipart_timeout=multipart_timeout,
-                        scan_interval=0.0, health_interval=0.0)
+                        scan_interval=0.0, health_interval=0.0, expire_interval=0.0)
     links = [Link(m.name, (lambda m=m: m), RateLimit(rate)) for m in modems]  # type: ignore[misc]
     origin = DeviceIdentity(id="tays-sms-1", site="tays", area="sairaalapalvelut", unit="sms")
     return Gateway(gs, survey_national(), origin, links, settings, clock=clock,
@@ -142,7 +142,8 @@ def sim_gateway(path: Path, clock: Clock, urls: list[str], *, rate: int = 600,
     """A gateway on the real driver and simulated modems behind `urls`."""
     gs = GatewayStore(Store(path), PhoneHasher(KEY))
     settings = Settings(window=Window(), multipart_timeout=multipart_timeout,
-                        scan_interval=2.0, health_interval=0.5, retry_port=0.05)
+                        scan_interval=2.0, health_interval=0.5, retry_port=0.05,
+                        expire_interval=0.0)
     links = [Link(u, functools.partial(open_fast, u), RateLimit(rate)) for u in urls]
     origin = DeviceIdentity(id="tays-sms-1", site="tays", area="sairaalapalvelut", unit="sms")
     return Gateway(gs, survey_national(), origin, links, settings, clock=clock)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import requests
-from sms_helpers import HKI, KEY
+from sms_helpers import HKI, KEY, Clock, TwinModem, make_gateway
 
 from palaute.cli import main
 from sms_gateway.gateway_store import GatewayStore
@@ -187,3 +187,23 @@ def test_cli_names_the_missing_hash_key(tmp_path: Path,
     assert main(["sms", "invite", "--csv", str(csv), "--config", str(cfg)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("palaute: error: ") and "[sms.hash_key_file] is missing" in err
+
+
+def test_service_polls_and_sends_what_it_stored(
+        patient_system: tuple[PatientSystem, str], tmp_path: Path) -> None:
+    ps, url = patient_system
+    ps.items = [item("v1", "040 123 4567"), item("v2", "not a number")]
+    clock = Clock(NOW)
+    modem = TwinModem()
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [modem])
+    gw.intake = HttpIntake(IntakeSettings(url, url + "/ack", "Bearer t0k", 60.0),
+                           requests.Session(), HKI)
+    try:
+        gw.start()
+        gw.step()
+        gw.step()
+    finally:
+        gw.close()
+        gw.store.close()
+    assert [n for n, _ in modem.sent] == ["+358401234567"]
+    assert ps.acks[0]["accepted"] == ["v1"] and ps.acks[0]["rejected"][0]["id"] == "v2"

@@ -97,6 +97,9 @@ def test_many_phones_whole_conversations(
     assert not core.stored()  # everything read was deleted from the modem
     counts = gw.gs.counters()
     assert (counts["sent"], counts["completed"], counts["opted_out"]) == (9, 7, 1)
+    # The network's status reports (+CDS) mark the invitations delivered.
+    run_until(gw, lambda: gw.gs.counters()["delivered"] == 9)
+    assert gw.gs.status()["invitations"] == {"sent": 9}
 
 
 def test_late_reply_and_incomplete_multipart(
