@@ -1,0 +1,149 @@
+"""The real loop headless: GPIO presses through pygame's queue, touch vs mouse, keys, systemd."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pygame
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+import survey.systemd
+from hardware.audio import MixerAudio, SimulatedAudio
+from kiosk.app import KioskLoop, load_kiosk, run
+from kiosk.events import Key, Touch
+from survey.definition import shipped_survey_path
+from survey.store import Store
+
+
+@pytest.fixture
+def factory() -> Iterator[MockFactory]:
+    f = MockFactory()
+    yield f
+    f.close()
+
+
+def write_config(tmp_path: Path) -> Path:
+    path = tmp_path / "device.toml"
+    path.write_text(f"""
+[device]
+id = "tays-lobby-3"
+site = "tays"
+area = "sairaalapalvelut"
+unit = "ensiapu"
+store = "store.sqlite"
+
+[survey]
+file = "{shipped_survey_path("children")}"
+
+[kiosk]
+scale = "smileys5"
+questions = ["mood"]
+buttons = {{ pins = ["GPIO5", "GPIO6", "GPIO13", "GPIO19", "GPIO26"] }}
+leds = ["GPIO12", "GPIO16", "GPIO20", "GPIO21", "GPIO7"]
+headphone_pin = "GPIO4"
+fullscreen = false
+""", encoding="utf-8")
+    return path
+
+
+def pump(loop: KioskLoop, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        loop.run_once(0.05)
+
+
+def test_gpio_press_reaches_the_store_through_the_event_queue(
+        tmp_path: Path, factory: MockFactory) -> None:
+    loaded = load_kiosk(write_config(tmp_path))
+    with Store(tmp_path / "store.sqlite") as store:
+        loop = KioskLoop(loaded, store, pin_factory=factory)
+        try:
+            assert loop.screen is not None and isinstance(loop.speech, MixerAudio)
+            factory.pin(19).drive_low()
+            factory.pin(19).drive_high()
+            pump(loop)
+            rows = store.unsynced()
+            assert [(r["answers"], r["status"], r["channel"]) for r in rows] == [
+                ({"mood": {"value": 4}}, "complete", "kiosk")]
+            assert loop.core.state.screen == "thanks"
+            # The LED of button 4 confirmed the press.
+            assert True in [s.state for s in factory.pin(21).states]
+        finally:
+            loop.close()
+            loop.close()
+
+
+def test_touch_counts_once_and_keys_map(tmp_path: Path, factory: MockFactory) -> None:
+    loaded = load_kiosk(write_config(tmp_path))
+    with Store(tmp_path / "store.sqlite") as store:
+        loop = KioskLoop(loaded, store, pin_factory=factory)
+        try:
+            finger = pygame.event.Event(pygame.FINGERDOWN, x=0.5, y=0.6, touch_id=1,
+                                        finger_id=0, dx=0.0, dy=0.0, pressure=1.0)
+            copy = pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(400, 288),
+                                      touch=True)
+            mouse = pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(400, 288),
+                                       touch=False)
+            assert loop.translate(finger) == Touch(0.5, 0.6)
+            assert loop.translate(copy) is None, "SDL's mouse copy of a touch is ignored"
+            assert loop.translate(mouse) == Touch(0.5, 0.6)
+            keys = {pygame.K_7: Key("7"), pygame.K_KP_ENTER: Key("enter"),
+                    pygame.K_BACKSPACE: Key("back"), pygame.K_F1: Key("audio"),
+                    pygame.K_KP_PLUS: Key("vol+"), pygame.K_PAGEDOWN: Key("rate-"),
+                    pygame.K_a: None}
+            for code, want in keys.items():
+                assert loop.translate(pygame.event.Event(pygame.KEYDOWN, key=code)) == want
+            # Headphones plugged: the audio mode starts and the speaker is muted.
+            factory.pin(4).drive_low()
+            pump(loop)
+            assert loop.core.state.audio and loop.core.spoken
+            assert loop.speech.speaker_muted  # type: ignore[attr-defined]
+        finally:
+            loop.close()
+
+
+def test_missing_display_and_audio_keep_buttons_working(
+        tmp_path: Path, factory: MockFactory, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "no-such-video")
+    monkeypatch.setenv("SDL_AUDIODRIVER", "no-such-audio")
+    loaded = load_kiosk(write_config(tmp_path))
+    with Store(tmp_path / "store.sqlite") as store:
+        loop = KioskLoop(loaded, store, pin_factory=factory)
+        try:
+            assert loop.screen is None and isinstance(loop.speech, SimulatedAudio)
+            assert "no display" in caplog.text and "without sound" in caplog.text
+            factory.pin(5).drive_low()
+            pump(loop)
+            assert [r["answers"] for r in store.unsynced()] == [{"mood": {"value": 1}}]
+        finally:
+            loop.close()
+
+
+def test_run_tells_systemd_ready_and_pings_the_watchdog(
+        tmp_path: Path, factory: MockFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    sock_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(2)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(sock_path))
+    monkeypatch.setattr(survey.systemd, "_notifier", None)
+    try:
+        assert run(write_config(tmp_path), pin_factory=factory, max_seconds=0.2) == 0
+        messages = []
+        sock.settimeout(0.2)
+        while True:
+            try:
+                messages.append(sock.recv(4096).decode())
+            except TimeoutError:
+                break
+    finally:
+        sock.close()
+        notifier = survey.systemd._notifier
+        if notifier is not None:
+            notifier.socket.close()  # sdnotify never closes its socket
+        monkeypatch.setattr(survey.systemd, "_notifier", None)
+    assert messages[0].startswith("READY=1")
+    assert "WATCHDOG=1" in messages and messages[-1] == "STOPPING=1"
