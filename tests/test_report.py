@@ -153,6 +153,11 @@ def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, db_url: 
     now = datetime(2025, 4, 14, 12, tzinfo=UTC)
     db.upsert_device_status("lobby-ok", "tays", {"online": True}, now - timedelta(hours=1))
     db.upsert_device_status("gw-quiet", "tays", {"online": True}, now - timedelta(hours=50))
+    # An SMS gateway whose answers fell from 20 % to 2 % of sent invitations last week.
+    end = date(2025, 4, 13)
+    daily = {(end - timedelta(days=i)).isoformat(): {"sent": 50, "answered": 1 if i < 7 else 10}
+             for i in range(35)}
+    db.upsert_device_status("gw-drop", "tays", {"sms": {"daily": daily}}, now)
     data = report_json(db_url, tmp_path, "--from", "2025-03-31", "--to", "2025-04-13",
                        "--now", now.isoformat(), "--silent-hours", "48")
     found = {(a["kind"], a["subject"]): a["evidence"] for a in data["anomalies"]}
@@ -166,6 +171,9 @@ def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, db_url: 
     assert burst["worst_hour"] == "2025-04-09T12:00Z" and burst["flagged"] == 12
     assert found[("silent", "device gw-quiet")]["hours_silent"] == 50.0
     assert ("silent", "device lobby-ok") not in found
+    drop = found[("rate_drop", "device gw-drop")]
+    assert (drop["recent_sent"], drop["recent_answered"], drop["recent_rate"]) == (350, 7, 2.0)
+    assert (drop["baseline_sent"], drop["baseline_answered"]) == (1400, 280)
 
 
 def test_sms_funnel_from_gateway_status(db: CentralStore, db_url: str, tmp_path: Path) -> None:
