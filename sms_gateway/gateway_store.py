@@ -132,6 +132,12 @@ class GatewayStore:
         row = self.conn.execute("SELECT 1 FROM sms_optouts WHERE phone_hash = ?", (phone_hash,))
         return row.fetchone() is not None
 
+    def last_lang(self, phone_hash: str) -> str | None:
+        """The language of the number's latest invitation (for a reply outside a session)."""
+        row = self.conn.execute("SELECT lang FROM sms_invitations WHERE phone_hash = ? "
+                                "ORDER BY id DESC LIMIT 1", (phone_hash,)).fetchone()
+        return row[0] if row else None
+
     def add_invitation(self, inv: Invitation, now: datetime, window: Window) -> str:
         """Queue one invitation: 'added', 'duplicate', 'opted out' or 'expired' (counted)."""
         h = self.hash(inv.phone)

@@ -341,7 +341,7 @@ class Gateway:
     def _no_session(self, msg: Assembled, now: datetime) -> None:
         reply = self.reader(msg.text, "nps", None)
         if reply.kind == "optout" and msg.sender and not self.gs.is_opted_out(msg.sender_hash):
-            text = conv.optout_confirmation(self.survey, None)
+            text = conv.optout_confirmation(self.survey, self.gs.last_lang(msg.sender_hash))
             self.gs.finish_message(msg, "optout", now, sends=[(text, "optout")],
                                    reply_to=msg.sender, optout=True)
             log.info("opt-out from a number with no live session: recorded and confirmed")

@@ -288,3 +288,14 @@ def test_heartbeat_extras_have_counters_and_no_numbers(
                              "completed": 0, "opted_out": 0, "expired": 0, "unknown": 0}
     assert extras["modems"][0]["ok"] is True and extras["modems"][0]["signal"] == 20
     assert "401234567" not in json.dumps(extras)
+
+
+def test_optout_without_session_confirmed_in_the_numbers_language(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, BO, clock() - timedelta(hours=2), kind="call", lang="sv")
+    gw.step()  # the call survey expires unsent: there is no session
+    assert gw.gs.status()["invitations"] == {"expired": 1}
+    reply(gw, modem, clock, BO, "sluta")
+    assert modem.texts_to(BO)[-1] == gw.survey.message("sms_optout", "sv")
+    reply(gw, modem, clock, ANNA, "stop")  # never invited: confirmed in the first language
+    assert modem.texts_to(ANNA) == [gw.survey.message("sms_optout", "fi")]
