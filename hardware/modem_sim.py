@@ -24,7 +24,7 @@ shell over the `--control PATH` Unix socket, one request line, one reply line):
     clear                  remove every fault -> "ok"
 
 Faults (counts apply to the next N occurrences; no count means until `clear`):
-    hang [N]               stop answering (swallow N command lines)
+    hang [N] [PREFIX]      stop answering (swallow N command lines [starting with PREFIX])
     vanish [SECONDS]       the port disappears and comes back at the same link (a reboot)
     garbage [N]            binary noise / invalid UTF-8 before the next N responses (and now)
     send-error [CODE] [N]  AT+CMGS fails: CODE is ERROR or a +CMS code (500, 302, ...)
@@ -97,6 +97,7 @@ class Faults:
     """Injected faults; counts of None mean "until cleared", 0 means off."""
 
     hang: int | None = 0
+    hang_match: str = ""  # swallow only command lines starting with this
     garbage: int = 0
     send_error: list[str] = field(default_factory=list)
     send_hang: int = 0
@@ -233,7 +234,9 @@ class ModemCore:
         self._inbuf.append(byte)
 
     def _command_line(self, line: str) -> None:
-        hang, self.faults.hang = _take(self.faults.hang)
+        hang = False
+        if line.upper().startswith(self.faults.hang_match):
+            hang, self.faults.hang = _take(self.faults.hang)
         if hang:
             log.debug("hanging: swallowed %r", line)
             return
@@ -493,7 +496,8 @@ class ModemCore:
             count = int(args[0]) if args and args[0].isdigit() else None
             f = self.faults
             if name == "hang":
-                f.hang = count
+                rest = args[1:] if count is not None else args
+                f.hang, f.hang_match = count, (rest[0].upper() if rest else "")
             elif name == "vanish":
                 self.vanish_request = float(args[0]) if args else 0.3
                 self._on_output()

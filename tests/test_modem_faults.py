@@ -72,11 +72,13 @@ def test_modem_that_never_answers_fails_in_bounded_time(sim: tuple[str, ModemCor
         pass
 
 
-def test_atz_timeouts_at_start_up(sim: tuple[str, ModemCore]) -> None:
+@pytest.mark.parametrize("fault", [("hang", "2"), ("hang", "2", "ATZ")])
+def test_no_answer_at_start_up(sim: tuple[str, ModemCore], fault: tuple[str, ...]) -> None:
     path, core = sim
-    core.fault("hang", "2")  # the first AT probes after power-on go unanswered
+    core.fault(*fault)  # the first AT probes, or the first ATZs, go unanswered
     with started_modem(path, command_timeout=0.3) as modem:
         assert modem.sim_state() == "READY" and core.cnmi[1] == 1
+    assert core.faults.hang == 0
 
 
 # -- port vanishes -----------------------------------------------------------------
