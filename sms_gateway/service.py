@@ -486,6 +486,15 @@ def settings_from_config(sms: Section) -> Settings:
     )
 
 
+def driver_settings(sms: Section) -> dict[str, Any]:
+    """Modem driver settings from `[sms]`: pin and smsc (optional; every modem gets them)."""
+    out: dict[str, Any] = {}
+    for key in ("pin", "smsc"):
+        if key in sms:
+            out[key] = sms.get_str(key)
+    return out
+
+
 def open_gateway_store(config_path: str | Path, *, create: bool = True
                        ) -> tuple[Config, GatewayStore, Settings]:
     """The config, the gateway's store and its settings (for the CLI commands)."""
@@ -498,7 +507,7 @@ def open_gateway_store(config_path: str | Path, *, create: bool = True
 
 
 def build_gateway(config_path: str | Path,
-                  opener: Callable[[str], ModemPort] | None = None) -> Gateway:
+                  opener: Callable[..., ModemPort] | None = None) -> Gateway:
     """The whole service from a device config: store, survey, modems, intake."""
     config, gs, settings = open_gateway_store(config_path)
     try:
@@ -510,8 +519,7 @@ def build_gateway(config_path: str | Path,
         if not survey.questions_for("sms"):
             raise SmsGatewayError(f"{survey.source or survey.id}: the survey has no SMS "
                                   "questions ([channels] sms)")
-        open_port = opener or open_modem
-        links = [Link(url, functools.partial(open_port, url),
+        links = [Link(url, functools.partial(opener or open_modem, url, **driver_settings(sms)),
                       RateLimit(settings.rate_per_minute)) for url in urls]
         intake = None
         if settings.intake is not None:
