@@ -320,12 +320,21 @@ def _open_display(kcfg: KioskConfig) -> Any:
     if fullscreen is None:
         # No desktop session: the Pi's console (SDL picks kmsdrm), so fill the screen.
         fullscreen = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if not os.environ.get("SDL_VIDEODRIVER") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        # The Pi's console without X: ask for kmsdrm first, SDL's own choice if it is absent.
+        os.environ["SDL_VIDEODRIVER"] = "kmsdrm"
+        try:
+            pygame.display.init()
+        except pygame.error:
+            del os.environ["SDL_VIDEODRIVER"]
     try:
         pygame.display.init()
         flags = pygame.FULLSCREEN if fullscreen else 0
         screen = pygame.display.set_mode(kcfg.resolution, flags)
         pygame.display.set_caption("palaute")
         pygame.mouse.set_visible(not fullscreen)
+        pygame.key.start_text_input()  # typed letters (ä, ö, å) arrive as TEXTINPUT
         log.info("display: %s, %dx%d%s", pygame.display.get_driver(), *kcfg.resolution,
                  " fullscreen" if fullscreen else "")
         return screen
