@@ -19,7 +19,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from central.store import CentralStore, CentralStoreError
+from central.store import CentralStore, CentralStoreDataError, CentralStoreError
 from survey import systemd
 from sync import protocol
 from sync.mqtt import MqttSettings, make_client, reason_failed
@@ -73,7 +73,7 @@ def handle_message(
     stats.batches += 1
     check = protocol.check_batch(topic, payload)
     if check.accepted:
-        stats.stored += store.insert_responses(check.accepted, received_at=now)
+        stats.stored += _store(store, check, now)
     if check.error or check.rejected:
         reason = check.error or "; ".join(f"{rid}: {err}" for rid, err in check.rejected[:10])
         _quarantine(store, topic_text, reason, payload, now, stats)
@@ -86,6 +86,25 @@ def handle_message(
               check.error)
     stats.acks += 1
     return Outgoing(str(topic.sibling("ack")), protocol.encode(ack.to_dict()))
+
+
+def _store(store: CentralStore, check: protocol.BatchCheck, now: datetime) -> int:
+    """Insert the accepted responses; one the database refuses is rejected, not retried."""
+    try:
+        return store.insert_responses(check.accepted, received_at=now)
+    except CentralStoreDataError:
+        pass
+    # Some response holds what the database cannot take: find it, keep the rest.
+    new = 0
+    kept = []
+    for resp in check.accepted:
+        try:
+            new += store.insert_responses([resp], received_at=now)
+            kept.append(resp)
+        except CentralStoreDataError as exc:
+            check.rejected.append((resp["id"], f"cannot be stored: {str(exc)[:200]}"))
+    check.accepted = kept
+    return new
 
 
 def _quarantine(store: CentralStore, topic: str, reason: str, payload: bytes, now: datetime,

@@ -44,6 +44,10 @@ class CentralStoreError(PalauteError):
     """The central store cannot be opened, migrated or written."""
 
 
+class CentralStoreDataError(CentralStoreError):
+    """The database refused the data itself (retrying the same data cannot help)."""
+
+
 class NewerCentralSchemaError(CentralStoreError):
     """The central database was written by a newer palaute than this one."""
 
@@ -369,14 +373,19 @@ class SqliteCentralStore(CentralStore):
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             c = self.conn
-            c.execute("BEGIN IMMEDIATE")
             try:
-                yield c
-            except BaseException:
-                if c.in_transaction:
-                    c.execute("ROLLBACK")
-                raise
-            c.execute("COMMIT")
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    yield c
+                except BaseException:
+                    if c.in_transaction:
+                        c.execute("ROLLBACK")
+                    raise
+                c.execute("COMMIT")
+            except (sqlite3.IntegrityError, sqlite3.DataError) as exc:
+                raise CentralStoreDataError(f"{self.path}: refused the data: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise CentralStoreError(f"{self.path}: central store error: {exc}") from exc
 
     @property
     def schema_version(self) -> int:
@@ -384,7 +393,10 @@ class SqliteCentralStore(CentralStore):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return [tuple(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
+            try:
+                return [tuple(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
+            except sqlite3.Error as exc:
+                raise CentralStoreError(f"{self.path}: query failed: {exc}") from exc
 
     @staticmethod
     def _sqlite_value(value: Any) -> Any:
@@ -492,11 +504,23 @@ class PostgresCentralStore(CentralStore):
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Any]:
         with self._lock:
+            if self.conn.closed or self.conn.broken:
+                self._reconnect()
             try:
                 with self.conn.transaction(), self.conn.cursor() as cur:
                     yield cur
+            except (self._psycopg.DataError, self._psycopg.IntegrityError) as exc:
+                raise CentralStoreDataError(f"PostgreSQL refused the data: {exc}") from exc
             except self._psycopg.Error as exc:
                 raise CentralStoreError(f"PostgreSQL error: {exc}") from exc
+
+    def _reconnect(self) -> None:
+        # After a server restart or a network cut: a new connection, the schema is there.
+        log.warning("reconnecting to PostgreSQL (%s)", _redact(self.url))
+        try:
+            self.conn = self._psycopg.connect(self.url, autocommit=False, connect_timeout=10)
+        except self._psycopg.Error as exc:
+            raise CentralStoreError(f"cannot reconnect to PostgreSQL: {exc}") from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._tx() as cur:

@@ -30,6 +30,7 @@ import paho.mqtt.client as mqtt
 from palaute import __version__
 from survey import systemd
 from survey.config import Config, DeviceIdentity
+from survey.errors import StoreError
 from survey.store import Store
 from sync import protocol
 from sync.mqtt import MqttSettings, load_mqtt_settings, make_client, reason_failed
@@ -241,7 +242,12 @@ class SyncAgent:
         systemd.notify_ready(f"syncing {self.identity.id}")
         try:
             while not stop.is_set():
-                self._step()
+                try:
+                    self._step()
+                except StoreError as exc:
+                    # E.g. the kiosk holding a long write lock, or a full disk: try again soon.
+                    log.error("local store: %s", exc)
+                    stop.wait(1.0)
                 systemd.notify_watchdog()
         finally:
             systemd.notify_stopping()

@@ -168,14 +168,17 @@ def _answers_problem(answers: object) -> str | None:
     return None
 
 
-def _has_nul(value: object) -> bool:
-    """Whether a NUL character hides anywhere in a JSON value (PostgreSQL text cannot hold it)."""
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _has_unstorable(value: object) -> bool:
+    """Whether a NUL or a lone surrogate hides in a JSON value (no database text can hold it)."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(_has_unstorable(v) for v in value)
     return False
 
 
@@ -183,8 +186,8 @@ def response_problems(resp: object) -> list[str]:
     """Why a wire-format response is unusable (empty when it is fine)."""
     if not isinstance(resp, dict):
         return ["response must be an object"]
-    if _has_nul(resp):
-        return ["contains a NUL character"]
+    if _has_unstorable(resp):
+        return ["contains a NUL character or a lone surrogate"]
     problems: list[str] = []
     rid = resp.get("id")
     try:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from central.receiver import ReceiverStats, handle_message
-from central.store import CentralStore, open_central
+from central.store import CentralStore, CentralStoreDataError, open_central
 from palaute.cli import main
 from sync import protocol
 from sync.protocol import Topic
@@ -163,3 +163,29 @@ def test_serve_refuses_plain_mqtt_off_loopback(tmp_path: Path,
     assert main(["central", "serve", "--config", str(cfg)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("palaute: error: ") and "[mqtt.url]" in err and "loopback" in err
+
+
+class RefusingStore:
+    """A store that refuses one response id as bad data (as PostgreSQL might)."""
+
+    def __init__(self, inner: CentralStore, refused: str) -> None:
+        self.inner, self.refused = inner, refused
+
+    def insert_responses(self, rs: list[dict[str, Any]], *, received_at: datetime) -> int:
+        if any(r["id"] == self.refused for r in rs):
+            raise CentralStoreDataError("value out of range")
+        return self.inner.insert_responses(rs, received_at=received_at)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_response_the_database_refuses_is_rejected_not_retried(db: CentralStore) -> None:
+    good, odd = wire(), wire()
+    _, payload = batch([good, odd])
+    out = handle_message(RefusingStore(db, odd["id"]), TOPIC, payload, NOW)  # type: ignore[arg-type]
+    assert out is not None
+    ack = protocol.parse_ack(out.payload)
+    assert ack.accepted == (good["id"],)
+    assert ack.rejected == ((odd["id"], "cannot be stored: value out of range"),)
+    assert db.response_ids() == {good["id"]} and len(db.quarantined()) == 1

@@ -106,3 +106,16 @@ def test_bad_url_is_a_clear_error() -> None:
 def test_response_row_local_date_is_helsinki() -> None:
     row = response_row(wire(finished_at="2025-06-30T21:30:00Z"), datetime.now(UTC))
     assert row.values["local_date"] == date(2025, 7, 1)
+
+
+def test_postgres_reconnects_after_losing_its_connection(pg_server: Any) -> None:
+    url = pg_server.create_database(f"reconnect_{uuid.uuid4().hex[:8]}")
+    with open_central(url) as db:
+        db.insert_responses([wire(1)])
+        pid = db.execute("SELECT pg_backend_pid()")[0][0]
+        with open_central(url) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(CentralStoreError):
+            db.insert_responses([wire(2)])  # this one finds the connection gone: not stored
+        assert db.insert_responses([wire(3)]) == 1
+        assert db.count_responses() == 2

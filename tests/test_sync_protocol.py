@@ -215,3 +215,8 @@ def test_outbox_resends_everything_after_reconnect() -> None:
     assert box.due(1.0) == []
     box.resend_all_soon(1.0)
     assert [b.batch_id for b in box.due(1.0)] == ["b1"]
+
+
+def test_unstorable_text_is_refused() -> None:
+    for bad in (wire(answers={"open": {"text": "a\x00b"}}), wire(unit="ensi\ud800apu")):
+        assert protocol.response_problems(bad) == ["contains a NUL character or a lone surrogate"]
