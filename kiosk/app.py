@@ -248,6 +248,8 @@ def simulate(config_path: str | Path, script: str | Path | Sequence[str],
     loaded = load_kiosk(config_path, survey)
     out = Path(screenshots_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("[0-9][0-9][0-9].png"):
+        old.unlink()  # numbering must describe this run only
     renderer = Renderer(new_surface(loaded.kiosk.resolution))
     shots: list[Path] = []
     layouts: list[Layout] = []

@@ -11,6 +11,7 @@ import pytest
 
 from kiosk.app import simulate
 from palaute.cli import main
+from survey.config import DeviceIdentity
 from survey.definition import shipped_survey_path
 from survey.store import Store
 
@@ -191,3 +192,20 @@ def test_missing_survey_is_one_clear_line(tmp_path: Path,
     code = main(["kiosk", "render-prompts", "--config", str(cfg)])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith(f"palaute: error: {cfg}: [survey.file] survey file")
+
+
+def test_open_response_from_before_a_restart_is_abandoned(tmp_path: Path,
+                                                         origin: DeviceIdentity) -> None:
+    cfg = write_config(tmp_path)
+    with Store(tmp_path / "store.sqlite") as store:
+        rid = store.start_response(origin, channel="kiosk", survey="national",
+                                   survey_version=1, lang="fi", started_at=MORNING)
+        store.set_answer(rid, "nps", value=6, at=MORNING)
+    (tmp_path / "shots").mkdir()
+    (tmp_path / "shots" / "099.png").write_bytes(b"stale")
+    simulate(cfg, ["wait 1"], tmp_path / "shots", start=MORNING)
+    with Store(tmp_path / "store.sqlite") as store:
+        row = store.get(rid)
+    assert row is not None and row["status"] == "abandoned"
+    assert row["answers"]["nps"] == {"value": 6}
+    assert sorted(p.name for p in (tmp_path / "shots").glob("*.png")) == ["001.png"]
