@@ -174,16 +174,22 @@ def clarify_text(survey: Survey, question: Question, lang: str) -> str:
 def _open_question(survey: Survey, state: State) -> str | None:
     """A later text question not yet answered: where a comment beside a score goes."""
     for qid in state.order[state.index + 1:]:
-        if _question(survey, qid).kind == "text" and qid not in state.answered:
+        q = survey.questions.get(qid)
+        if q is not None and q.kind == "text" and qid not in state.answered:
             return qid
     return None
+
+
+def _skip(survey: Survey, state: State, qid: str) -> bool:
+    # A question answered already, or gone from a survey updated while the session lived.
+    return qid in state.answered or qid not in survey.questions
 
 
 def _advance(survey: Survey, state: State, now: datetime,
              effects: list[Effect]) -> State:
     """Move to the next unanswered question, or thank and finish."""
     index = state.index + 1
-    while index < len(state.order) and state.order[index] in state.answered:
+    while index < len(state.order) and _skip(survey, state, state.order[index]):
         index += 1
     state = replace(state, index=index, reasked=False)
     if index < len(state.order):
@@ -225,10 +231,13 @@ def on_reply(state: State, survey: Survey, text: str, now: datetime,
     """One incoming reply to a session; a closed or expired session changes nothing."""
     if not state.is_live or now >= state.expires_at or state.current is None:
         return Step(state, [], "closed")
+    if state.current not in survey.questions:
+        effects: list[Effect] = []
+        return Step(_advance(survey, state, now, effects), effects, "skipped")
     q = _question(survey, state.current)
     reply = reader(text, q.kind, state.lang)
     if reply.kind == "optout":
-        effects: list[Effect] = [OptOut(now), Send(survey.message("sms_optout", state.lang),
+        effects = [OptOut(now), Send(survey.message("sms_optout", state.lang),
                                                    "optout")]
         if state.started:
             effects.append(Finish("expired", now))

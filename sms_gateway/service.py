@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sms_gateway import conversation as conv
-from sms_gateway.errors import AtCommandError, ModemError, SendError, SmsGatewayError
+from sms_gateway.errors import (
+    AtCommandError,
+    ModemError,
+    PduError,
+    SendError,
+    SmsGatewayError,
+)
 from sms_gateway.gateway_store import Assembled, GatewayStore, Outgoing, SessionRow
 from sms_gateway.invitations import HttpIntake, IntakeError, IntakeSettings, intake_from_config
 from sms_gateway.modem import IncomingMessage, Modem, NewMessage, Rescan
@@ -35,6 +41,7 @@ from sms_gateway.scheduler import RateLimit, Window, window_from_config
 from survey import systemd
 from survey.config import Config, DeviceIdentity, Section, load_config
 from survey.definition import load_survey
+from survey.errors import StoreError
 from survey.model import Survey
 from survey.replies import read_reply
 from survey.store import Store, new_response_id
@@ -317,7 +324,15 @@ class Gateway:
         """Run every complete (or timed-out) received message through its conversation."""
         ready = self.gs.ready_messages(now, self.settings.multipart_timeout)
         for msg in ready:
-            self._handle(msg, now)
+            try:
+                self._handle(msg, now)
+            except StoreError:
+                raise  # the store itself fails: stop, systemd restarts us, nothing is lost
+            except Exception as exc:
+                # A bug must not crash-loop the service on one message: keep it, report it.
+                log.exception("a received message could not be processed")
+                self.gs.finish_message(msg, "error", now)
+                self.gs.note_error(f"a received message could not be processed: {exc!r}", now)
         return bool(ready)
 
     def _origin(self, unit: str) -> DeviceIdentity:
@@ -426,6 +441,11 @@ class Gateway:
                 else f"message {out.outbox_id}")
         try:
             refs = port.send(out.phone, out.text)
+        except PduError as exc:
+            # The text or number cannot be encoded: certainly not sent.
+            self.gs.not_sent(out, str(exc), now)
+            self.gs.note_error(f"{what}: cannot be encoded: {exc}", now)
+            log.error("%s cannot be encoded: %s", what, exc)
         except (SendError, AtCommandError) as exc:
             if isinstance(exc, SendError) and (exc.unknown or exc.sent_refs):
                 # Some part may have gone out: the client may have it; never send it again.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -114,3 +115,14 @@ def test_invitation_text_is_intro_and_first_question(survey: Survey) -> None:
     text = conv.invitation_text(survey, "fi")
     assert text == (survey.message("sms_intro", "fi") + "\n"
                     + survey.questions["nps"].prompt("fi", "sms"))
+
+
+def test_question_gone_from_an_updated_survey_is_skipped(survey: Survey) -> None:
+    s = conv.on_reply(conv.begin(survey, "fi", T0), survey, "9", T0).state
+    assert s.current == "open"
+    questions = {k: v for k, v in survey.questions.items() if k != "open"}
+    newer = replace(survey, questions=questions,
+                    channels={**survey.channels, "sms": ("nps", "s1")})
+    step = conv.on_reply(s, newer, "whatever", T0)
+    assert step.outcome == "skipped" and step.state.current == "s1"
+    assert sends(step) == [survey.questions["s1"].prompt("fi", "sms")]

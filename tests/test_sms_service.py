@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
 
-from sms_gateway.errors import AtTimeout, CmsError, SendError
+from sms_gateway.errors import AtTimeout, CmsError, PduError, SendError
 from sms_gateway.gateway_store import ReleaseError
 from sms_gateway.service import Gateway, StatusReport
 from sms_gateway.status import status_extras
+from survey.replies import Reply
 from survey.store import Store
 
 ANNA = "+358401234567"
@@ -299,3 +300,22 @@ def test_optout_without_session_confirmed_in_the_numbers_language(
     assert modem.texts_to(BO)[-1] == gw.survey.message("sms_optout", "sv")
     reply(gw, modem, clock, ANNA, "stop")  # never invited: confirmed in the first language
     assert modem.texts_to(ANNA) == [gw.survey.message("sms_optout", "fi")]
+
+
+def test_unencodable_send_fails_for_good_and_a_bad_message_is_kept(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    modem.fail = [PduError("recipient: not a phone number")] * 3
+    for _ in range(3):
+        gw.step()
+        clock.advance(minutes=3)
+    assert modem.sent == [] and gw.gs.status()["invitations"] == {"failed": 1}
+
+    def broken_reader(text: str, kind: str, lang: str | None) -> Reply:
+        raise RuntimeError("reader bug")
+
+    gw.reader = broken_reader
+    reply(gw, modem, clock, BO, "9")
+    rows = gw.store.conn.execute("SELECT outcome, text FROM sms_messages").fetchall()
+    assert rows == [("error", "9")]
+    assert "reader bug" in gw.gs.last_errors()[-1]["error"]
