@@ -335,7 +335,9 @@ class ReceiverThread:
 
         self.store = open_central(central_url)
         settings = MqttSettings(host="127.0.0.1", port=broker_port, tls=False,
-                                client_id=kwargs.pop("client_id", "palaute-central-test"))
+                                client_id=kwargs.pop("client_id", "palaute-central-test"),
+                                username=kwargs.pop("username", None),
+                                password=kwargs.pop("password", None))
         self.receiver = Receiver(self.store, settings, **kwargs)
 
     def __enter__(self) -> ReceiverThread:
@@ -356,3 +358,23 @@ def central_ids(central_url: str) -> set[str]:
 
     with open_central(central_url) as db:
         return db.response_ids()
+
+
+def make_test_pki(folder: Path) -> dict[str, Path]:
+    """A throwaway CA and a server certificate for localhost/127.0.0.1 (openssl CLI)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key, ca, key, csr, cert = (folder / n for n in
+                                  ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    ext = folder / "san.ext"
+    ext.write_text("subjectAltName = DNS:localhost, IP:127.0.0.1\n")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+        "-days", "2", "-subj", "/CN=palaute test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+        "-subj", "/CN=localhost")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext))
+    return {"ca": ca, "cert": cert, "key": key}

@@ -201,3 +201,49 @@ def test_services_run_from_their_configs_with_generated_accounts(
     assert codes == [0, 0]
     url = f"sqlite:///{tmp_path / 'central.sqlite'}"
     assert central_ids(url) == device_ids(device / "store.sqlite")
+
+
+def test_tls_listener_with_generated_config(tmp_path: Path) -> None:
+    from services import AgentThread, ReceiverThread, add_final_responses, make_test_pki
+
+    from central.store import open_central
+    from survey.config import DeviceIdentity
+    from survey.store import Store
+
+    pki = make_test_pki(tmp_path / "pki")
+    out, port, local = tmp_path / "broker", free_port(), free_port()
+    assert main(["central", "broker-config", "--device", "tays/tays-lobby-3", "--out", str(out),
+                 "--port", str(port), "--bind", "127.0.0.1", "--local-port", str(local),
+                 "--tls-ca", str(pki["ca"]), "--tls-cert", str(pki["cert"]),
+                 "--tls-key", str(pki["key"]), "--persistence-dir", str(tmp_path / "data")]) == 0
+    conf = out / "mosquitto.conf"
+    if os.geteuid() == 0:
+        conf.write_text(conf.read_text() + "user root\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc=proc)
+        device = tmp_path / "dev"
+        device.mkdir()
+        origin = DeviceIdentity("tays-lobby-3", "tays", "sairaalapalvelut", "ensiapu")
+        with Store(device / "store.sqlite") as s:
+            ids = set(add_final_responses(s, origin, 50))
+        cfg = device / "device.toml"
+        cfg.write_text(
+            '[device]\nid = "tays-lobby-3"\nsite = "tays"\narea = "a"\nunit = "u"\n'
+            'store = "store.sqlite"\n'
+            f'[mqtt]\nurl = "mqtts://localhost:{port}"\nca_file = "{pki["ca"]}"\n'
+            f'username = "tays-lobby-3"\npassword_file = "{out / "passwords/tays-lobby-3.pass"}"\n'
+            "[sync]\npoll_interval = 0.05\n"
+        )
+        url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+        central_pw = (out / "passwords" / "central.pass").read_text().strip()
+        with ReceiverThread(url, local, username="central", password=central_pw), \
+                AgentThread(cfg) as agent:
+            wait_until(lambda: agent.agent.stats.acks >= 1, 15, message="an ack over TLS")
+            assert agent.agent.mqtt_settings.tls
+            with open_central(url) as db:
+                wait_until(lambda: db.response_ids() == ids, 10, message="all stored")
+    finally:
+        proc.terminate()
+        proc.wait(10)
