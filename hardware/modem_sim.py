@@ -1,7 +1,8 @@
 """A simulated GSM modem: the AT command set of TS 27.007 / TS 27.005 as real modems speak it.
 
-`ModemCore` is the modem's brain with no I/O: bytes from the host go in with `receive`,
-bytes for the host come out of `take_output`. `hardware.modem_sim_pty` puts it on a
+`ModemCore` is the modem's brain with no I/O (its AT command handlers are in
+`hardware.modem_sim_commands`): bytes from the host go in with `receive`, bytes for
+the host come out of `take_output`. `hardware.modem_sim_pty` puts it on a
 pseudo-terminal (with a symlink, latency, a vanishing port) and serves the control socket.
 
 Behaviour: echo on until ATE0; responses framed `\\r\\nOK\\r\\n`; `> ` prompt after
@@ -52,15 +53,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from hardware.modem_sim_commands import (
+    HANDLERS,
+    MEMORIES,
+    SIMPLE,
+    NoReply,
+    SimError,
+    Slot,
+    take,
+    tpdu_length,
+)
 from sms_gateway.errors import PduError
-from sms_gateway.pdu import Pdu, decode_pdu, encode_deliver, encode_status_report
+from sms_gateway.pdu import decode_pdu, encode_deliver, encode_status_report
 
 log = logging.getLogger(__name__)
 
-STAT_NAMES = ("REC UNREAD", "REC READ", "STO UNSENT", "STO SENT", "ALL")
 CTRL_Z, ESC = 0x1A, 0x1B
 GARBAGE = b"\xff\xfe\x00\x9c\x80\xc3(noise\x1b[\x07\xe2\x82"
-MEMORIES = ("SM", "ME", "SR")
 
 
 class ControlError(ValueError):
@@ -82,14 +91,6 @@ class SimConfig:
     rssi: int = 20
     sim_pin: str | None = None  # a PIN the SIM wants at power-on
     cnmi_supported: str = "(0-2),(0-3),(0,2),(0-2),(0,1)"  # the AT+CNMI=? reply
-
-
-@dataclass
-class Slot:
-    """One stored message: <stat> (0 unread .. 3 sent) and the PDU hex with SMSC part."""
-
-    stat: int
-    pdu: str
 
 
 @dataclass
@@ -122,27 +123,13 @@ class Faults:
         return [name for name, on in active.items() if on]
 
 
-def _take(count: int | None) -> tuple[bool, int | None]:
-    """One use of a counted fault: (applies now, count left)."""
-    if count is None:
-        return True, None
-    if count > 0:
-        return True, count - 1
-    return False, 0
-
-
-def _tpdu_length(pdu_hex: str) -> int:
-    smsc_octets = int(pdu_hex[:2], 16) if len(pdu_hex) >= 2 else 0
-    return len(pdu_hex) // 2 - 1 - smsc_octets
-
-
 class ModemCore:
     """The simulated modem's state machine: host bytes in, modem bytes out (thread-safe)."""
 
     def __init__(
         self, config: SimConfig | None = None, clock: Callable[[], datetime] | None = None
     ) -> None:
-        self.config = config or SimConfig()
+        self.config: SimConfig = config or SimConfig()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
         self._out: list[bytes] = []
@@ -236,7 +223,7 @@ class ModemCore:
     def _command_line(self, line: str) -> None:
         hang = False
         if line.upper().startswith(self.faults.hang_match):
-            hang, self.faults.hang = _take(self.faults.hang)
+            hang, self.faults.hang = take(self.faults.hang)
         if hang:
             log.debug("hanging: swallowed %r", line)
             return
@@ -247,7 +234,7 @@ class ModemCore:
         body = line[2:]
         try:
             groups, final = self._dispatch(body)
-        except _Error as exc:
+        except SimError as exc:
             groups, final = [], self._error_text(exc)
         except (ValueError, IndexError, KeyError) as exc:  # a malformed command: as modems do
             log.info("command %r failed: %s", line, exc)
@@ -266,7 +253,7 @@ class ModemCore:
             self._prompt_for, self._inbuf = None, bytearray()
             try:
                 lines, final = self._finish_send(target or "", payload)
-            except _Error as exc:
+            except SimError as exc:
                 lines, final = [], self._error_text(exc)
             except (ValueError, IndexError, KeyError) as exc:
                 log.info("send failed: %s", exc)
@@ -289,7 +276,7 @@ class ModemCore:
         for i, group in enumerate(groups):
             out += ("\r\n" + "\r\n".join(group) + "\r\n").encode("utf-8")
             if i == 0:
-                inject, self.faults.urc_mid = _take(self.faults.urc_mid)
+                inject, self.faults.urc_mid = take(self.faults.urc_mid)
                 if inject:  # vendor and registration codes land between reply lines
                     out += b"\r\n^RSSI: 18\r\n\r\n+CEREG: 1\r\n"
         out += f"\r\n{final}\r\n".encode()
@@ -305,25 +292,25 @@ class ModemCore:
         match = re.match(r"^([+^][A-Z0-9]+|[A-Z&])(.*)$", upper)
         handler = HANDLERS.get(match.group(1)) if match else None
         if match is None or handler is None:
-            raise _Error("error")
+            raise SimError("error")
         result = handler(self, body[len(match.group(1)) :])
-        if isinstance(result, _NoReply):
+        if isinstance(result, NoReply):
             return [], None
         if isinstance(result, str):
             return [], result
         return result or [], "OK"
 
-    def _error_text(self, exc: _Error) -> str:
+    def _error_text(self, exc: SimError) -> str:
         if exc.kind == "error" or self.cmee == 0:
             return "ERROR"
         return f"+{exc.kind.upper()} ERROR: {exc.code}"
 
     def _need_sim(self, sms: bool = False) -> None:
-        busy, self.faults.sim_busy = _take(self.faults.sim_busy)
+        busy, self.faults.sim_busy = take(self.faults.sim_busy)
         if busy:
-            raise _Error("cms", 314) if sms else _Error("cme", 14)
+            raise SimError("cms", 314) if sms else SimError("cme", 14)
         if not self.sim_ready:
-            raise _Error("cms", 311) if sms else _Error("cme", 11)
+            raise SimError("cms", 311) if sms else SimError("cme", 11)
 
     # -- deliveries from the network ------------------------------------------
     def deliver(self, sender: str, text: str) -> int:
@@ -359,7 +346,7 @@ class ModemCore:
         while self.network:
             if self.cnmi[1] == 2:
                 pdu = self.network.pop(0)
-                self._urc(f"+CMT: ,{_tpdu_length(pdu)}", pdu)
+                self._urc(f"+CMT: ,{tpdu_length(pdu)}", pdu)
                 continue
             index = self._free_slot(mem)
             if index is None:
@@ -378,10 +365,10 @@ class ModemCore:
     def _finish_send(self, target: str, payload: str) -> tuple[list[list[str]], str]:
         self._need_sim(sms=True)
         if self.faults.no_network is not None:
-            raise _Error("cms", 331)
+            raise SimError("cms", 331)
         failing = self.faults.send_error.pop(0) if self.faults.send_error else None
         if failing is not None and failing.upper() != "OK":  # "OK": this one goes through
-            raise _Error("error") if failing.upper() == "ERROR" else _Error("cms", int(failing))
+            raise SimError("error") if failing.upper() == "ERROR" else SimError("cms", int(failing))
         if self.cmgf == 0:
             record = self._decode_submit(target, payload)
         else:
@@ -398,11 +385,11 @@ class ModemCore:
             pdu = decode_pdu(pdu_hex, direction="mo")
         except PduError as exc:
             log.info("rejected PDU: %s", exc)
-            raise _Error("cms", 304) from exc
-        if not length.isdigit() or _tpdu_length(pdu_hex) != int(length):
-            raise _Error("cms", 304)
+            raise SimError("cms", 304) from exc
+        if not length.isdigit() or tpdu_length(pdu_hex) != int(length):
+            raise SimError("cms", 304)
         if pdu.smsc is None and self.faults.no_smsc != 0:
-            raise _Error("cms", 330)
+            raise SimError("cms", 330)
         concat = pdu.concat
         return {
             "recipient": pdu.recipient, "text": pdu.text, "srr": pdu.status_report_request,
@@ -413,7 +400,7 @@ class ModemCore:
         now = self._clock()
         pdu = encode_status_report(recipient, mr, 0, now, now, smsc=self.config.smsc)
         if self.cnmi[3] == 1:
-            self._urc(f"+CDS: {_tpdu_length(pdu)}", pdu)
+            self._urc(f"+CDS: {tpdu_length(pdu)}", pdu)
             return
         index = self._free_slot("SR")
         if index is not None:
@@ -550,340 +537,3 @@ class ModemCore:
     def reg_stat(self) -> int:
         """Registration <stat>: 1 home unless the no-network fault says otherwise."""
         return 1 if self.faults.no_network is None else self.faults.no_network
-
-
-class _Error(Exception):
-    def __init__(self, kind: str, code: int = 0) -> None:
-        super().__init__(kind, code)
-        self.kind, self.code = kind, code
-
-
-# ---------------------------------------------------------------- AT commands
-# Each handler takes the core and the text after the command name ("?", "=?", "=1,2")
-# and returns None (OK), a final result line, or groups of response lines.
-
-Reply = list[list[str]] | str | None
-
-
-def _args(rest: str) -> list[str]:
-    return [a.strip().strip('"') for a in rest.lstrip("=").split(",")] if rest else []
-
-
-def _int_arg(rest: str, low: int, high: int) -> int:
-    values = _args(rest)
-    if len(values) != 1 or not values[0].isdigit() or not low <= int(values[0]) <= high:
-        raise _Error("cme", 50)  # incorrect parameters
-    return int(values[0])
-
-
-def _identity(core: ModemCore) -> list[list[str]]:
-    c = core.config
-    return [[c.manufacturer, c.model, c.revision]]
-
-
-def _reset(core: ModemCore) -> list[list[str]]:
-    core.echo, core.cmee, core.cmgf, core.cnmi = True, 0, 0, [0, 0, 0, 0, 0]
-    return []
-
-
-def _echo(on: bool) -> Callable[[ModemCore], list[list[str]]]:
-    def handler(core: ModemCore) -> list[list[str]]:
-        core.echo = on
-        return []
-
-    return handler
-
-
-SIMPLE: dict[str, Callable[[ModemCore], list[list[str]]]] = {
-    "": lambda core: [],
-    "Z": _reset,
-    "Z0": _reset,
-    "&F": _reset,
-    "E0": _echo(False),
-    "E1": _echo(True),
-    "I": _identity,
-    "+CLAC": lambda core: _clac(core),
-    "+CGMI": lambda core: [[core.config.manufacturer]],
-    "+GMI": lambda core: [[core.config.manufacturer]],
-    "+CGMM": lambda core: [[core.config.model]],
-    "+GMM": lambda core: [[core.config.model]],
-    "+CGMR": lambda core: [[core.config.revision]],
-    "+CGSN": lambda core: [[core.config.imei]],
-    "+GSN": lambda core: [[core.config.imei]],
-    "+CSQ": lambda core: [[f"+CSQ: {core.config.rssi if core.reg_stat() in (1, 5) else 99},99"]],
-}
-
-
-def _setting(name: str, attr: str, high: int) -> Callable[[ModemCore, str], Reply]:
-    def handler(core: ModemCore, rest: str) -> Reply:
-        if rest == "?":
-            return [[f"{name}: {getattr(core, attr)}"]]
-        if rest == "=?":
-            return [[f"{name}: (0-{high})"]]
-        setattr(core, attr, _int_arg(rest, 0, high))
-        return None
-
-    return handler
-
-
-def _creg(name: str, attr: str) -> Callable[[ModemCore, str], Reply]:
-    setting = _setting(name, attr, 2)
-
-    def handler(core: ModemCore, rest: str) -> Reply:
-        if rest == "?":
-            return [[f"{name}: {getattr(core, attr)},{core.reg_stat()}"]]
-        return setting(core, rest)
-
-    return handler
-
-
-def _cpin(core: ModemCore, rest: str) -> Reply:
-    busy, core.faults.sim_busy = _take(core.faults.sim_busy)
-    if busy:
-        raise _Error("cme", 14)
-    if rest == "?":
-        return [["+CPIN: READY" if core.sim_ready else "+CPIN: SIM PIN"]]
-    if rest == "=?":
-        return None
-    given = _args(rest)[0] if _args(rest) else ""
-    if core.sim_ready:
-        return None
-    if given != core.pin:
-        raise _Error("cme", 16)  # incorrect password
-    core.sim_ready = True
-    core._urc("+CPIN: READY")
-    core._urc("SMS Ready")
-    return None
-
-
-def _csca(core: ModemCore, rest: str) -> Reply:
-    core._need_sim()
-    if rest == "?":
-        empty, core.faults.no_smsc = _take(core.faults.no_smsc)
-        smsc = "" if empty else core.config.smsc
-        return [[f'+CSCA: "{smsc}",{145 if smsc.startswith("+") else 129}']]
-    if rest == "=?":
-        return None
-    values = _args(rest)
-    if not values or not values[0]:
-        raise _Error("cms", 304)
-    core.config.smsc = values[0]
-    return None
-
-
-def _cpms(core: ModemCore, rest: str) -> Reply:
-    core._need_sim(sms=True)
-    if rest == "=?":
-        return [['+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")']]
-    if rest == "?":
-        parts = [f'"{m}",{len(core.storage[m])},{core.config.slots}' for m in core.cpms]
-        return [["+CPMS: " + ",".join(parts)]]
-    wanted = [a.upper() for a in _args(rest)]
-    if not wanted or len(wanted) > 3 or any(m not in MEMORIES for m in wanted):
-        raise _Error("cms", 302)
-    if any(m == "SR" for m in wanted[1:]):
-        raise _Error("cms", 302)
-    for i, mem in enumerate(wanted):
-        core.cpms[i] = mem
-    core._drain_network()
-    use = [f"{len(core.storage[m])},{core.config.slots}" for m in core.cpms]
-    return [["+CPMS: " + ",".join(use)]]
-
-
-def _cnmi(core: ModemCore, rest: str) -> Reply:
-    if rest == "=?":
-        return [["+CNMI: " + core.config.cnmi_supported]]
-    if rest == "?":
-        return [["+CNMI: " + ",".join(map(str, core.cnmi))]]
-    values = _args(rest)
-    allowed = [_ranges(g) for g in core.config.cnmi_supported.split("),(")]
-    if not values or len(values) > 5 or any(
-        v and (not v.isdigit() or int(v) not in allowed[i]) for i, v in enumerate(values)
-    ):
-        raise _Error("cms", 303)
-    for i, v in enumerate(values):
-        if v:
-            core.cnmi[i] = int(v)
-    core._drain_network()
-    return None
-
-
-def _ranges(text: str) -> set[int]:
-    values: set[int] = set()
-    for part in text.strip("()").split(","):
-        low, _, high = part.partition("-")
-        values.update(range(int(low), int(high or low) + 1))
-    return values
-
-
-def _cmgs(core: ModemCore, rest: str) -> Reply:
-    if rest == "=?":
-        return None
-    core._need_sim(sms=True)
-    target = rest.lstrip("=").split(",")[0].strip().strip('"')
-    if not target:
-        raise _Error("cms", 304)
-    core._prompt_for = target
-    core._emit(b"\r\n> ")
-    return _NO_REPLY
-
-
-def _record_header(core: ModemCore, index: int | None, slot: Slot) -> str:
-    """+CMGL/+CMGR header (PDU mode: stat,,length; text mode: stat,"oa",,"scts")."""
-    lead = f"{index}," if index is not None else ""
-    if core.cmgf == 0:
-        return f"{lead}{slot.stat},,{_tpdu_length(slot.pdu)}"
-    pdu = _safe_decode(slot.pdu)
-    who = (pdu.sender or pdu.recipient or "") if pdu else ""
-    when = pdu.timestamp.strftime("%y/%m/%d,%H:%M:%S+00") if pdu and pdu.timestamp else ""
-    return f'{lead}"{STAT_NAMES[slot.stat]}","{who}",,"{when}"'
-
-
-def _record_body(core: ModemCore, slot: Slot) -> str:
-    if core.cmgf == 0:
-        return slot.pdu
-    pdu = _safe_decode(slot.pdu)
-    return pdu.text if pdu else slot.pdu
-
-
-def _safe_decode(pdu_hex: str) -> Pdu | None:
-    try:
-        return decode_pdu(pdu_hex)
-    except PduError:
-        return None
-
-
-def _stat_filter(core: ModemCore, rest: str) -> int:
-    value = _args(rest)[0].upper() if _args(rest) else ("4" if core.cmgf == 0 else "ALL")
-    if value.isdigit() and int(value) <= 4:
-        return int(value)
-    if value in STAT_NAMES:
-        return STAT_NAMES.index(value)
-    raise _Error("cms", 302)
-
-
-def _cmgl(core: ModemCore, rest: str) -> Reply:
-    core._need_sim(sms=True)
-    if rest == "=?":
-        return [["+CMGL: (0-4)" if core.cmgf == 0 else '+CMGL: ("REC UNREAD","ALL")']]
-    wanted = _stat_filter(core, rest)
-    groups = []
-    for index, slot in sorted(core.storage[core.cpms[0]].items()):
-        if wanted in (4, slot.stat):
-            groups.append([f"+CMGL: {_record_header(core, index, slot)}", _record_body(core, slot)])
-            if slot.stat == 0:
-                slot.stat = 1
-    return groups
-
-
-def _cmgr(core: ModemCore, rest: str) -> Reply:
-    core._need_sim(sms=True)
-    values = _args(rest)
-    if not values or not values[0].isdigit():
-        raise _Error("cms", 302)
-    slot = core.storage[core.cpms[0]].get(int(values[0]))
-    if slot is None:
-        raise _Error("cms", 321)  # invalid memory index
-    reply = [[f"+CMGR: {_record_header(core, None, slot)}", _record_body(core, slot)]]
-    if slot.stat == 0:
-        slot.stat = 1
-    return reply
-
-
-def _cmgd(core: ModemCore, rest: str) -> Reply:
-    core._need_sim(sms=True)
-    values = _args(rest)
-    if not values or not values[0].isdigit():
-        raise _Error("cms", 302)
-    slots = core.storage[core.cpms[0]]
-    flag = int(values[1]) if len(values) > 1 and values[1].isdigit() else 0
-    if flag == 0:
-        if int(values[0]) > core.config.slots:
-            raise _Error("cms", 321)
-        slots.pop(int(values[0]), None)
-    else:  # 1 read, 2 read+sent, 3 read+sent+unsent, 4 all
-        keep = {0: (0, 1, 2, 3), 1: (0, 2, 3), 2: (0, 2), 3: (0,), 4: ()}[min(flag, 4)]
-        for index in [i for i, s in slots.items() if s.stat not in keep]:
-            del slots[index]
-    core._drain_network()
-    return None
-
-
-def _cfun(core: ModemCore, rest: str) -> Reply:
-    if rest == "?":
-        return [["+CFUN: 1"]]
-    if rest == "=?":
-        return [["+CFUN: (0,1,4),(0-1)"]]
-    if _args(rest)[1:2] == ["1"]:
-        core._emit(b"\r\nOK\r\n")
-        core.reboot()
-        return _NO_REPLY
-    return None
-
-
-def _cops(core: ModemCore, rest: str) -> Reply:
-    if rest == "?":
-        if core.reg_stat() in (1, 5):
-            return [[f'+COPS: 0,0,"{core.config.operator}",7']]
-        return [["+COPS: 0"]]
-    return None
-
-
-def _cimi(core: ModemCore, rest: str) -> Reply:
-    core._need_sim()
-    return [[core.config.imsi]]
-
-
-def _cscs(core: ModemCore, rest: str) -> Reply:
-    """TE character set (TS 27.007 §5.5); only text mode would use it."""
-    if rest == "=?":
-        return [['+CSCS: ("GSM","IRA","UCS2")']]
-    if rest == "?":
-        return [[f'+CSCS: "{core.cscs}"']]
-    wanted = _args(rest)[0].upper() if _args(rest) else ""
-    if wanted not in ("GSM", "IRA", "UCS2"):
-        raise _Error("cme", 50)
-    core.cscs = wanted
-    return None
-
-
-def _clac(core: ModemCore) -> list[list[str]]:
-    """AT+CLAC: every command this modem knows, one a line (as SIMCom modems list them)."""
-    names = sorted({*HANDLERS, *(k for k in SIMPLE if k.startswith("+"))})
-    return [[f"AT{name}" for name in names]]
-
-
-def _accept(core: ModemCore, rest: str) -> Reply:
-    return None
-
-
-class _NoReply(str):
-    """Marks a command that answers later (the CMGS prompt) or has answered already."""
-
-
-_NO_REPLY = _NoReply("")
-
-HANDLERS: dict[str, Callable[[ModemCore, str], Reply]] = {
-    "+CMEE": _setting("+CMEE", "cmee", 2),
-    "+CMGF": _setting("+CMGF", "cmgf", 1),
-    "+CREG": _creg("+CREG", "creg_n"),
-    "+CEREG": _creg("+CEREG", "cereg_n"),
-    "+CGREG": _creg("+CGREG", "cereg_n"),
-    "+CPIN": _cpin,
-    "+CSCA": _csca,
-    "+CPMS": _cpms,
-    "+CNMI": _cnmi,
-    "+CMGS": _cmgs,
-    "+CMGL": _cmgl,
-    "+CMGR": _cmgr,
-    "+CMGD": _cmgd,
-    "+CFUN": _cfun,
-    "+COPS": _cops,
-    "+CIMI": _cimi,
-    "+CSMP": _accept,
-    "+CSCS": _cscs,
-    "+CNMA": _accept,
-    "+CLIP": _accept,
-    "+CRC": _accept,
-    "+CSMS": _accept,
-}
