@@ -234,3 +234,38 @@ def test_acks_out_of_order(tmp_path: Path, broker: Mosquitto, central_url: str,
         central.disconnect()
         central.loop_stop()
     assert central_ids(central_url) == device_ids(store_path)
+
+
+def test_two_receivers_share_the_load(tmp_path: Path, broker: Mosquitto, central_url: str,
+                                      origin: DeviceIdentity) -> None:
+    config = make_device(tmp_path, origin, broker, 600, batch_max_count=20, max_inflight=4)
+    with ReceiverThread(central_url, broker.port, client_id="rx-1") as rx1, \
+            ReceiverThread(central_url, broker.port, client_id="rx-2") as rx2, \
+            AgentThread(config):
+        assert_delivered(central_url, config)
+        # The shared subscription gave each receiver a part of the batches.
+        assert rx1.receiver.stats.batches > 0 and rx2.receiver.stats.batches > 0
+        assert rx1.receiver.stats.stored + rx2.receiver.stats.stored == 600
+
+
+def test_publish_config_reaches_the_device(tmp_path: Path, broker: Mosquitto,
+                                           origin: DeviceIdentity) -> None:
+    from palaute.cli import main
+    from survey.definition import shipped_survey_path
+
+    config = make_device(tmp_path, origin, broker, 0)
+    survey = config.parent / "survey.toml"
+    survey.write_text(shipped_survey_path("national").read_text())
+    new_survey = tmp_path / "relatives.toml"
+    new_survey.write_text(shipped_survey_path("relatives").read_text())
+    central_cfg = tmp_path / "central.toml"
+    central_cfg.write_text(f'[central]\ndb = "sqlite:///c.sqlite"\n'
+                           f'[mqtt]\nurl = "mqtt://127.0.0.1:{broker.port}"\n')
+    assert main(["central", "publish-config", "--config", str(central_cfg), "--device",
+                 f"{origin.site}/{origin.id}", "--version", "5", "--survey", str(new_survey),
+                 "--set", "heartbeat_seconds=90"]) == 0
+    with AgentThread(config) as agent:
+        wait_until(lambda: agent.store.get_meta("sync.config_version") == "5", 10,
+                   message="config applied")
+        assert survey.read_text() == new_survey.read_text()
+        assert agent.agent.settings.heartbeat_seconds == 90
