@@ -48,6 +48,10 @@ class CmsError(AtCommandError):
     """+CMS ERROR: <code> (message service errors, TS 27.005 §3.2.5)."""
 
 
+class PinRequired(ModemError):
+    """The SIM wants a PIN that is not configured, refused the one given, or wants a PUK."""
+
+
 class SendError(ModemError):
     """A message did not (fully) go out. `sent_refs`: message references of the parts
     that did; `unknown`: the last part may have gone out too (never repeat it blindly)."""
