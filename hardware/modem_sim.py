@@ -9,8 +9,9 @@ Behaviour: echo on until ATE0; responses framed `\\r\\nOK\\r\\n`; `> ` prompt af
 AT+CMGS, then the PDU (PDU mode, AT+CMGF=0) or text (AT+CMGF=1) and Ctrl-Z (ESC aborts);
 +CMGS: <mr>; storages SM/ME (each `slots` messages) and SR; AT+CPMS, AT+CNMI
 (+CMTI, +CMT, +CDS, +CDSI), AT+CMGL/CMGR/CMGD, CSQ, CREG/CEREG, CPIN (PIN), CSCA, CGMI,
-CGMM, CGSN, CIMI, CFUN, COPS. Unknown commands answer ERROR. Incoming messages wait in the
-"network" while storage is full and arrive (+CMTI) once a slot is freed.
+CGMM, CGSN, CIMI, CFUN, COPS, CLAC, CSCS, CMGW (+CMS ERROR: 322 when full). Unknown
+commands answer ERROR. Incoming messages wait in the "network" while storage is full
+(announced once with ^SMMEMFULL) and arrive (+CMTI) once a slot is freed.
 
 Control interface (the same verbs from Python, `ModemCore.control(line)`, and from the
 shell over the `--control PATH` Unix socket, one request line, one reply line):
@@ -144,6 +145,7 @@ class ModemCore:
         self._next_mr = 0
         self._next_ref = 1
         self._report_due: list[tuple[str, int]] = []
+        self._full_announced = False
         self.reboot(announce=False)
 
     # -- plumbing ------------------------------------------------------------
@@ -350,7 +352,11 @@ class ModemCore:
                 continue
             index = self._free_slot(mem)
             if index is None:
+                if not self._full_announced:  # as Huawei sticks say it, once per filling
+                    self._full_announced = True
+                    self._urc(f'^SMMEMFULL: "{mem}"')
                 return
+            self._full_announced = False
             self.storage[mem][index] = Slot(0, self.network.pop(0))
             if self.cnmi[1] in (1, 3):
                 self._urc(f'+CMTI: "{mem}",{index}')
@@ -369,6 +375,8 @@ class ModemCore:
         failing = self.faults.send_error.pop(0) if self.faults.send_error else None
         if failing is not None and failing.upper() != "OK":  # "OK": this one goes through
             raise SimError("error") if failing.upper() == "ERROR" else SimError("cms", int(failing))
+        if target.startswith("W:"):
+            return self._write_to_storage(target[2:], payload)
         if self.cmgf == 0:
             record = self._decode_submit(target, payload)
         else:
@@ -379,6 +387,16 @@ class ModemCore:
         if record["srr"] and self.cnmi[3]:
             self._report_due.append((str(record["recipient"]), mr))
         return [[f"+CMGS: {mr}"]], "OK"
+
+    def _write_to_storage(self, length: str, payload: str) -> tuple[list[list[str]], str]:
+        """AT+CMGW: keep a message in mem2 as STO UNSENT; +CMS ERROR 322 when full."""
+        index = self._free_slot(self.cpms[1])
+        if index is None:
+            raise SimError("cms", 322)
+        if self.cmgf == 0 and (not length.isdigit() or tpdu_length(payload) != int(length)):
+            raise SimError("cms", 304)
+        self.storage[self.cpms[1]][index] = Slot(2, payload)
+        return [[f"+CMGW: {index}"]], "OK"
 
     def _decode_submit(self, length: str, pdu_hex: str) -> dict[str, object]:
         try:

@@ -218,6 +218,17 @@ def _cmgs(core: ModemCore, rest: str) -> Reply:
     return NO_REPLY
 
 
+def _cmgw(core: ModemCore, rest: str) -> Reply:
+    if rest == "=?":
+        return None
+    core._need_sim(sms=True)
+    if core._free_slot(core.cpms[1]) is None:
+        raise SimError("cms", 322)  # memory full
+    core._prompt_for = "W:" + rest.lstrip("=").split(",")[0].strip().strip('"')
+    core._emit(b"\r\n> ")
+    return NO_REPLY
+
+
 def _record_header(core: ModemCore, index: int | None, slot: Slot) -> str:
     """+CMGL/+CMGR header (PDU mode: stat,,length; text mode: stat,"oa",,"scts")."""
     lead = f"{index}," if index is not None else ""
@@ -364,6 +375,7 @@ HANDLERS: dict[str, Callable[[ModemCore, str], Reply]] = {
     "+CPMS": _cpms,
     "+CNMI": _cnmi,
     "+CMGS": _cmgs,
+    "+CMGW": _cmgw,
     "+CMGL": _cmgl,
     "+CMGR": _cmgr,
     "+CMGD": _cmgd,

@@ -61,6 +61,7 @@ _CDS_PDU_HEADER = re.compile(r"^\+CDS:\s*\d+\s*$")
 # Listing replies whose header line is followed by one data line that may read "OK".
 _RECORD_HEADERS = frozenset({"+CMGL", "+CMGR"})
 # Characters that line noise puts around a real line: controls, DEL, replacement char.
+_PIN = re.compile(r'(\+CPIN=)"?[^",]*"?', re.IGNORECASE)  # never log the PIN
 _NOISE = "".join(chr(c) for c in range(0x20)) + "\x7f\ufffd "
 
 
@@ -405,11 +406,11 @@ class AtChannel:
     def _start(self, command: str, *, expect_prompt: bool) -> _Pending:
         if self._lost is not None or self._port is None:
             raise PortError(f"{command}: modem port {self.url} is gone ({self._lost})")
-        pending = _Pending(command)
+        pending = _Pending(_PIN.sub(r"\1****", command))  # errors name it, PIN hidden
         with self._state:
             self._pending = pending
             self._framer.begin(command, expect_prompt=expect_prompt)
-        log.debug("-> %s", command)
+        log.debug("-> %s", pending.command)
         return pending
 
     def _clear(self) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import threading
 from pathlib import Path
 from types import FrameType
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,11 +65,17 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _modem_info(args: argparse.Namespace) -> int:
+    from sms_gateway.errors import PinRequired
     from sms_gateway.modem import Modem
 
     with Modem.from_url(args.port, pin=args.pin, command_timeout=args.timeout,
                         retries=3, retry_delay=1.0, reopen_attempts=1) as modem:
-        modem.start(sms=False)
+        try:
+            modem.start(sms=False)
+        except PinRequired as exc:
+            if args.pin:
+                raise  # a refused PIN is an error; a missing one still leaves much to show
+            log.warning("%s", exc)
         info = modem.info()
     if args.json:
         print(json.dumps(info.to_json(), indent=2))

@@ -27,6 +27,7 @@ from sms_gateway.errors import (
     CmsError,
     ModemError,
     PduError,
+    PinRequired,
     PortError,
     SendError,
 )
@@ -43,10 +44,8 @@ SIM_BUSY = {("cme", 14), ("cms", 314), ("cme", 515), ("cms", 515)}
 SEND_RETRY_CODES = {None, 302, 304, 314, 330, 331, 332, 500, 512, 513, 515}
 PREFERRED_STORAGE = ("ME", "SM", "MT")
 BOOT_URCS = {"RDY"}
-
-
-class PinRequired(ModemError):
-    """The SIM wants a PIN and none is configured (or it wants a PUK)."""
+# Storage-full codes (Huawei ^SMMEMFULL, SIMCom +CIEV "SMSFULL"/"MESSAGE" style).
+FULL_URCS = {"^SMMEMFULL", "+CIEV"}
 
 
 @dataclass(frozen=True)
@@ -344,7 +343,11 @@ class Modem:
             return
         if state == "SIM PIN" and self.settings.pin:
             log.info("entering the SIM PIN from the configuration")
-            self._sim_cmd(f'AT+CPIN="{self.settings.pin}"')
+            try:
+                self._sim_cmd(f'AT+CPIN="{self.settings.pin}"')
+            except CmeError as exc:  # never try again: the SIM locks after three
+                raise PinRequired(f"the SIM refused the configured PIN (+CME ERROR: "
+                                  f"{exc.code})") from exc
             for _ in range(self.settings.retries):
                 if self.sim_state() == "READY":
                     return
@@ -593,6 +596,9 @@ class Modem:
         if urc.name in ("+CREG", "+CEREG", "+CGREG") and params and params[0].isdigit():
             stat = int(params[0])
             return [NetworkChange(stat, REG_STATES.get(stat, "unknown"))]
+        if urc.name in FULL_URCS and (urc.name != "+CIEV" or "FULL" in urc.line.upper()):
+            log.warning("modem storage is full (%s): messages wait in the network", urc.line)
+            return [Rescan("storage full")]
         if urc.name in BOOT_URCS:
             log.warning("modem rebooted (%s): configuring it again", urc.line)
             self._call(self._initialise, "reconfigure after reboot")

@@ -31,13 +31,18 @@ def test_modem_info_human_and_json(tmp_path: Path, capsys: pytest.CaptureFixture
         assert data["registration"]["registered"] is True
 
 
-def test_modem_info_pin_missing_is_one_error_line(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_modem_info_without_pin_shows_the_sim_state(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     with sim_modem(tmp_path) as (path, core):
         core.fault("pin", "2468")
-        assert main(["sms", "modem-info", "--port", path]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("palaute: error: the SIM wants a PIN")
+        assert main(["sms", "modem-info", "--port", path]) == 0
+        out = capsys.readouterr().out
+        assert "SIM:          SIM PIN" in out and "IMEI:         356938035643809" in out
+        assert main(["sms", "modem-info", "--port", path, "--pin", "1111"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == ("palaute: error: the SIM refused the configured PIN "
+                           "(+CME ERROR: 16)")
+        assert "1111" not in "".join(err)
 
 
 def test_modem_info_missing_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from modem_fixtures import sim_modem, sim_modem_runner, started_modem, wait_for
 
 from hardware.modem_sim import ModemCore
-from sms_gateway.errors import CmeError, SendError
+from sms_gateway.errors import ModemError, SendError
 from sms_gateway.modem import (
     Modem,
     ModemEvent,
@@ -67,7 +67,7 @@ def test_modem_that_stops_answering_is_reset(modem: Modem, sim: tuple[str, Modem
 def test_modem_that_never_answers_fails_in_bounded_time(sim: tuple[str, ModemCore]) -> None:
     path, core = sim
     core.fault("hang")
-    with pytest.raises(Exception, match="does not answer"), \
+    with pytest.raises(ModemError, match="does not answer"), \
             started_modem(path, retries=2, command_timeout=0.2):
         pass
 
@@ -178,9 +178,9 @@ def test_pin_required_but_missing_or_wrong(sim: tuple[str, ModemCore]) -> None:
     core.fault("pin", "4321")
     with pytest.raises(PinRequired), started_modem(path):
         pass
-    with pytest.raises(CmeError) as exc, started_modem(path, pin="0000"):
+    with pytest.raises(PinRequired, match="refused"), started_modem(path, pin="0000"):
         pass
-    assert exc.value.code == 16  # incorrect password: never retried with the same PIN
+    assert core.pin == "4321" and not core.sim_ready
 
 
 # -- network ------------------------------------------------------------------------------
@@ -239,6 +239,8 @@ def test_storage_full_fault(modem: Modem, sim: tuple[str, ModemCore]) -> None:
     _, core = sim
     core.fault("storage-full")
     core.deliver(CLIENT, "odottaa verkossa")
+    events = events_until(modem, Rescan)  # the modem said so (^SMMEMFULL): list, delete
+    assert [e.reason for e in events if isinstance(e, Rescan)] == ["storage full"]
     assert modem.list_messages() == [] and core.status()["waiting"] == 1
     core.clear()
     events_until(modem, NewMessage)

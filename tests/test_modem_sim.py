@@ -132,3 +132,18 @@ def test_sim_faults_answer_cme_errors(fault: str) -> None:
     core.fault(*fault.split())
     expected = b"14" if fault.startswith("sim-busy") else b"SIM PIN"
     assert expected in at(core, "AT+CPIN?")
+
+
+def test_cmgw_into_full_storage_is_cms_322() -> None:
+    core = ModemCore(SimConfig(slots=1))
+    for command in ("ATE0", "AT+CMEE=1"):
+        at(core, command)
+    part = encode_submit("+358401234567", "luonnos")[0]
+    assert at(core, f"AT+CMGW={part.tpdu_length}") == b"\r\n> "
+    core.receive(part.hex.encode() + b"\x1a")
+    assert b"".join(core.take_output()) == b"\r\n+CMGW: 1\r\n\r\nOK\r\n"
+    assert at(core, f"AT+CMGW={part.tpdu_length}") == b"\r\n+CMS ERROR: 322\r\n"
+    at(core, "AT+CNMI=2,1,0,1,0")
+    core.deliver("+358409876543", "ei mahdu")
+    assert b'^SMMEMFULL: "SM"' in b"".join(core.take_output())
+    assert core.status()["waiting"] == 1
