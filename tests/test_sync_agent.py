@@ -218,3 +218,13 @@ def test_unknown_sync_key_is_named(tmp_path: Path, origin: DeviceIdentity,
     cfg = write_device_config(tmp_path, origin, 1883, ack_timeuot=3)
     assert main(["sync", "run", "--config", str(cfg)]) == 1
     assert "[sync.ack_timeuot] is not a known key" in capsys.readouterr().err
+
+
+def test_sms_gateway_counters_join_the_status_by_default(device: Path) -> None:
+    import sms_gateway.status
+    from sync.agent import default_status_extras
+
+    assert sms_gateway.status.status_extras in default_status_extras()
+    with AgentThread(device) as agent:
+        # A device that never ran the gateway reports no SMS part at all.
+        assert "sms" not in agent.agent.status()
