@@ -19,6 +19,7 @@ from kiosk.session import (
     language_item,
     message,
     options_for,
+    scale_ends,
 )
 from kiosk.texts import ui
 
@@ -49,6 +50,9 @@ def all_prompts(s: Settings) -> list[Utterance]:
             if q.kind == "text":
                 continue
             out.append(Utterance(q.prompt(lang, "kiosk"), lang))
+            ends = scale_ends(s, index, lang)
+            if ends is not None:
+                out.append(ends)
             opts = options_for(s, index, lang)
             values = {o.value for o in opts}
             for i in range(len(opts)):

@@ -391,11 +391,23 @@ def _enter_question(st: State, s: Settings, index: int,
     st = replace(st, screen=screen, index=index, cursor=cursor, pending=None, text=text)
     if not st.audio:
         return st, []
-    parts = [Utterance(q.prompt(st.lang, "kiosk"), st.lang),
-             Utterance(ui("hint", st.lang), st.lang)]
+    parts = [Utterance(q.prompt(st.lang, "kiosk"), st.lang)]
+    ends = scale_ends(s, index, st.lang)
+    if ends is not None:
+        parts.append(ends)
+    parts.append(Utterance(ui("hint", st.lang), st.lang))
     if cursor is not None:
         parts.append(_announce(s, st, cursor))
     return _say(st, parts)
+
+
+def scale_ends(s: Settings, index: int, lang: str) -> Utterance | None:
+    """What the ends of question `index`'s scale mean: "0 means very unlikely, 10 …"."""
+    opts = options_for(s, index, lang)
+    if len(opts) < 2 or not (opts[0].label and opts[-1].label):
+        return None
+    return Utterance(ui("scale_ends", lang, lo=opts[0].value, low=opts[0].label,
+                        hi=opts[-1].value, high=opts[-1].label), lang)
 
 
 def _announce(s: Settings, st: State, i: int) -> Utterance:

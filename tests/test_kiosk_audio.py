@@ -75,19 +75,21 @@ def test_whole_audio_session_by_keys(tmp_path: Path) -> None:
         "fi\tSuomi, 1 / 3",
     ]
     assert lines[2:4] == ["sv\tSvenska, 2 av 3", "en\tEnglish, 3 of 3"]
-    assert lines[4:6] == [f"en\t{nps_en}", "en\tChoose with up and down, select with enter."]
-    assert lines[6:9] == ["en\t0, of 0 to 10", "en\t7, of 0 to 10",
-                          "en\tYou chose 7. Press enter to send, back to change."]
-    assert lines[9:12] == ["en\t7, of 0 to 10", "en\t8, of 0 to 10",
-                           "en\tYou chose 8. Press enter to send, back to change."]
-    assert lines[12:14] == ["en\tSaved.", f"en\t{s1_en}"]  # "open" (free text) skipped
-    repeat_at = 15
-    assert lines[repeat_at:repeat_at + 2] == [f"en\t{s1_en}",
-                                              "en\tChoose with up and down, select with enter."]
+    hint = "en\tChoose with up and down, select with enter."
+    low, high = likert_labels("en")[0], likert_labels("en")[4]
+    s1_ends = f"en\t1 means {low}, 5 means {high}."
+    assert lines[4:7] == [f"en\t{nps_en}", "en\t0 means Very unlikely, 10 means Very likely.",
+                          hint]
+    assert lines[7:10] == ["en\t0, of 0 to 10", "en\t7, of 0 to 10",
+                           "en\tYou chose 7. Press enter to send, back to change."]
+    assert lines[10:13] == ["en\t7, of 0 to 10", "en\t8, of 0 to 10",
+                            "en\tYou chose 8. Press enter to send, back to change."]
+    # "open" (free text) is skipped in audio mode: straight to s1.
+    assert lines[13:17] == ["en\tSaved.", f"en\t{s1_en}", s1_ends, hint]
+    assert lines[17:20] == [f"en\t{s1_en}", s1_ends, hint], "repeat says the question again"
     assert "en\tVolume 7 of 8" in lines and "en\tSpeech rate 5 of 8" in lines
     assert "en\tThere is no option 9. The options are 1 to 5." in lines
-    top = likert_labels("en")[4]
-    assert lines[-3:] == [f"en\tYou chose 5, {top}. Press enter to send, back to change.",
+    assert lines[-3:] == [f"en\tYou chose 5, {high}. Press enter to send, back to change.",
                           "en\tSaved.", f"en\t{survey.message('kiosk_thanks', 'en')}"]
     (row,) = result.rows
     assert (row["channel"], row["status"], row["lang"]) == ("kiosk-audio", "complete", "en")
