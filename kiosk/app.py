@@ -18,11 +18,15 @@ from typing import Any
 from hardware.audio import Played, SimulatedAudio, Speech
 from kiosk.config import KioskConfig, load_kiosk_config
 from kiosk.events import (
+    Button,
     Effect,
     Event,
     Finalise,
     Flag,
     FlashLed,
+    HeadphonesIn,
+    HeadphonesOut,
+    Key,
     MuteSpeaker,
     SetAnswer,
     SetVolume,
@@ -30,6 +34,7 @@ from kiosk.events import (
     StartResponse,
     StopSpeech,
     Tap,
+    Text,
     Tick,
     Touch,
 )
@@ -37,7 +42,7 @@ from kiosk.layout import Layout, build_layout
 from kiosk.script import Step, Wait, parse_script
 from kiosk.session import State, initial_state, is_open, next_deadline, step
 from survey.config import Config, DeviceIdentity, load_config
-from survey.errors import ConfigError, SurveyError
+from survey.errors import ConfigError, PalauteError, SurveyError
 from survey.model import Survey
 from survey.store import Store
 
@@ -124,6 +129,8 @@ class KioskCore:
             target = layout.hit(event.x * self.size[0], event.y * self.size[1])
             event = Tap(target or "")
         self.now = max(self.now, now)
+        if self.state.screen == "night" and isinstance(event, Button | Key | Tap | Text):
+            log.info("%s at night woke the screen; it answers nothing", type(event).__name__)
         self.state, effects = step(self.state, event, now, self.settings)
         for effect in effects:
             self._apply(effect, now)
@@ -195,6 +202,10 @@ class KioskCore:
 # -- simulation ---------------------------------------------------------------------
 
 
+class SimulationError(PalauteError):
+    """A simulation that cannot write its screenshots or prompts."""
+
+
 @dataclass
 class SimulationResult:
     """What a simulation did: the responses it stored, the prompts spoken, the PNGs written."""
@@ -247,9 +258,13 @@ def simulate(config_path: str | Path, script: str | Path | Sequence[str],
     steps = parse_script(lines, source)  # every line checked before anything runs
     loaded = load_kiosk(config_path, survey)
     out = Path(screenshots_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("[0-9][0-9][0-9].png"):
-        old.unlink()  # numbering must describe this run only
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.glob("[0-9][0-9][0-9].png"):
+            old.unlink()  # numbering must describe this run only
+    except OSError as exc:
+        raise SimulationError(f"{out}: cannot use the screenshot folder: "
+                              f"{exc.strerror}") from None
     renderer = Renderer(new_surface(loaded.kiosk.resolution))
     shots: list[Path] = []
     layouts: list[Layout] = []
@@ -361,7 +376,6 @@ def _open_speech(kcfg: KioskConfig) -> Speech:
 
 def _open_panel(kcfg: KioskConfig, post: Callable[[Any], None], pin_factory: Any) -> Any:
     from hardware.buttons import ButtonPanel, HardwareError
-    from kiosk.events import Button, HeadphonesIn, HeadphonesOut, Key
 
     b = kcfg.buttons
     if not b.any:
@@ -417,8 +431,6 @@ class KioskLoop:
 
     def translate(self, ev: Any) -> Event | Touch | None:
         """A pygame event as a kiosk event (None for what the kiosk ignores)."""
-        from kiosk.events import Key, Text
-
         pg = self.pg
         if ev.type == self.event_type:
             value: Event | Touch = ev.value
@@ -473,8 +485,6 @@ class KioskLoop:
 
 
 def _headphones_in() -> Event:
-    from kiosk.events import HeadphonesIn
-
     return HeadphonesIn()
 
 
