@@ -123,8 +123,17 @@ def test_sigkill_during_send_then_restart(tmp_path: Path, capsys: object) -> Non
             notify.settimeout(5)
             while b"WATCHDOG=1" not in notify.recv(4096):
                 pass
+            # SIGTERM in the middle of a send: the send finishes, then the service stops.
+            more = tmp_path / "more.csv"
+            more.write_text("unit,time,kind,phone,lang\n" + "".join(
+                f"neuvola,{visit},visit,+3585020000{i},fi\n" for i in range(3)))
+            assert main(["sms", "invite", "--csv", str(more), "--config", str(cfg)]) == 0
+            in_flight = wait_for(lambda: conn.execute(
+                "SELECT id FROM sms_invitations WHERE state = 'sending'").fetchone(), timeout=10)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(10) == 0
+            assert conn.execute("SELECT state FROM sms_invitations WHERE id = ?",
+                                in_flight).fetchone() == ("sent",)
         finally:
             if proc.poll() is None:
                 proc.kill()
