@@ -416,7 +416,7 @@ class KioskLoop:
         self.core = KioskCore(loaded, store, self.speech, panel=self.panel,
                               on_frame=self._show, now=self.clock())
         if self.panel is not None and self.panel.headphones_in:
-            self.post(_headphones_in())
+            self.post(HeadphonesIn())
         self.running = True
         self.healthy = True
 
@@ -482,10 +482,6 @@ class KioskLoop:
             self.panel = None
         self.speech.close()
         self.pg.display.quit()
-
-
-def _headphones_in() -> Event:
-    return HeadphonesIn()
 
 
 def run(config_path: str | Path, *, pin_factory: Any = None,
