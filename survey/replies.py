@@ -35,6 +35,7 @@ the specification in examples):
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -67,7 +68,8 @@ _ANY_TOKEN = re.compile(r"[^\W_]")
 _DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{2,4}(?!\d))?|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)")
 _TIME = re.compile(r"\d{1,2}[:.]\d{2}(?!\d)")
 _DECIMAL = re.compile(r"\d+(?:,\d+|\.\d(?![\d.])|[ \t]?[" + W.FRACTIONS + "])")
-_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+_RUN = re.compile(r"\d+(?:[ -]\d+){0,8}")  # bounded: a phone number has few groups
+_LEADING_MINUS = re.compile(r"\s*-")
 _DENOM = re.compile(
     r"(\d+)(?:[ \t]*/[ \t]*|[ \t]+(?:out[ \t]+of|of|av)[ \t]+)(\d+)"
     r"(?:[ \t]*:?[ \t]*(?:st[aä]|n)(?![^\W\d_]))?"
@@ -247,20 +249,18 @@ def _finish_score(norm: str, start: int, end: int, value: int, high: int) -> tup
             end += 1
     elif norm.startswith("-", end) and not _ANY_TOKEN.search(norm, end + 1):
         raise _Ambiguous  # "9-" at the end: a school grade below 9
-    if norm[:start].strip() == "-":
-        start = norm.index("-")
+    if start > 0 and _LEADING_MINUS.fullmatch(norm, 0, start):
+        start -= 1
         value = -value  # "-1": out of every scale
     return end, _Score(value, start, end)
 
 
 def _is_phone(norm: str, start: int, run: str) -> bool:
-    groups = re.split("[ -]", run)
-    digits = sum(map(len, groups))
     if start > 0 and norm[start - 1] == "+":
         return True
-    if len(groups[0]) > 1 and groups[0][0] == "0":
-        return True  # "040 123", "09"
-    return len(groups) > 2 and len(groups[0]) > 1 and digits >= 7
+    # Finnish numbers start with 0 (or +358): "040 123", "09 1234 5678", "050-1234567".
+    first = re.split("[ -]", run, maxsplit=1)[0]
+    return len(first) > 1 and first[0] == "0"
 
 
 def _is_letter(c: str) -> bool:
@@ -418,9 +418,8 @@ def _comment(text: str, words: list[_Word], scores: list[_Score]) -> str | None:
 
 def _over_lead_in(text: str, words: list[_Word], start: int) -> int:
     """Move a score's start back over words that only introduce it ("..., annan 9")."""
-    for w in reversed(words):
-        if w.end > start:
-            continue
+    before = bisect_right(words, start, key=lambda w: w.end)
+    for w in reversed(words[max(0, before - 4) : before]):
         if w.folded not in W.SCORE_LEAD_IN or text[w.end : start].strip(_SEP_BEFORE):
             break
         start = w.start
