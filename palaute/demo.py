@@ -60,6 +60,7 @@ WAVE_SECONDS = 30.0  # with --minutes, new people arrive this often
 PROGRESS_SECONDS = 5.0
 SETTLE_TIMEOUT = SESSION_SECONDS + 90.0
 UNITS = ("ensiapu", "terveysasema")
+SHOWN_STYLES = ("colloquial", "comment_emoji", "unclear_first", "optout_first")
 
 
 def register_command(name: str, parser: argparse.ArgumentParser) -> None:
@@ -231,6 +232,23 @@ class Demo:
 
     # -- the end --------------------------------------------------------------------------
 
+    def show_conversations(self) -> None:
+        """A few conversations as the phones saw them; all of them into phones.txt."""
+        if self.phones is None:
+            return
+        path = self.folders.device(GATEWAY) / "phones.txt"
+        self.phones.write_transcript(path, self.t0)
+        talks = self.phones.conversations(self.t0)
+        print(f"\nsome of the {len(talks)} SMS conversations (all of them in {path}):")
+        for style in SHOWN_STYLES:
+            p = next((p for p in self.people if p.style == style), None)
+            if p is None or p.phone not in talks:
+                continue
+            print(f"  {p.phone} ({p.lang}, {style.replace('_', ' ')}):")
+            for line in talks[p.phone]:
+                print(f"    {line if len(line) < 110 else line[:107] + '...'}")
+        print(flush=True)
+
     def shutdown(self) -> None:
         """Stop every service (each process group), the phones, the modem and the broker."""
         try:
@@ -301,6 +319,7 @@ def run(args: argparse.Namespace) -> int:
             demo.wave(number)
         demo.settle()
         snap = demo.snapshot(with_rows=True)
+        demo.show_conversations()
         demo.say("stopping every service")
         demo.shutdown()
         html = demo.report()

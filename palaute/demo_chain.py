@@ -299,6 +299,8 @@ class PhoneNetwork:
         self.received = 0
         self.replied = 0
         self.strangers = 0  # messages to numbers nobody in the demo has
+        # Every message each phone got and sent: (seconds, number, "in"|"out", text).
+        self.transcript: list[tuple[float, str, str, str]] = []
         self._lock = threading.Lock()
         self._order = 0
         self._stop = threading.Event()
@@ -332,11 +334,13 @@ class PhoneNetwork:
             self.core.deliver(item.phone, item.text)
             with self._lock:
                 self.replied += 1
+                self.transcript.append((self.clock(), item.phone, "out", item.text))
 
     def _read(self, message: dict[str, object], now: float) -> None:
         number, text = str(message["recipient"]), str(message["text"])
         phone = self.phones.get(number)
         self.received += 1
+        self.transcript.append((now, number, "in", text))
         if phone is None:
             self.strangers += 1
             log.warning("the gateway sent a message to %s, whom the demo does not know", number)
@@ -346,6 +350,27 @@ class PhoneNetwork:
         if reply is not None:
             self._order += 1
             heapq.heappush(self.queue, _Due(now + reply.delay, self._order, number, reply.text))
+
+    def conversations(self, t0: float = 0.0) -> dict[str, list[str]]:
+        """Each phone's messages as lines ("gateway: …" / "person: …"), by number."""
+        with self._lock:
+            out: dict[str, list[str]] = {}
+            for at, number, direction, text in self.transcript:
+                who = "gateway" if direction == "in" else "person "
+                flat = " / ".join(text.splitlines())
+                out.setdefault(number, []).append(f"[{at - t0:5.1f}s] {who}: {flat}")
+            return out
+
+    def write_transcript(self, path: Path, t0: float = 0.0) -> None:
+        """Every phone's conversation, one block per person (style and language first)."""
+        talks = self.conversations(t0)
+        with self._lock:
+            people = [ph.persona for ph in self.phones.values()]
+        blocks = []
+        for p in people:
+            head = f"{p.phone} ({p.lang}, {p.style}, means {p.nps}/10)"
+            blocks.append("\n".join([head, *("  " + line for line in talks.get(p.phone, []))]))
+        path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
     def start(self) -> PhoneNetwork:
         """Start the thread that polls every 50 ms."""
