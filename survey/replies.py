@@ -14,8 +14,10 @@ the specification in examples):
 * Text questions: any non-empty text (trimmed, whitespace collapsed) is the answer.
 * Scale questions read digits anywhere ("9", "9/10", "10!!", "Hyvä palvelu 9")
   and number words in Finnish, Swedish and English, with or without ä/ö/å,
-  colloquial ("ysi", "kymppi", "seiska", "tia") and with one typo in words
-  of 5+ letters ("kymmpi", "yhdeksn"). Cardinal words ("kolme", "three") count
+  colloquial ("ysi", "kymppi", "seiska", "tia") and with one typo ("kymmpi",
+  "yhdeksn", "yhdkesän"): one insertion, deletion, substitution or swap of
+  neighbours, only between words of 5+ letters, only when a single value fits,
+  never for listed real words ("there", "light"). Cardinal words ("kolme", "three") count
   only as the whole reply or set off by punctuation, because they also start
   ordinary sentences ("Kolme hoitajaa..."). Likert questions also read the
   label phrases of the three languages ("täysin samaa mieltä", "delvis av
@@ -35,6 +37,7 @@ the specification in examples):
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -79,7 +82,11 @@ _OUT_OF_TEN = re.compile(
     r"[ \t]*(?:10[ \t]*:?[ \t]*st[aä]|kymmenest[aä]"
     r"|(?:/|av|of|out[ \t]+of)[ \t]*(?:tio|ten|kymmenen))(?![^\W\d_])"
 )
-_ORDINAL = re.compile(r"(?:st|nd|rd|th)(?![^\W\d_])|:(?!(?:n|an|en)(?![^\W\d_]))[^\W\d_]+")
+# "2nd", Swedish "3:e"/"1:a", Finnish case endings of ordinals/places "3:ssa", "5:llä".
+_ORDINAL = re.compile(
+    r"(?:st|nd|rd|th|:(?:a|e|s|ssa|ssä|lla|llä|lle|sta|stä|na|nä|ksi|nnen|nnessa|nteen))"
+    r"(?![^\W\d_])"
+)
 _CASE = re.compile(r":(?:n|an|en)(?![^\W\d_])")  # "annan 9:n"
 _FI_ORDINAL = re.compile(r"\.[ \t]+[^\W\d_]")  # "2. kerta" (checked for lower case)
 _HALF = re.compile(
@@ -130,7 +137,7 @@ def read_reply(text: str, kind: str, lang: str | None = None) -> Reply:
     if _is_optout(text, norm, words):
         return _OPTOUT
     if kind == "text":
-        comment = " ".join(text.split())
+        comment = _tidy(text)
         return Reply("answer", None, comment) if comment else _UNCLEAR
     low, high = SCALES[kind]
     try:
@@ -405,15 +412,31 @@ def _comment(text: str, words: list[_Word], scores: list[_Score]) -> str | None:
     pieces.append(text[pos:])
     head = pieces[0]
     lead_in = W.LEAD_IN | W.LIKERT_LEAD_IN
-    if all(w.folded in lead_in for w in words if w.end <= spans[0][0]) and not any(
-        c.isdigit() for c in head
-    ):
+    head_words = [w.folded for w in words if w.end <= spans[0][0]]
+    if head_words and all(w in lead_in for w in head_words) and not any(map(str.isdigit, head)):
         head = ""  # "Jag ger 9", "I give it 9": no comment
     kept = [head.rstrip(_SEP_BEFORE)]
     kept += [p.lstrip(_SEP_AFTER).rstrip(_SEP_BEFORE) for p in pieces[1:-1]]
     kept.append(pieces[-1].lstrip(_SEP_AFTER))
-    comment = " ".join(" ".join(kept).split())
-    return comment or None
+    return _tidy(" ".join(kept))
+
+
+def _tidy(text: str) -> str | None:
+    """Whitespace collapsed and control characters dropped; None when nothing is left."""
+    if not text.isprintable():
+        text = "".join(map(_storable, text))
+    return " ".join(text.split()) or None
+
+
+def _storable(c: str) -> str:
+    # A lone surrogate (a UCS-2 pair split across SMS segments) cannot be stored
+    # as UTF-8: keep a U+FFFD in its place. Controls other than whitespace go.
+    if c.isprintable() or c.isspace():
+        return c
+    category = unicodedata.category(c)
+    if category == "Cs":
+        return "\ufffd"
+    return "" if category == "Cc" else c
 
 
 def _over_lead_in(text: str, words: list[_Word], start: int) -> int:
