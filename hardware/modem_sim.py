@@ -27,6 +27,7 @@ shell over the `--control PATH` Unix socket, one request line, one reply line):
 
 Faults (counts apply to the next N occurrences; no count means until `clear`):
     hang [N] [PREFIX]      stop answering (swallow N command lines [starting with PREFIX])
+    slow N [SECONDS]       the next N answers come SECONDS late (after the host gave up)
     vanish [SECONDS]       the port disappears and comes back at the same link (a reboot)
     garbage [N]            binary noise / invalid UTF-8 before the next N responses (and now)
     send-error [CODE] [N]  AT+CMGS fails: CODE is ERROR or a +CMS code (500, 302, ...)
@@ -100,6 +101,8 @@ class Faults:
 
     hang: int | None = 0
     hang_match: str = ""  # swallow only command lines starting with this
+    slow: int | None = 0
+    slow_delay: float = 0.0
     garbage: int = 0
     send_error: list[str] = field(default_factory=list)
     send_hang: int = 0
@@ -114,7 +117,7 @@ class Faults:
     def names(self) -> list[str]:
         """The faults now active, for `status`."""
         active = {
-            "hang": self.hang != 0, "garbage": self.garbage > 0,
+            "hang": self.hang != 0, "slow": self.slow != 0, "garbage": self.garbage > 0,
             "send-error": bool(self.send_error), "send-hang": self.send_hang > 0,
             "sim-busy": self.sim_busy != 0,
             "no-network": self.no_network is not None, "no-smsc": self.no_smsc != 0,
@@ -133,7 +136,7 @@ class ModemCore:
         self.config: SimConfig = config or SimConfig()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
-        self._out: list[bytes] = []
+        self._out: list[tuple[float, bytes]] = []  # (extra delay in seconds, bytes)
         self._on_output: Callable[[], None] = lambda: None
         self.faults = Faults()
         self.storage: dict[str, dict[int, Slot]] = {m: {} for m in MEMORIES}
@@ -155,12 +158,16 @@ class ModemCore:
 
     def take_output(self) -> list[bytes]:
         """Everything the modem has said since the last call."""
+        return [data for _, data in self.take_timed_output()]
+
+    def take_timed_output(self) -> list[tuple[float, bytes]]:
+        """Like take_output, each chunk with the extra delay (seconds) it is due after."""
         with self._lock:
             out, self._out = self._out, []
             return out
 
-    def _emit(self, data: bytes) -> None:
-        self._out.append(data)
+    def _emit(self, data: bytes, delay: float = 0.0) -> None:
+        self._out.append((delay, data))
         self._on_output()
 
     def _urc(self, line: str, data: str | None = None) -> None:
@@ -176,6 +183,7 @@ class ModemCore:
             self.cmee = 0
             self.cmgf = 0
             self.cscs = "GSM"
+            self.s_registers: dict[int, int] = {}
             self.cnmi = [0, 0, 0, 0, 0]
             self.creg_n = 0
             self.cereg_n = 0
@@ -282,12 +290,20 @@ class ModemCore:
                 if inject:  # vendor and registration codes land between reply lines
                     out += b"\r\n^RSSI: 18\r\n\r\n+CEREG: 1\r\n"
         out += f"\r\n{final}\r\n".encode()
-        self._emit(bytes(out))
+        slow, self.faults.slow = take(self.faults.slow)
+        self._emit(bytes(out), self.faults.slow_delay if slow else 0.0)
 
     # -- command dispatch -----------------------------------------------------
     def _dispatch(self, body: str) -> tuple[list[list[str]], str | None]:
         """(response line groups, final result code); final None: answered elsewhere."""
         upper = body.upper()
+        register = re.match(r"^S(\d{1,2})(\?|=(\d{1,3}))$", upper)
+        if register:  # V.250 S-registers: stored, read back as three digits
+            number = int(register.group(1))
+            if register.group(3) is None:
+                return [[f"{self.s_registers.get(number, 0):03d}"]], "OK"
+            self.s_registers[number] = int(register.group(3)) % 256
+            return [], "OK"
         simple = SIMPLE.get(upper)
         if simple is not None:
             return simple(self), "OK"
@@ -503,6 +519,9 @@ class ModemCore:
             if name == "hang":
                 rest = args[1:] if count is not None else args
                 f.hang, f.hang_match = count, (rest[0].upper() if rest else "")
+            elif name == "slow":
+                f.slow = count
+                f.slow_delay = float(args[1]) if len(args) > 1 else 1.0
             elif name == "vanish":
                 self.vanish_request = float(args[0]) if args else 0.3
                 self._on_output()

@@ -123,8 +123,11 @@ class PtyModem:
                 data = b""
             if data:
                 self.core.receive(data)
-        due = time.monotonic() + self.latency
-        self._backlog.extend((due, chunk) for chunk in self.core.take_output())
+        now = time.monotonic()
+        for delay, chunk in self.core.take_timed_output():
+            # Output keeps its order: a late chunk holds back what the modem said after it.
+            due = max(now + self.latency + delay, self._backlog[-1][0] if self._backlog else 0)
+            self._backlog.append((due, chunk))
         self._flush()
 
     def _flush(self) -> None:

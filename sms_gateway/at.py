@@ -279,6 +279,7 @@ class _Pending:
     lines: list[str] = field(default_factory=list)
     final: Final | None = None
     lost: str | None = None
+    expect: Callable[[str], bool] | None = None  # an OK before such a line is stale
     prompt: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -311,6 +312,8 @@ class AtChannel:
     # -- life cycle ---------------------------------------------------------
     def open(self) -> AtChannel:
         """Open the port and start the reader thread."""
+        if self._port is not None:
+            self.close()
         self._port = self._opener(self.url, self.baudrate)
         self._lost = None
         self._framer.reset()
@@ -354,10 +357,17 @@ class AtChannel:
         return self._framer.noise_lines
 
     # -- commands -----------------------------------------------------------
-    def command(self, command: str, timeout: float = 10.0) -> list[str]:
-        """Run `command` (without CR) and return its response lines; raise on error codes."""
+    def command(
+        self, command: str, timeout: float = 10.0, *, expect: Callable[[str], bool] | None = None
+    ) -> list[str]:
+        """Run `command` (without CR) and return its response lines; raise on error codes.
+
+        With `expect` (a test for the reply line this command must give), an OK that comes
+        before such a line answered an earlier, timed-out command and is skipped: this
+        resynchronises the channel without guessing from timing."""
         with self._command_lock:
             pending = self._start(command, expect_prompt=False)
+            pending.expect = expect
             try:
                 self._write(command.encode("ascii") + b"\r")
                 return self._finish(pending, timeout)
@@ -482,12 +492,17 @@ class AtChannel:
     def _route(self, event: Event, pending: _Pending | None) -> None:
         if isinstance(event, Urc):
             self._queue_urc(event)
-        elif pending is None:
+        elif pending is None or pending.final is not None:
             log.debug("event with no command waiting: %r", event)
         elif isinstance(event, Line):
             pending.lines.append(event.text)
         elif isinstance(event, Prompt):
             pending.prompt.set()
+        elif pending.expect and event.kind == "ok" and not any(
+            pending.expect(line) for line in pending.lines
+        ):
+            log.debug("stale %s before the reply to %s skipped", event.line, pending.command)
+            pending.lines.clear()
         elif pending.final is None:
             pending.final = event
             pending.done.set()

@@ -254,6 +254,7 @@ class Modem:
         self._sms = True
         self._pdu_smsc: str | None = None
         self._concat_ref = int(time.time()) % 255 + 1
+        self._token = int(time.time()) % 250
         self.recoveries = 0
         self.reopens = 0
 
@@ -294,21 +295,34 @@ class Modem:
         log.info("modem on %s ready", self.settings.url)
 
     def _wake(self) -> None:
-        """ESC (leave a prompt a crashed run left open), then AT until the modem answers."""
+        """ESC (leave a prompt a crashed run left open), then probe until the modem answers."""
         probe = min(self.settings.command_timeout, 2.0)
         for attempt in range(1, self.settings.retries + 1):
             try:
                 self.channel.write_raw(b"\x1b")
-                self.channel.command("AT", probe)
+                self._sync(probe)
                 return
             except AtTimeout:
-                log.info("modem does not answer AT yet (try %d/%d)", attempt,
+                log.info("modem does not answer yet (try %d/%d)", attempt,
                          self.settings.retries)
             except AtCommandError:
                 return  # it answers: a stale line or ERROR still means it is alive
             self._sleep(self.settings.retry_delay)
-        raise ModemError(f"modem on {self.settings.url} does not answer AT "
+        raise ModemError(f"modem on {self.settings.url} does not answer "
                          f"after {self.settings.retries} tries")
+
+    def _sync(self, timeout: float) -> None:
+        """Probe with a reply no earlier command can have given: S7 (V.250, the carrier
+        wait, unused for SMS) set to a fresh value and read back. Late answers to commands
+        that timed out are skipped (AtChannel.command `expect`), never taken for ours."""
+        self._token = self._token % 250 + 1
+        token = self._token
+        try:
+            self._cmd(f"ATS7={token}", timeout)
+            self.channel.command("ATS7?", timeout, expect=lambda line: _int(line) == token)
+        except AtCommandError:  # no S7 here: +CMEE? at least tells other commands apart
+            self.channel.command("AT+CMEE?", timeout,
+                                 expect=lambda line: line.upper().startswith("+CMEE"))
 
     def _retry_timeout(self, command: str) -> list[str]:
         for attempt in range(1, self.settings.retries + 1):
@@ -451,7 +465,8 @@ class Modem:
     def health_check(self) -> None:
         """Probe the modem; reconfigure it when it rebooted silently (indications gone)."""
         lines = self._call(lambda: self._cmd("AT+CNMI?"), "health check")
-        if self._sms and self._cnmi and first_line(lines, "+CNMI") != self._cnmi:
+        current = (first_line(lines, "+CNMI") or "").replace(" ", "")
+        if self._sms and self._cnmi and current != self._cnmi:
             log.warning("modem lost its settings (rebooted?): configuring it again")
             self._call(self._initialise, "reconfigure")
             self._events.append(Rescan("modem rebooted"))
@@ -684,6 +699,11 @@ class Modem:
             sim=ask(self.sim_state), signal=ask(self.signal),
             registration=ask(self.registration), storage=ask(self.storage) or [],
         )
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() else None
 
 
 def _bind(function: Callable[[str], T], argument: str) -> Callable[[], T]:

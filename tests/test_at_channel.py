@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,3 +131,60 @@ def test_spy_url_wraps_a_real_port(sim: tuple[str, ModemCore],
     with AtChannel(f"spy://{path}") as ch:  # spy:// dumps the traffic to stderr
         assert ch.command("AT+CGMM", 2) == ["SIM-GSM 1"]
     assert "AT+CGMM" in capsys.readouterr().err
+
+
+def test_late_answer_to_a_timed_out_command_is_not_taken_for_the_next(
+    channel: AtChannel, sim: tuple[str, ModemCore]
+) -> None:
+    _, core = sim
+    core.fault("slow", "1", "0.4")
+    with pytest.raises(AtTimeout):
+        channel.command("AT+CSQ", 0.1)
+    # The late "+CSQ: 20,99 / OK" arrives while this probe waits: skipped, not its answer.
+    assert channel.command("AT+CMEE?", 2, expect=lambda line: line.startswith("+CMEE")) == [
+        "+CMEE: 1"]
+    assert channel.command("AT+CGMM", 2) == ["SIM-GSM 1"]
+
+
+class ScriptedPort:
+    """A port whose answers the test releases one read at a time."""
+
+    def __init__(self) -> None:
+        self.chunks: queue.Queue[bytes] = queue.Queue()
+        self.written: list[bytes] = []
+
+    def read(self, size: int = 1) -> bytes:
+        try:
+            return self.chunks.get(timeout=0.05)
+        except queue.Empty:
+            return b""
+
+    def write(self, data: bytes) -> int:
+        self.written.append(data)
+        return len(data)
+
+    def close(self) -> None:
+        pass
+
+    def reset_input_buffer(self) -> None:
+        pass
+
+    @property
+    def in_waiting(self) -> int:
+        return 0
+
+
+def test_stale_ok_in_its_own_read_is_skipped_by_expect() -> None:
+    port = ScriptedPort()
+    with AtChannel("scripted://", opener=lambda url, baud: port) as ch:
+        with pytest.raises(AtTimeout):
+            ch.command("AT+CMGL=4", 0.1)
+        result: list[list[str]] = []
+        probe = threading.Thread(target=lambda: result.append(
+            ch.command("ATS7?", 2, expect=lambda line: line.strip() == "042")))
+        probe.start()
+        wait_for(lambda: port.written[-1] == b"ATS7?\r")
+        port.chunks.put(b"\r\n+CMGL: 1,0,,21\r\n0791AB\r\n\r\nOK\r\n")  # the late listing
+        port.chunks.put(b"\r\n042\r\n\r\nOK\r\n")  # the probe's own answer, a read later
+        probe.join(2)
+        assert result == [["042"]]

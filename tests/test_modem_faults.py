@@ -64,6 +64,17 @@ def test_modem_that_stops_answering_is_reset(modem: Modem, sim: tuple[str, Modem
     assert texts(modem) == ["viesti katkon aikana"]
 
 
+def test_late_answers_do_not_shift_replies(modem: Modem, sim: tuple[str, ModemCore]) -> None:
+    _, core = sim
+    # CSQ and the first recovery probe answer after the driver gave up on each: their
+    # late replies must not be taken for the answers to the commands that follow.
+    core.fault("slow", "3", "0.35")
+    assert modem.signal().rssi == 20
+    assert modem.recoveries == 1
+    assert modem.sim_state() == "READY" and modem.registration().registered
+    assert modem.send(CLIENT, "Kiitos") == core.sent()[0]["message_refs"]
+
+
 def test_modem_that_never_answers_fails_in_bounded_time(sim: tuple[str, ModemCore]) -> None:
     path, core = sim
     core.fault("hang")
