@@ -1,15 +1,133 @@
-"""The hardware checks of `palaute selftest`, by role: buttons, audio, modem, broker."""
+"""The hardware checks of `palaute selftest`, by role: buttons, audio, modem, broker.
+
+A check that needs a person (pressing a button, listening) asks through the
+context; without a terminal (`--json`, `--non-interactive`) it is skipped, not
+passed.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 from survey.config import Config
 
 if TYPE_CHECKING:
-    from palaute.selftest import Check
+    from palaute.selftest import Check, Context, Result
+
+# Tests swap in gpiozero's MockFactory here; None means gpiozero's default.
+PIN_FACTORY: Any = None
+
+
+def _result(name: str, ok: bool, detail: str, skipped: bool = False) -> Result:
+    from palaute.selftest import Result
+
+    return Result(name, ok, detail, skipped)
+
+
+def _kiosk_config(ctx: Context) -> Any:
+    from kiosk.config import load_kiosk_config
+    from survey.definition import load_survey
+
+    return load_kiosk_config(ctx.config, load_survey(ctx.config.survey_path()))
+
+
+def check_buttons(ctx: Context) -> Result:
+    """Each answer button is pressed in turn; its LED lights to confirm."""
+    from hardware.buttons import ButtonPanel
+
+    kcfg = _kiosk_config(ctx)
+    pins = kcfg.buttons.pins
+    if not pins:
+        return _result("buttons", True, "no physical buttons configured (touch only)", True)
+    if not ctx.args.interactive:
+        return _result("buttons", True, f"{len(pins)} buttons: needs a person to press", True)
+    pressed: list[int] = []
+    event = threading.Event()
+
+    def on_press(n: int) -> None:
+        pressed.append(n)
+        event.set()
+
+    panel = ButtonPanel(pins, leds=kcfg.buttons.leds, bounce_time=kcfg.buttons.bounce_time,
+                        pin_factory=PIN_FACTORY, on_press=on_press)
+    try:
+        for n in range(1, len(pins) + 1):
+            event.clear()
+            ctx.say(f"press button {n} (pin {pins[n - 1]})")
+            if not event.wait(ctx.args.timeout):
+                return _result("buttons", False, f"button {n} was not pressed within "
+                               f"{ctx.args.timeout:g} s")
+            if pressed[-1] != n:
+                return _result("buttons", False, f"asked for button {n}, got {pressed[-1]}: "
+                               "check the wiring order")
+            panel.flash(n)
+    finally:
+        panel.close()
+    return _result("buttons", True, f"all {len(pins)} buttons answered; LEDs flashed")
+
+
+def check_headphones(ctx: Context) -> Result:
+    """The headphone-detect switch sees a plug go in and out."""
+    from hardware.buttons import ButtonPanel
+
+    kcfg = _kiosk_config(ctx)
+    pin = kcfg.buttons.headphone_pin
+    if not pin:
+        return _result("headphones", True, "no headphone-detect switch configured", True)
+    if not ctx.args.interactive:
+        return _result("headphones", True, "needs a person to plug headphones", True)
+    seen: list[bool] = []
+    event = threading.Event()
+
+    def on_plug(plugged: bool) -> None:
+        seen.append(plugged)
+        event.set()
+
+    panel = ButtonPanel((), headphone_pin=pin, pin_factory=PIN_FACTORY,
+                        headphone_active_low=kcfg.buttons.headphone_active_low,
+                        on_headphones=on_plug)
+    try:
+        for want, words in ((True, "plug headphones in"), (False, "pull the headphones out")):
+            event.clear()
+            ctx.say(words)
+            if not event.wait(ctx.args.timeout) or seen[-1] is not want:
+                return _result("headphones", False, f"no change seen after '{words}'")
+    finally:
+        panel.close()
+    return _result("headphones", True, f"detect switch on {pin} works both ways")
+
+
+def check_audio(ctx: Context) -> Result:
+    """A prompt plays on the speaker, then on headphones; the technician confirms."""
+    from hardware.audio import AudioError, MixerAudio, PromptCache
+
+    kcfg = _kiosk_config(ctx)
+    try:
+        audio = MixerAudio(PromptCache(kcfg.prompts_dir), volume_db=kcfg.settings.volume_db)
+    except AudioError as exc:
+        return _result("audio", False, str(exc))
+    try:
+        survey = kcfg.settings.survey
+        lang = kcfg.settings.default_lang
+        text = survey.message("kiosk_welcome", lang)
+        if not ctx.args.interactive:
+            audio.say([(text, lang)], kcfg.settings.rate)
+            return _result("audio", True, "audio output opened and a prompt played (not heard)",
+                           True)
+        for where in ("speaker", "headphones"):
+            audio.say([(text, lang)], kcfg.settings.rate)
+            answer = ctx.ask(f"did you hear the prompt on the {where}? [y/N] ").strip().lower()
+            if answer not in ("y", "yes", "k", "kyllä", "j", "ja"):
+                return _result("audio", False, f"no sound on the {where}")
+    finally:
+        audio.close()
+    return _result("audio", True, "prompt heard on speaker and headphones")
 
 
 def checks_for(config: Config) -> list[Check]:
     """Hardware checks for the roles this config has."""
-    return []
+    checks: list[Check] = []
+    if config.has("kiosk"):
+        checks += [check_buttons, check_headphones, check_audio]
+    return checks

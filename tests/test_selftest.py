@@ -1,0 +1,120 @@
+"""`palaute selftest`: each check proves something, and the exit code says whether all passed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory
+
+from palaute import selftest, selftest_hw
+from palaute.cli import main
+from survey.config import load_config
+from survey.definition import shipped_survey_path
+
+PINS = {"buttons": ["GPIO17", "GPIO27", "GPIO5"], "leds": ["GPIO22", "GPIO23", "GPIO6"]}
+
+
+def _config(tmp_path: Path, *, kiosk: bool = True, survey: Path | None = None) -> Path:
+    path = tmp_path / "device.toml"
+    text = (
+        '[device]\nid = "tays-lobby-3"\nsite = "tays"\narea = "sairaalapalvelut"\n'
+        f'unit = "ensiapu"\nstore = "{tmp_path / "store.sqlite"}"\n'
+        f'[survey]\nfile = "{survey or shipped_survey_path("national")}"\n'
+    )
+    if kiosk:
+        text += (
+            '[kiosk]\nscale = "smileys5"\n'
+            'buttons = { pins = ["GPIO17", "GPIO27", "GPIO5", "GPIO6", "GPIO13"], '
+            'values = [0, 3, 6, 8, 10] }\n'
+            'leds = ["GPIO22", "GPIO23", "GPIO24", "GPIO25", "GPIO26"]\n'
+            'headphone_pin = "GPIO16"\n'
+            f'prompts_dir = "{tmp_path / "prompts"}"\n'
+        )
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def mock_pins() -> Iterator[MockFactory]:
+    factory = MockFactory()
+    old = selftest_hw.PIN_FACTORY
+    selftest_hw.PIN_FACTORY = factory
+    Device.pin_factory = factory
+    try:
+        yield factory
+    finally:
+        selftest_hw.PIN_FACTORY = old
+        factory.reset()
+        Device.pin_factory = None
+
+
+def _ctx(config: Path, say: object, ask: object = lambda _q: "y") -> selftest.Context:
+    args = argparse.Namespace(timeout=2.0, interactive=True)
+    return selftest.Context(load_config(config), args, ask=ask, say=say)  # type: ignore[arg-type]
+
+
+def test_buttons_pressed_in_order_pass_and_light_their_leds(tmp_path: Path,
+                                                            mock_pins: MockFactory) -> None:
+    asked: list[str] = []
+
+    def press(message: str) -> None:
+        asked.append(message)
+        pin = mock_pins.pin(message.split("(pin ")[1].rstrip(")"))
+        pin.drive_low()
+        pin.drive_high()
+
+    result = selftest_hw.check_buttons(_ctx(_config(tmp_path), press))
+    assert result.ok and not result.skipped, result.detail
+    assert len(asked) == 5 and asked[0].startswith("press button 1")
+
+
+def test_buttons_wired_in_the_wrong_order_fail(tmp_path: Path, mock_pins: MockFactory) -> None:
+    def press_wrong(message: str) -> None:
+        pin = mock_pins.pin("GPIO27")  # always button 2
+        pin.drive_low()
+        pin.drive_high()
+
+    result = selftest_hw.check_buttons(_ctx(_config(tmp_path), press_wrong))
+    assert not result.ok and "asked for button 1, got 2" in result.detail
+
+
+def test_unpressed_button_fails_after_the_timeout(tmp_path: Path, mock_pins: MockFactory) -> None:
+    ctx = _ctx(_config(tmp_path), lambda _m: None)
+    ctx.args.timeout = 0.2
+    result = selftest_hw.check_buttons(ctx)
+    assert not result.ok and "not pressed" in result.detail
+
+
+def test_headphone_switch_both_ways(tmp_path: Path, mock_pins: MockFactory) -> None:
+    def plug(message: str) -> None:
+        pin = mock_pins.pin("GPIO16")
+        (pin.drive_low if "in" in message.split()[-1] else pin.drive_high)()
+
+    result = selftest_hw.check_headphones(_ctx(_config(tmp_path), plug))
+    assert result.ok, result.detail
+
+
+def test_json_run_passes_core_checks_and_skips_person_checks(
+    tmp_path: Path, mock_pins: MockFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["selftest", "--config", str(_config(tmp_path)), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    by_name = {c["name"]: c for c in out["checks"]}
+    assert code == 0 and out["ok"] is True
+    assert by_name["store"]["ok"] and by_name["survey"]["ok"] and by_name["config"]["ok"]
+    assert by_name["buttons"]["skipped"]
+
+
+def test_a_failing_check_gives_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "x"\n')
+    code = main(["selftest", "--config", str(_config(tmp_path, kiosk=False, survey=bad)),
+                 "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["ok"] is False
+    assert [c["name"] for c in out["checks"] if not c["ok"]] == ["survey"]
