@@ -182,7 +182,7 @@ LEAD_IN = word_set(
     """annan annoin arvosana arvosanani arvio arvioni vastaus vastaukseni vastaan
     numero pisteet täysi täyden täydet taysi tayden taydet ehdottomasti ehdoton
     ger betyg betyget svar mitt jag ger absolut
-    i give it score rating my answer is id would definitely"""
+    i give it score rating my answer is id would definitely on arvosanaksi numeroksi"""
 )
 
 # Before a Likert label: "Olen täysin samaa mieltä", "Jag är helt av samma
@@ -190,8 +190,8 @@ LEAD_IN = word_set(
 # Of those, the words that only introduce a score: dropped from the comment
 # also in mid-reply ("Hyvä hoito, annan kympin" -> comment "Hyvä hoito").
 SCORE_LEAD_IN = word_set(
-    """annan annoin arvosana arvosanani vastaus vastaukseni numero pisteet täysi täyden
-    taysi tayden ger betyg betyget svar score rating"""
+    """annan annoin arvosana arvosanani arvosanaksi numeroksi vastaus vastaukseni numero
+    pisteet täysi täyden taysi tayden ger betyg betyget svar score rating"""
 )
 LIKERT_LEAD_IN = word_set(
     "olen olin kyllä kylla joo jag är ar ja i im am yes"

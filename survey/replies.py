@@ -99,6 +99,10 @@ _ALTERNATIVE = re.compile(
 _OVER = re.compile(
     r"[ \t]*(?:/|(?:out[ \t]+of|of|av)(?![^\W\d_]))[ \t]*(\d+|[^\W\d_]+)"
 )
+_POINTS = re.compile(
+    r"[ \t]*(?:p|pts|pist|pistettä|pistetta|pisteet|poäng|poang|points?)(?![^\W\d_])"
+)
+_STARS = re.compile(r"[ \t]*(?:tähteä|tahtea|tähtee|stjärnor|stjarnor|stars?)(?![^\W\d_])")
 _ONE_LETTER = re.compile(r"[^\W\d_](?![^\W\d_])")
 _NEXT_WORD = re.compile(r"[ \t]*([^\W\d_]+)")
 _HARD_SEP_AFTER = re.compile(r"[ \t]*(?:[,.!?:;)\-]|\n)")
@@ -235,7 +239,14 @@ def _read_number(text: str, norm: str, m: re.Match[str], high: int) -> tuple[int
     end = m.end()
     if W.UNIT_AFTER.match(norm, end) or _ORDINAL.match(norm, end):
         return end, None  # "2 tuntia", "3:e", "2nd"
-    if _ONE_LETTER.match(norm, end):
+    points = _POINTS.match(norm, end)
+    if points:
+        end = points.end()  # "10p", "9 pistettä"
+    elif stars := _STARS.match(norm, end):
+        if high != 5:
+            raise _Ambiguous  # "4 tähteä" is on a five-star scale, not 0-10
+        end = stars.end()
+    elif _ONE_LETTER.match(norm, end):
         raise _Ambiguous  # "1O" (a letter O for a zero?), "5x"
     ordinal = _FI_ORDINAL.match(text, end)
     if ordinal and text[ordinal.end() - 1].islower() and _WORD.search(norm, 0, start):
