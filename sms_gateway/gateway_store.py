@@ -222,6 +222,9 @@ class GatewayStore:
                 c.execute("UPDATE sms_invitations SET state = 'optedout', phone = NULL "
                           "WHERE id = ?", (inv_id,))
                 return None
+            if c.execute("SELECT 1 FROM sms_sessions WHERE phone_hash = ? AND status = 'live'",
+                         (h,)).fetchone():
+                return None  # one survey at a time per number: this one waits
             # The session exists from the moment of sending, so a reply that arrives after
             # a crash (outcome unknown, but delivered after all) is still taken.
             cur = c.execute(
