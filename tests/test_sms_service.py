@@ -319,3 +319,18 @@ def test_unencodable_send_fails_for_good_and_a_bad_message_is_kept(
     rows = gw.store.conn.execute("SELECT outcome, text FROM sms_messages").fetchall()
     assert rows == [("error", "9")]
     assert "reader bug" in gw.gs.last_errors()[-1]["error"]
+
+
+def test_one_session_per_number_second_invitation_waits(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=2))
+    invite(gw, ANNA, clock() - timedelta(hours=1), unit="neuvola")
+    for _ in range(3):
+        gw.step()
+    assert len(modem.texts_to(ANNA)) == 1 and gw.gs.status()["live_sessions"] == 1
+    for text in ("9", "ok", "5"):
+        reply(gw, modem, clock, ANNA, text)
+    gw.step()
+    # The first survey ended with thanks; the second one starts now.
+    assert modem.texts_to(ANNA)[-2] == gw.survey.message("sms_thanks", "fi")
+    assert modem.texts_to(ANNA)[-1].startswith(gw.survey.message("sms_intro", "fi"))
