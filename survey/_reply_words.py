@@ -129,7 +129,7 @@ _NUMBER_TABLE: dict[str, list[str]] = {
         "kymmenen kymmene tio ten",
     ],
     GRADE: [
-        "nollan nollat nollanen",
+        "nollan nollanen",
         "ykkönen ykkösen ykkösii",
         "kakkonen kakkosen tvåa tvåan",
         "kolmonen kolmosen trea trean",
@@ -137,7 +137,7 @@ _NUMBER_TABLE: dict[str, list[str]] = {
         "vitonen vitosen viitonen femma femman",
         "kutonen kutosen sexa sexan",
         "seiska seiskan seiskaa sjua sjuan",
-        "kasi kasin kasii åttan åttaa",
+        "kasi kasin kasii åttan",
         "ysi ysin ysii nia nian",
         "kymppi kympin kymppiä kymppii kybä tia tian",
     ],
@@ -233,11 +233,11 @@ LIKERT_VOCAB = tuple(sorted(word_set(
 
 # --- opting out ------------------------------------------------------------------
 
-# A reply whose first word is one of these opts out (folded forms).
+# A reply whose first word is one of these opts out (folded forms). Not "peruuta",
+# "avbryt" or "cancel": people answer the survey number to cancel an appointment.
 OPTOUT_FIRST = word_set(
     """stop stopp stoppa stoppaa stopall lopeta lopettakaa lopetan lopetus
-    lopettaa lopetetaan peruuta peruutan sluta avsluta avbryt avregistrera
-    unsubscribe cancel quit optout"""
+    lopettaa lopetetaan sluta avsluta avregistrera unsubscribe quit optout"""
 )
 # The keywords people are told to send: in capitals, anywhere, they opt out.
 OPTOUT_SHOUTED = frozenset({"STOP", "STOPP", "LOPETA", "SLUTA", "UNSUBSCRIBE"})

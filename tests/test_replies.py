@@ -311,6 +311,8 @@ CASES: list[tuple[str, str | None, str, Reply]] = [
     ("nps", "fi", "Hoitaja sanoi stop ja 9", ans(9, "Hoitaja sanoi stop ja")),
     ("nps", "fi", "en halua enää jonottaa, 4", ans(4, "en halua enää jonottaa")),
     ("nps", "sv", "Avslutat besök, 9", ans(9, "Avslutat besök")),
+    ("nps", "fi", "Peruutan huomisen ajan", UNCLEAR),  # meant for the appointment system
+    ("nps", "en", "Cancel my appointment", UNCLEAR),
     ("text", "sv", "Svårt att avsluta samtalet", ans(None, "Svårt att avsluta samtalet")),
     # --- free text ---
     ("text", "fi", "  Kiva   hoitaja\n ja nopea ", ans(None, "Kiva hoitaja ja nopea")),
