@@ -42,7 +42,9 @@ Faults (counts apply to the next N occurrences; no count means until `clear`):
     drop-part K            the next multipart message arrives without part K
     boot                   reboot: settings reset, RDY / +CPIN: READY / SMS Ready sent
 
-Shell example: `printf 'deliver +358401234567 Kiitos 9\\n' | socat - UNIX-CONNECT:ctl.sock`.
+Shell example: `printf 'deliver +358401234567 Kiitos 9\\n' | socat - UNIX-CONNECT:ctl.sock`,
+or without socat: `python -c "from hardware.modem_sim_pty import control_request as r;
+print(r('ctl.sock', 'sent'))"`.
 """
 
 from __future__ import annotations

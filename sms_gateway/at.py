@@ -267,7 +267,11 @@ class Port(Protocol):
 def open_serial(url: str, baudrate: int) -> Port:
     """Open `url` with pyserial (pty path, by-id path, loop://, socket://, spy://)."""
     try:
-        port: Port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.1, exclusive=None)
+        # exclusive: a second palaute process on the same modem fails here, clearly,
+        # instead of stealing its replies; write_timeout: a wedged port counts as lost.
+        port: Port = serial.serial_for_url(
+            url, baudrate=baudrate, timeout=0.1, write_timeout=10, exclusive=True
+        )
     except (serial.SerialException, OSError, ValueError) as exc:
         raise PortError(f"cannot open modem port {url}: {exc}") from exc
     return port

@@ -188,3 +188,11 @@ def test_stale_ok_in_its_own_read_is_skipped_by_expect() -> None:
         port.chunks.put(b"\r\n042\r\n\r\nOK\r\n")  # the probe's own answer, a read later
         probe.join(2)
         assert result == [["042"]]
+
+
+def test_second_user_of_a_port_is_refused(sim: tuple[str, ModemCore]) -> None:
+    path, _ = sim
+    with AtChannel(path) as first:
+        with pytest.raises(PortError, match="cannot open"):
+            AtChannel(path).open()
+        assert first.command("AT", 2) == []
