@@ -6,28 +6,34 @@ How a reply is read (the table of real replies in tests/test_replies.py is
 the specification in examples):
 
 * Opt-out wins over everything. The reply opts out when its first word is a
-  keyword (STOP, STOPP, LOPETA, SLUTA, AVSLUTA, UNSUBSCRIBE...), when STOP,
-  LOPETA or SLUTA stands anywhere in capitals, or when it holds a clear
-  phrase ("älä lähetä", "en halua enää viestejä", "sluta skicka",
-  "stop sending"...). Words are compared whole, so "bussistop" is no keyword.
-  A one-word reply one typo from a keyword of 5+ letters ("lopeat") opts out.
+  keyword (STOP, STOPP, LOPETA, SLUTA, AVSLUTA, UNSUBSCRIBE...; digits and
+  emoji are no words, so "9 stop" counts), when STOP, LOPETA or SLUTA stands
+  anywhere in capitals or ends the reply after punctuation ("9, stop"), or
+  when it holds a clear phrase ("älä lähetä", "en halua enää viestejä",
+  "sluta skicka", "stop sending"...). Words are compared whole: "bussistop"
+  is no keyword. A one-word reply one typo from a keyword of 5+ letters
+  ("lopeat") opts out. "Peruuta"/"cancel" do not: they are meant for
+  appointments.
 * Text questions: any non-empty text (trimmed, whitespace collapsed) is the answer.
 * Scale questions read digits anywhere ("9", "9/10", "10!!", "Hyvä palvelu 9")
   and number words in Finnish, Swedish and English, with or without ä/ö/å,
   colloquial ("ysi", "kymppi", "seiska", "tia") and with one typo ("kymmpi",
-  "yhdeksn", "yhdkesän"): one insertion, deletion, substitution or swap of
-  neighbours, only between words of 5+ letters, only when a single value fits,
-  never for listed real words ("there", "light"). Cardinal words ("kolme", "three") count
-  only as the whole reply or set off by punctuation, because they also start
-  ordinary sentences ("Kolme hoitajaa..."). Likert questions also read the
-  label phrases of the three languages ("täysin samaa mieltä", "delvis av
-  annan åsikt", "strongly agree"); a half label ("samaa mieltä", "agree")
-  could be 4 or 5 and stays unclear.
+  "yhdeksn", "yhdkesän"). The typo rule: one insertion, deletion,
+  substitution or swap of neighbours, only between words of 5+ letters, only
+  when a single value fits, never for listed real words ("there", "light").
+  Cardinal words ("kolme", "three") count only as the whole reply or set off
+  by punctuation, because they also start ordinary sentences ("Kolme
+  hoitajaa..."). Likert questions also read the label phrases of the three
+  languages ("täysin samaa mieltä", "delvis av annan åsikt", "strongly
+  agree"); a half label ("samaa mieltä", "agree") could be 4 or 5 and stays
+  unclear. Adjectives ("erinomainen") are not mapped to values.
 * Numbers that are times, dates, phone numbers, ordinals or quantities
   ("klo 9.30", "2.3.", "040 123", "3:e", "2 tuntia") are not scores.
 * More than one possible value ("7-8", "5 tai 6", "8,5", "9+", "9 kymppi"),
   a value outside the scale, or no value at all is unclear: never guessed.
-  Emoji are never read as values (👍 is unclear), only keycap digits.
+  An answer to a scale question always has a value; a comment alone is
+  unclear (the caller keeps the message and may re-ask). Emoji are never
+  read as values (👍 is unclear, a thumb is no number), only keycap digits.
 * The comment is the rest of the reply in the person's own words, with the
   separators around the score (",", "-", ":", "/10") trimmed.
 * `lang` only settles words whose meaning depends on the language: a bare
