@@ -298,7 +298,7 @@ _UNITS = (
     "kerran kpl eur euro euroa prosenttia sek timme timmar timmen minuter minut dag dagar "
     "dagen vecka veckor månad månader år året gång gånger st kr kronor hour hours hr hrs day "
     "days week weeks month months year years yrs times km kg mg ml cm mm henkeä henkilöä "
-    "hoitajaa lääkäriä potilasta ihmistä people persons personer sivua"
+    "hoitajaa lääkäriä potilasta ihmistä people persons personer sivua x"
 )
 UNIT_AFTER = re.compile(
     r"\s*-?\s*(?:[%€$£]|(?:"

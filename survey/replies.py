@@ -79,6 +79,10 @@ _TIME = re.compile(r"\d{1,2}[:.]\d{2}(?!\d)")
 _DECIMAL = re.compile(r"\d+(?:,\d+|\.\d(?![\d.])|[ \t]?[" + W.FRACTIONS + "])")
 _RUN = re.compile(r"\d+(?:[ -]\d+){0,8}")  # bounded: a phone number has few groups
 _LEADING_MINUS = re.compile(r"\s*-")
+# A number or a range of them, with times ("14-15", "9.30-10", "2 tai 3").
+_QUANTITY = re.compile(
+    r"\d+(?:[.:]\d+)?(?:[ \t]*(?:-|tai|or|eller|to|till)[ \t]*\d+(?:[.:]\d+)?)?"
+)
 _DENOM = re.compile(
     r"(\d+)(?:[ \t]*/[ \t]*|[ \t]+(?:out[ \t]+of|of|av)[ \t]+)(\d+)"
     r"(?:[ \t]*:?[ \t]*(?:st[aä]|n)(?![^\W\d_]))?"
@@ -221,6 +225,10 @@ def _read_number(text: str, norm: str, m: re.Match[str], high: int) -> tuple[int
         return m.end(), _Score(10, start, m.end())
     if start > 0 and _is_letter(norm[start - 1]):
         return m.end(), None  # "b12", "m2": a code, not a score
+    before = norm[max(0, start - 24) : start]
+    if W.PREFIX_BEFORE.search(before):  # "klo 9", "klo 14-15", "huone 5"
+        span = _QUANTITY.match(norm, start)
+        return (span.end() if span else m.end()), None
     compound = _DATE.match(norm, start) or _TIME.match(norm, start)
     if compound:
         return compound.end(), None
@@ -236,9 +244,9 @@ def _read_number(text: str, norm: str, m: re.Match[str], high: int) -> tuple[int
         if int(denom.group(2)) != high:
             raise _Ambiguous  # "7/8", "1/2", "4/5" on 0-10
         return denom.end(), _Score(int(denom.group(1)), start, denom.end())
-    before = norm[max(0, start - 24) : start]
-    if W.PREFIX_BEFORE.search(before):
-        return m.end(), None  # "klo 9", "huone 5"
+    quantity = _QUANTITY.match(norm, start)
+    if quantity and W.UNIT_AFTER.match(norm, quantity.end()):
+        return quantity.end(), None  # "1-2 viikkoa", "2 tai 3 tuntia"
     over = _WORD_OVER.search(before)
     if over and int(token) == high and _word_value(over.group(1)) is not None:
         return m.end(), None  # the word's "/10": read with the word
