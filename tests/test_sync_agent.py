@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,20 @@ def test_sms_gateway_counters_join_the_status_by_default(device: Path) -> None:
     with AgentThread(device) as agent:
         # A device that never ran the gateway reports no SMS part at all.
         assert "sms" not in agent.agent.status()
+
+
+def test_agent_started_while_the_broker_is_down(device: Path, broker: Mosquitto,
+                                                origin: DeviceIdentity, tmp_path: Path) -> None:
+    store_path = device.parent / "store.sqlite"
+    with Store(store_path) as s:
+        add_final_responses(s, origin, 100)
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    broker.stop()
+    with AgentThread(device) as agent:
+        time.sleep(0.5)  # the outage itself
+        assert not agent.agent.connected.is_set()
+        assert agent.agent.stats.batches_sent == 0  # nothing published before CONNACK
+        broker.start()
+        with ReceiverThread(url, broker.port):
+            wait_until(lambda: queue_depth(store_path) == 0, 20, message="drained")
+    assert central_ids(url) == device_ids(store_path)
