@@ -125,9 +125,53 @@ def check_audio(ctx: Context) -> Result:
     return _result("audio", True, "prompt heard on speaker and headphones")
 
 
+def check_modem(ctx: Context) -> Result:
+    """Each modem: SIM ready, signal, registration; a test SMS when a number is given."""
+    from sms_gateway.errors import SmsGatewayError
+    from sms_gateway.modem import Modem
+    from sms_gateway.phones import normalise
+
+    sec = ctx.config.section("sms")
+    urls = sec.get_str_list("modems")
+    to = normalise(ctx.args.test_sms_to) if ctx.args.test_sms_to else None
+    details = []
+    for url in urls:
+        try:
+            with Modem.from_url(url, pin=sec.get_str("pin", None), retries=3,
+                                retry_delay=1.0, reopen_attempts=2) as modem:
+                modem.start()
+                info = modem.info()
+                problem = _modem_problem(info)
+                if problem:
+                    return _result("modem", False, f"{url}: {problem}")
+                detail = (f"{url}: {info.model or 'modem'}, SIM ready, signal "
+                          f"{info.signal.rssi if info.signal else '?'}/31, "
+                          f"{info.registration.state if info.registration else '?'}")
+                if to:
+                    refs = modem.send(to, f"palaute selftest {ctx.config.identity().id}")
+                    detail += f", test SMS sent (refs {', '.join(map(str, refs))})"
+                details.append(detail)
+        except SmsGatewayError as exc:
+            return _result("modem", False, f"{url}: {exc} (is palaute-sms stopped?)")
+    return _result("modem", True, "; ".join(details))
+
+
+def _modem_problem(info: Any) -> str | None:
+    if info.sim != "READY":
+        return f"SIM is {info.sim or 'not answering'}"
+    if info.signal is None or info.signal.rssi is None:
+        return "no signal (check the antenna)"
+    if info.registration is None or not info.registration.registered:
+        state = info.registration.state if info.registration else "unknown"
+        return f"not registered to the network ({state})"
+    return None
+
+
 def checks_for(config: Config) -> list[Check]:
     """Hardware checks for the roles this config has."""
     checks: list[Check] = []
     if config.has("kiosk"):
         checks += [check_buttons, check_headphones, check_audio]
+    if config.has("sms"):
+        checks.append(check_modem)
     return checks

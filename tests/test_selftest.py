@@ -118,3 +118,37 @@ def test_a_failing_check_gives_exit_1(tmp_path: Path, capsys: pytest.CaptureFixt
     out = json.loads(capsys.readouterr().out)
     assert code == 1 and out["ok"] is False
     assert [c["name"] for c in out["checks"] if not c["ok"]] == ["survey"]
+
+
+def _sms_config(tmp_path: Path, port: str) -> Path:
+    path = _config(tmp_path, kiosk=False)
+    path.write_text(path.read_text() + f'[sms]\nmodems = ["{port}"]\nhash_key = "k"\n')
+    return path
+
+
+def test_modem_check_passes_and_sends_a_test_sms(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from modem_fixtures import sim_modem
+
+    with sim_modem(tmp_path) as (port, control):
+        code = main(["selftest", "--config", str(_sms_config(tmp_path, port)), "--json",
+                     "--only", "modem", "--test-sms-to", "040 123 4567"])
+        out = json.loads(capsys.readouterr().out)
+        sent = json.loads(control.control("sent"))
+    assert code == 0, out
+    assert "test SMS sent" in out["checks"][0]["detail"]
+    assert [m["recipient"] for m in sent] == ["+358401234567"]
+
+
+def test_modem_without_network_fails_with_the_reason(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from modem_fixtures import sim_modem
+
+    with sim_modem(tmp_path) as (port, control):
+        control.control("fault no-network 3")
+        code = main(["selftest", "--config", str(_sms_config(tmp_path, port)), "--json",
+                     "--only", "modem"])
+        out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    detail = out["checks"][0]["detail"]
+    assert "no signal" in detail or "not registered" in detail
