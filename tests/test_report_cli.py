@@ -112,3 +112,20 @@ def test_unreachable_databases(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code, _, err = run(capsys)
     assert err == "palaute: error: no database: give --db URL or --config FILE with " \
                   "[central] db\n"
+
+
+def test_first_report_installs_aggregates_that_later_inserts_keep_current(
+        url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from central import report_daily
+
+    args = ["--db", url, "--from", "2025-03-01", "--to", "2025-03-31", "--format", "csv",
+            "--now", "2025-04-02"]
+    assert run(capsys, *args)[0] == 0
+    with open_central(url) as db:
+        assert report_daily.installed(db)
+        insert(db, [response(datetime(2025, 3, 20, 9, tzinfo=UTC), 0, unit="uusi")
+                    for _ in range(5)])
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    total = next(ln for ln in out.splitlines() if ln.startswith("total,"))
+    assert total.split(",")[1:3] == ["19", "5"]  # 8 + 6 + 5 new answers, five of them 0
