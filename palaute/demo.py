@@ -18,6 +18,7 @@ import contextlib
 import json
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -118,7 +119,9 @@ class Demo:
         broker_conf = write_configs(f, port)
         self.say(f"configs written: {', '.join(str(f.config(d)) for d in DEVICES)}, "
                  f"{f.config('central')}")
-        self.broker = Mosquitto(f.broker, port=port, base_config=broker_conf).start()
+        # Kept before it starts, so that an interrupt while it starts still stops it.
+        self.broker = Mosquitto(f.broker, port=port, base_config=broker_conf)
+        self.broker.start()
         self.say(f"broker: mosquitto on 127.0.0.1:{port}, one account per device, ACL "
                  f"(log {self.broker.log})")
         self._service("central receiver", "central", f.config("central"), f.central)
@@ -251,15 +254,16 @@ class Demo:
 
     def shutdown(self) -> None:
         """Stop every service (each process group), the phones, the modem and the broker."""
-        try:
-            self.procs.stop_all()
-        finally:
-            if self.phones is not None:
-                self.phones.stop()
-            self._stack.close()
-            if self.broker is not None:
-                self.broker.stop()
-                self.broker = None
+        with _interrupts_held():
+            try:
+                self.procs.stop_all()
+            finally:
+                if self.phones is not None:
+                    self.phones.stop()
+                self._stack.close()
+                if self.broker is not None:
+                    self.broker.stop()
+                    self.broker = None
 
     def report(self) -> Path:
         """The central report: printed as a table, written as HTML."""
@@ -290,6 +294,20 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """A second Ctrl-C (or SIGTERM) must not cut the clean-up short and leave services behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _out_folder(out: Path | None) -> Path:

@@ -209,13 +209,17 @@ class Processes:
     def run(self, name: str, argv: Sequence[str], log_path: Path,
             timeout: float = 120.0) -> tuple[int, str]:
         """Run a command to its end; returns its exit code and output (also in `log_path`)."""
-        proc = self.start(name, argv, log_path)
         size = log_path.stat().st_size if log_path.exists() else 0
+        proc = self.start(name, argv, log_path)
+        mine = [p for p in self.running if p.proc is proc]
         try:
             code = proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            self._stop([p for p in self.running if p.proc is proc])
+            self._stop(mine)
             raise DemoError(f"{name} did not finish in {timeout:g} s; see {log_path}") from None
+        except BaseException:  # Ctrl-C while waiting: the command must not outlive us
+            self._stop(mine)
+            raise
         finally:
             self.running = [p for p in self.running if p.proc is not proc]
         return code, _tail_from(log_path, size)
