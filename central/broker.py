@@ -11,6 +11,8 @@ the PBKDF2-SHA512 format that `mosquitto_passwd` writes (`$7$`).
 from __future__ import annotations
 
 import base64
+import contextlib
+import grp
 import hashlib
 import os
 import secrets
@@ -168,8 +170,13 @@ class BrokerFiles:
 
 
 def write_broker_config(out_dir: Path, devices: list[DeviceAccount], opts: ListenerOptions,
-                        central_user: str = "central") -> BrokerFiles:
-    """Write mosquitto.conf, passwd, acl and per-account passwords into `out_dir`."""
+                        central_user: str = "central",
+                        broker_group: str | None = "mosquitto") -> BrokerFiles:
+    """Write mosquitto.conf, passwd, acl and per-account passwords into `out_dir`.
+
+    The password file is readable by `broker_group` (Mosquitto reads it after
+    dropping root), when that group exists and we may change the file's group.
+    """
     if not devices:
         raise BrokerConfigError("no devices given (use --devices FILE or --device ID)")
     if not valid_segment(central_user):
@@ -185,9 +192,22 @@ def write_broker_config(out_dir: Path, devices: list[DeviceAccount], opts: Liste
                for user in [central_user, *(d.device for d in devices)]]
     files = BrokerFiles(out_dir / "mosquitto.conf", out_dir / "passwd", out_dir / "acl", pw_dir)
     _write(files.passwd, "\n".join(entries) + "\n", 0o640)
+    _give_group(files.passwd, broker_group)
     _write(files.acl, acl_text(devices, central_user), 0o644)
     _write(files.conf, conf_text, 0o644)
     return files
+
+
+def _give_group(path: Path, group: str | None) -> None:
+    if not group:
+        return
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        return  # no such group here: the file stays the owner's
+    # Not root and not in the group: the administrator sets it.
+    with contextlib.suppress(PermissionError):
+        os.chown(path, -1, gid)
 
 
 def _write(path: Path, text: str, mode: int) -> None:

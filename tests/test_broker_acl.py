@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,18 +43,35 @@ class Client:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+def broker_home(tmp_path: Path) -> Iterator[Path]:
+    """A folder for broker files that a stock Mosquitto started as root can use.
+
+    As root Mosquitto drops to the `mosquitto` user: like on a server, its files must
+    be readable and its persistence folder writable by that user (pytest's are not).
+    """
+    if os.geteuid() != 0:
+        yield tmp_path
+        return
+    home = Path(tempfile.mkdtemp(prefix="palaute-broker-"))
+    home.chmod(0o755)
+    (home / "data").mkdir()
+    shutil.chown(home / "data", "mosquitto")
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, broker_home: Path) -> Iterator[tuple[int, Path]]:
     devices = tmp_path / "devices.txt"
     devices.write_text("# lobby kiosks\ntays/tays-lobby-3\ntays/tays-lobby-4  # second floor\n")
-    out = tmp_path / "broker"
+    out = broker_home / "broker"
     port = free_port()
     assert main(["central", "broker-config", "--devices", str(devices), "--device", "oys/oys-sms-1",
                  "--out", str(out), "--port", str(port), "--bind", "127.0.0.1",
-                 "--persistence-dir", str(tmp_path / "data")]) == 0
+                 "--persistence-dir", str(broker_home / "data")]) == 0
     conf = out / "mosquitto.conf"
-    if os.geteuid() == 0:
-        # As root Mosquitto drops to the `mosquitto` user, who cannot enter pytest's folders.
-        conf.write_text(conf.read_text() + "user root\n")
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     try:
@@ -203,22 +222,24 @@ def test_services_run_from_their_configs_with_generated_accounts(
     assert central_ids(url) == device_ids(device / "store.sqlite")
 
 
-def test_tls_listener_with_generated_config(tmp_path: Path) -> None:
+def test_tls_listener_with_generated_config(tmp_path: Path, broker_home: Path) -> None:
     from services import AgentThread, ReceiverThread, add_final_responses, make_test_pki
 
     from central.store import open_central
     from survey.config import DeviceIdentity
     from survey.store import Store
 
-    pki = make_test_pki(tmp_path / "pki")
-    out, port, local = tmp_path / "broker", free_port(), free_port()
+    pki = make_test_pki(broker_home / "pki")
+    if os.geteuid() == 0:
+        # As on a server: the broker's key is readable by its group, not by everyone.
+        shutil.chown(pki["key"], group="mosquitto")
+        pki["key"].chmod(0o640)
+    out, port, local = broker_home / "broker", free_port(), free_port()
     assert main(["central", "broker-config", "--device", "tays/tays-lobby-3", "--out", str(out),
                  "--port", str(port), "--bind", "127.0.0.1", "--local-port", str(local),
                  "--tls-ca", str(pki["ca"]), "--tls-cert", str(pki["cert"]),
-                 "--tls-key", str(pki["key"]), "--persistence-dir", str(tmp_path / "data")]) == 0
+                 "--tls-key", str(pki["key"]), "--persistence-dir", str(broker_home / "data")]) == 0
     conf = out / "mosquitto.conf"
-    if os.geteuid() == 0:
-        conf.write_text(conf.read_text() + "user root\n")
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
