@@ -228,6 +228,8 @@ class SyncAgent:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         kind = msg.topic.rsplit("/", 1)[-1]
+        if kind == "config" and not msg.payload:
+            return  # the central cleared its retained config: keep what we have
         if kind in ("ack", "config"):
             self._put(_Event(kind, bytes(msg.payload)))
 
