@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from central.reports import (
+    LOCAL_ZONE,
     MIN_N,
     SMS_COUNTERS,
     SUPPRESSED,
@@ -342,7 +343,8 @@ def _texts_html(report: Report) -> str:
         else:
             items = "".join(
                 f'<li><time datetime="{_esc(x.finished_at.isoformat())}">'
-                f"{_esc(x.finished_at.strftime('%Y-%m-%d %H:%M'))}</time>{_esc(x.text)}</li>"
+                f"{_esc(x.finished_at.astimezone(LOCAL_ZONE).strftime('%Y-%m-%d %H:%M'))}</time>"
+                f"{_esc(x.text)}</li>"
                 for x in texts)
             parts.append(f'<ol class="texts">{items}</ol>')
     return "".join(parts)

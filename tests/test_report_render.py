@@ -66,6 +66,7 @@ def test_html_is_self_contained_escaped_and_newest_first(report: Report) -> None
     assert SMALL_TEXT not in page  # texts of a group under 5 are never shown
     order = [page.index(t) for t in ("Nopea palvelu", "Ystävällinen hoitaja", "&lt;script")]
     assert order == sorted(order)  # newest first
+    assert ">2025-03-10 12:00</time>" in page  # 10:00 UTC, shown in Helsinki time
     assert "@media print" in page and "<style>" in page
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)  # nothing fetched
     assert 'src="data:image/png;base64,' in page
