@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=f"a device silent longer is an anomaly (default {DEFAULT_SILENT_HOURS:g})")
     p.add_argument("--max-texts", type=int, default=200, metavar="N",
                    help="free texts shown per group in HTML (default 200)")
+    p.add_argument("--lang", default="fi", choices=("fi", "sv", "en"),
+                   help="language of the statements' wording (default fi)")
     p.set_defaults(handler=run_report)
 
 
@@ -133,7 +135,7 @@ def run_report(args: argparse.Namespace) -> int:
     else:
         date_from = default_period(datetime.combine(date_to, datetime.min.time(), LOCAL_ZONE))[0]
     params = ReportParams(date_from, date_to, now, by, filters, settings=settings,
-                          max_texts=args.max_texts)
+                          max_texts=args.max_texts, lang=args.lang)
     with _open(url) as store:
         report = build_report(store, params, texts=fmt == "html")
         text = render(report, fmt, _stamp(now))
@@ -171,7 +173,7 @@ def _monthly(store: CentralStore, now: datetime, by: str, settings: AnomalySetti
     used: set[str] = set()
     for unit in units:
         params = ReportParams(first, last, now, by, (("unit", unit),), trend_from=trend_from,
-                              settings=settings, max_texts=args.max_texts)
+                              settings=settings, max_texts=args.max_texts, lang=args.lang)
         name = re.sub(r"[^\w.-]+", "_", unit).strip("._") or "unit"
         while name in used:
             name += "_"

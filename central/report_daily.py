@@ -19,10 +19,10 @@ from central.store import CentralStore
 
 log = logging.getLogger(__name__)
 
-VERSION = 1  # bump when the tables or triggers change: install() rebuilds them
+VERSION = 2  # bump when the tables or triggers change: install() rebuilds them
 MISUSE_FLAGS = ("repeat_press", "burst")
 _KEYS = "local_date, device, site, area, unit, channel, nps"
-_STMT_KEYS = "local_date, device, area, unit, channel, question, value"
+_STMT_KEYS = "local_date, device, area, unit, channel, survey, question, value"
 _HOUR_KEYS = "device, hour, local_date, area, unit, channel"
 _LOCK_ID = 727012  # an advisory lock: two reports must not install at once
 
@@ -41,7 +41,8 @@ _TABLES = [
     "nps SMALLINT NOT NULL, responses BIGINT NOT NULL, with_text BIGINT NOT NULL, "
     f"flagged BIGINT NOT NULL, PRIMARY KEY ({_KEYS}))",
     f"CREATE TABLE report_statements_daily (local_date {{date}} NOT NULL, device TEXT NOT NULL, "
-    "area TEXT NOT NULL, unit TEXT NOT NULL, channel TEXT NOT NULL, question TEXT NOT NULL, "
+    "area TEXT NOT NULL, unit TEXT NOT NULL, channel TEXT NOT NULL, survey TEXT NOT NULL, "
+    "question TEXT NOT NULL, "
     f"value SMALLINT NOT NULL, answers BIGINT NOT NULL, PRIMARY KEY ({_STMT_KEYS}))",
     "CREATE TABLE report_flag_hours (device TEXT NOT NULL, hour TEXT NOT NULL, "
     "local_date {date} NOT NULL, area TEXT NOT NULL, unit TEXT NOT NULL, "
@@ -78,7 +79,8 @@ def _sqlite_script() -> list[str]:
         f"WHERE {flagged_new} {_UPSERT_HOUR}; END",
         f"CREATE TRIGGER report_statements_added AFTER INSERT ON statement_answers BEGIN "
         f"INSERT INTO report_statements_daily ({_STMT_KEYS}, answers) SELECT r.local_date, "
-        "r.device, r.area, r.unit, r.channel, NEW.question, NEW.value, 1 FROM responses r "
+        "r.device, r.area, r.unit, r.channel, r.survey, NEW.question, NEW.value, 1 "
+        "FROM responses r "
         f"WHERE r.id = NEW.response_id {_UPSERT_STMT}; END",
         # Fill from what is already there (the triggers only see what comes after).
         f"INSERT INTO report_daily ({_KEYS}, responses, with_text, flagged) SELECT local_date, "
@@ -88,9 +90,10 @@ def _sqlite_script() -> list[str]:
         "substr(finished_at, 1, 13) AS hour, local_date, area, unit, channel, COUNT(*) "
         f"FROM responses WHERE {flagged} GROUP BY {_HOUR_KEYS}",
         f"INSERT INTO report_statements_daily ({_STMT_KEYS}, answers) SELECT r.local_date, "
-        "r.device, r.area, r.unit, r.channel, a.question, a.value, COUNT(*) "
+        "r.device, r.area, r.unit, r.channel, r.survey, a.question, a.value, COUNT(*) "
         "FROM statement_answers a JOIN responses r ON r.id = a.response_id WHERE true "
-        "GROUP BY r.local_date, r.device, r.area, r.unit, r.channel, a.question, a.value",
+        "GROUP BY r.local_date, r.device, r.area, r.unit, r.channel, r.survey, a.question, "
+        "a.value",
         f"INSERT INTO report_aggregates (version) VALUES ({VERSION})",
     ]
 
@@ -112,9 +115,9 @@ def _pg_hours_select(source: str) -> str:
 
 
 def _pg_statements_select(source: str) -> str:
-    return ("SELECT r.local_date, r.device, r.area, r.unit, r.channel, a.question, a.value, "
-            f"COUNT(*) FROM {source} a JOIN responses r ON r.id = a.response_id "
-            "GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7")
+    return ("SELECT r.local_date, r.device, r.area, r.unit, r.channel, r.survey, a.question, "
+            f"a.value, COUNT(*) FROM {source} a JOIN responses r ON r.id = a.response_id "
+            "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8")
 
 
 def _pg_script() -> list[str]:

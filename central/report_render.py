@@ -13,6 +13,7 @@ import csv
 import html
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -90,14 +91,14 @@ def rolling_rows(report: Report) -> tuple[list[str], list[list[str]]]:
 
 def statement_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     """Statements: mean 1-5, n and share agreeing (4-5) per statement per group."""
-    header = ["statement", report.params.by, "n", "mean", "agree %"]
+    header = ["survey", "id", "statement", report.params.by, "n", "mean", "agree %"]
     rows = []
     for s in report.statements:
+        head = [s.survey, s.question, s.label, s.key]
         if s.summary is None:
-            rows.append([s.question, s.key, SUPPRESSED, DASH, DASH])
+            rows.append([*head, SUPPRESSED, DASH, DASH])
         else:
-            rows.append([s.question, s.key, str(s.n), _num(s.summary.mean, 2),
-                         _num(s.summary.agree_share)])
+            rows.append([*head, str(s.n), _num(s.summary.mean, 2), _num(s.summary.agree_share)])
     return header, rows
 
 
@@ -139,12 +140,17 @@ SECTIONS = (
 # -- table ------------------------------------------------------------------------------
 
 
+_FIGURE = re.compile(r"^(-?[\d.]+|<5|–|)$")
+
+
 def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    # Figures align right, words (keys, statements) left.
+    right = [i > 0 and all(_FIGURE.match(r[i]) for r in rows) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(c.rjust(w) if r else c.ljust(w)
+                         for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
 
     return [line(header), *(line(r) for r in rows)]
 
@@ -204,7 +210,8 @@ def report_json(report: Report) -> dict[str, Any]:
                      for t in [*report.trend, report.trend_total]],
         },
         "rolling_30d": [p.as_json() for p in report.rolling],
-        "statements": [{"key": s.key, "question": s.question,
+        "statements": [{"key": s.key, "survey": s.survey, "question": s.question,
+                        "label": s.label,
                         "n": s.n if s.summary else SUPPRESSED,
                         "mean": s.summary.mean if s.summary else None,
                         "agree_share": s.summary.agree_share if s.summary else None}
@@ -311,7 +318,7 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: 
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
     body = []
     for row in rows:
-        cls = ' class="total"' if row[0] == "total" else ""
+        cls = ' class="total"' if "total" in row[:4] else ""
         cells = "".join(
             f'<td class="suppressed">{_esc(c)}</td>' if c == SUPPRESSED else f"<td>{_esc(c)}</td>"
             for c in row)

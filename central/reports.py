@@ -11,6 +11,7 @@ on fewer than MIN_N answers is suppressed (shown as "<5", with no distribution).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -25,6 +26,7 @@ from central import anomalies, report_daily
 from central.anomalies import Anomaly, AnomalySettings, DeviceActivity, HourFlags
 from central.report_daily import MISUSE_FLAGS
 from central.store import CentralStore, CentralStoreError, iso_utc
+from survey.definition import SHIPPED_SURVEYS, load_survey, shipped_survey_path
 from survey.errors import PalauteError
 from survey.scoring import LikertSummary, NpsSummary, likert_summary, nps_summary, text_share
 
@@ -56,6 +58,7 @@ class ReportParams:
     trend_from: date | None = None  # the trend may reach further back than the period
     settings: AnomalySettings = field(default_factory=AnomalySettings)
     max_texts: int = 200  # free texts shown per group, newest first
+    lang: str = "fi"  # language of the statements' wording
 
     def __post_init__(self) -> None:
         if self.by not in GROUP_KEYS:
@@ -118,10 +121,12 @@ class TrendRow:
 
 @dataclass(frozen=True)
 class StatementRow:
-    """One statement in one group; `summary` None when fewer than MIN_N answered it."""
+    """One statement of one survey in one group; `summary` None when under MIN_N answered."""
 
     key: str
+    survey: str
     question: str
+    label: str  # the statement's wording (from the survey definition), else its id
     n: int
     summary: LikertSummary | None
 
@@ -384,33 +389,67 @@ def _text_row(key: str, counts: Sequence[int]) -> TextShareRow:
 
 
 def _statements(sql: _Sql, params: ReportParams) -> list[StatementRow]:
-    """Likert 1-5 statements per group and in total (values outside 1..5 are not statements)."""
+    """Likert 1-5 statements per survey and group, and in total over the groups.
+
+    Statements are told apart by survey (the relatives' s1 is not the national s1);
+    answers to questions a known survey defines as something else (smileys) are left out.
+    """
     where, values = sql.where(params, params.date_from, params.date_to)
     if sql.agg:
         likert = ", ".join(f"COALESCE(SUM(r.answers) FILTER (WHERE r.value = {i}), 0)"
                            for i in range(1, 6))
-        source, q_col = "report_statements_daily r", "r.question"
+        source, q_col, s_col = "report_statements_daily r", "r.question", "r.survey"
     else:
         likert = ", ".join(f"COUNT(*) FILTER (WHERE s.value = {i})" for i in range(1, 6))
         source = "statement_answers s JOIN responses r ON r.id = s.response_id"
-        q_col = "s.question"
-    rows = sql.run(f"SELECT {sql.group(params.by)} AS k, {q_col} AS q, {likert} "
-                   f"FROM {source} WHERE {where} GROUP BY k, q", values)
-    per: dict[tuple[str, str], list[int]] = {}
-    totals: dict[str, list[int]] = defaultdict(lambda: [0] * 5)
-    for key, question, *counts in rows:
-        per[(str(key), str(question))] = [int(c) for c in counts]
-        _add(totals[str(question)], [int(c) for c in counts])
-    out = []
-    for (key, question), counts in sorted(per.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        out.append(_statement_row(key, question, counts))
-    out.extend(_statement_row("total", q, c) for q, c in sorted(totals.items()))
+        q_col, s_col = "s.question", "r.survey"
+    rows = sql.run(f"SELECT {sql.group(params.by)} AS k, {s_col} AS sv, {q_col} AS q, {likert} "
+                   f"FROM {source} WHERE {where} GROUP BY k, sv, q", values)
+    known = statement_texts(params.lang)
+    per: dict[tuple[str, str, str], list[int]] = {}
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 5)
+    for key, survey, question, *counts in rows:
+        sq = (str(survey), str(question))
+        if sq in known and known[sq][0] != "likert":
+            continue
+        per[(str(key), *sq)] = [int(c) for c in counts]
+        _add(totals[sq], [int(c) for c in counts])
+    out = [_statement_row(k, sv, q, c, known) for (k, sv, q), c in per.items()]
+    out += [_statement_row("total", sv, q, c, known) for (sv, q), c in totals.items()]
+    # Each statement's groups, then its total.
+    out.sort(key=lambda r: (r.survey, _question_order(r.question), r.key == "total", r.key))
     return [row for row in out if row.n > 0]
 
 
-def _statement_row(key: str, question: str, counts: Sequence[int]) -> StatementRow:
+def _question_order(question: str) -> tuple[str, int]:
+    """s2 before s10: the letters, then the number."""
+    head = question.rstrip("0123456789")
+    tail = question[len(head):]
+    return head, int(tail) if tail else -1
+
+
+def _statement_row(key: str, survey: str, question: str, counts: Sequence[int],
+                   known: dict[tuple[str, str], tuple[str, str]]) -> StatementRow:
     n = sum(counts)
-    return StatementRow(key, question, n, likert_summary(counts) if n >= MIN_N else None)
+    label = known.get((survey, question), ("", question))[1]
+    return StatementRow(key, survey, question, label, n,
+                        likert_summary(counts) if n >= MIN_N else None)
+
+
+@functools.cache
+def statement_texts(lang: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """(survey id, question id) -> (kind, wording in `lang`) of the shipped surveys."""
+    out = {}
+    for name in SHIPPED_SURVEYS:
+        try:
+            survey = load_survey(shipped_survey_path(name))
+        except PalauteError as exc:  # a broken shipped file must not stop the report
+            log.warning("survey %s not available for statement labels: %s", name, exc)
+            continue
+        for q in survey.questions.values():
+            text = q.text.get(lang) or next(iter(q.text.values()), q.id)
+            out[(survey.id, q.id)] = (q.kind, text)
+    return out
 
 
 def _texts_of(answers: Any) -> list[str]:

@@ -125,14 +125,25 @@ def test_statements_mean_n_and_agreeing(db: CentralStore, db_url: str, tmp_path:
     s1 = [5, 4, 3, 5, 2, 4]
     insert(db, [response(NOON + timedelta(minutes=i), 9, statements={"s1": v, **(
         {"s2": 5} if i < 3 else {})}) for i, v in enumerate(s1)])
+    # The relatives' survey has its own s1 ("Läheiseni sai apua…"): never mixed in.
+    relatives = [response(NOON + timedelta(minutes=i), 9, statements={"s1": 1}) for i in range(5)]
+    for r in relatives:
+        r["survey"] = "relatives"
+    insert(db, relatives)
     data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
-    rows = {(r["key"], r["question"]): r for r in data["statements"]}
-    # s1: mean 23 / 6 = 3.83; agreeing 4 of 6 = 66.7 %
-    assert rows[("sairaalapalvelut", "s1")] == {"key": "sairaalapalvelut", "question": "s1",
-                                                "n": 6, "mean": 3.83, "agree_share": 66.7}
-    assert rows[("total", "s1")]["mean"] == 3.83
-    assert rows[("total", "s2")] == {"key": "total", "question": "s2", "n": "<5",
-                                     "mean": None, "agree_share": None}
+    rows = {(r["key"], r["survey"], r["question"]): r for r in data["statements"]}
+    # national s1: mean 23 / 6 = 3.83; agreeing 4 of 6 = 66.7 %
+    assert rows[("sairaalapalvelut", "national", "s1")] == {
+        "key": "sairaalapalvelut", "survey": "national", "question": "s1",
+        "label": "Sain apua, kun sitä tarvitsin.", "n": 6, "mean": 3.83, "agree_share": 66.7}
+    assert rows[("total", "national", "s1")]["mean"] == 3.83
+    assert rows[("total", "relatives", "s1")]["label"].startswith("Läheiseni sai apua")
+    assert (rows[("total", "relatives", "s1")]["n"],
+            rows[("total", "relatives", "s1")]["mean"]) == (5, 1.0)
+    assert rows[("total", "national", "s2")] == {
+        "key": "total", "survey": "national", "question": "s2",
+        "label": "Minulle jäi tunne, että minusta välitettiin kokonaisvaltaisesti.",
+        "n": "<5", "mean": None, "agree_share": None}
 
 
 def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, db_url: str,

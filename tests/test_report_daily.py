@@ -103,3 +103,15 @@ def test_ensure_falls_back_when_it_cannot_install(tmp_path: Path) -> None:
                               now=datetime(2025, 5, 2, tzinfo=UTC))
         total = build_report(db, params).text_shares[-1]
         assert (total.key, total.responses) == ("total", 65)  # 50 and a burst of 15
+
+
+def test_aggregates_of_an_older_version_are_rebuilt(db: CentralStore) -> None:
+    insert(db, rich_data(5, 300))
+    report_daily.install(db)
+    expected = sorted(db.execute("SELECT * FROM report_statements_daily"))
+    db.execute("UPDATE report_aggregates SET version = 1")
+    db.execute("DELETE FROM report_statements_daily")  # as if made by an older palaute
+    assert not report_daily.installed(db)
+    assert report_daily.ensure(db)
+    assert report_daily.installed(db)
+    assert sorted(db.execute("SELECT * FROM report_statements_daily")) == expected
