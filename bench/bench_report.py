@@ -14,6 +14,7 @@ The database named in the URL is used only to create (and drop) `palaute_bench_r
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -171,8 +172,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip timing the report without aggregates (slow at 10 M)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    results = [bench_size(args.url, n, args.repeat, not args.no_direct) for n in sizes]
-    print(json.dumps({"benchmark": "central report (PostgreSQL)", "results": results},
+    url, server = args.url, None  # server: a tests.services.Postgres when we start one
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error:
+        # No server there (a bare machine): a throwaway cluster, as the tests use.
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+        server = importlib.import_module("services").Postgres().start()
+        url = server.url()
+    try:
+        results = [bench_size(url, n, args.repeat, not args.no_direct) for n in sizes]
+    finally:
+        if server is not None:
+            server.stop()
+    print(json.dumps({"benchmark": "central report (PostgreSQL)",
+                      "server": "throwaway cluster" if server else "given", "results": results},
                      indent=2))
     return 0
 
