@@ -329,12 +329,13 @@ def run(args: argparse.Namespace) -> int:
     with _sigterm_as_interrupt(), Demo(out, args.seed, args.people) as demo:
         demo.start()
         end = time.monotonic() + args.minutes * 60
-        number = 1
+        number, last = 1, time.monotonic()
         demo.wave(number)
-        while time.monotonic() + WAVE_SECONDS <= end:
-            demo.keep_running(time.monotonic() + WAVE_SECONDS)
-            number += 1
+        while last + WAVE_SECONDS < end:
+            demo.keep_running(last + WAVE_SECONDS)
+            number, last = number + 1, time.monotonic()
             demo.wave(number)
+        demo.keep_running(end)
         demo.settle()
         snap = demo.snapshot(with_rows=True)
         demo.show_conversations()

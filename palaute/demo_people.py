@@ -126,7 +126,7 @@ def _phone(rng: random.Random, wave: int, index: int) -> tuple[str, str]:
 
 
 def _styles(rng: random.Random, n: int) -> list[str]:
-    styles = list(STYLES[:n]) if n < len(STYLES) else list(STYLES)
+    styles = rng.sample(STYLES, n) if n < len(STYLES) else list(STYLES)
     styles += rng.choices(STYLES, WEIGHTS, k=max(0, n - len(styles)))
     rng.shuffle(styles)
     return styles
