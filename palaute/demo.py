@@ -128,11 +128,13 @@ class Demo:
         core = ModemCore()
         runner = PtyModem(core, f.modem_link).start()
         self._stack.callback(runner.stop)
-        with contextlib.suppress(OSError):  # a socket path too long for AF_UNIX: no socket
+        where = f"control socket {f.modem_control}"
+        try:
             control = ControlServer(f.modem_control, core).start()
             self._stack.callback(control.stop)
-        self.say(f"modem: simulated GSM modem on a pty at {f.modem_link} "
-                 f"(control socket {f.modem_control})")
+        except OSError as exc:  # e.g. a path too long for a Unix socket: run without one
+            where = f"no control socket: {exc}"
+        self.say(f"modem: simulated GSM modem on a pty at {f.modem_link} ({where})")
         survey = load_survey(f.surveys / "national.toml")
         self.phones = PhoneNetwork(core, survey).start()
         self._service("SMS gateway", "sms", f.config(GATEWAY), f.device(GATEWAY))
