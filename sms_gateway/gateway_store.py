@@ -21,8 +21,9 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sms_gateway.conversation import State
 from sms_gateway.errors import SmsGatewayError
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired",
             "unknown")
+# Daily counters are kept by the reports' calendar (the central's local_date).
+REPORT_ZONE = ZoneInfo("Europe/Helsinki")
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=2)
 MAX_ERRORS = 10
@@ -105,9 +108,13 @@ class GatewayStore:
     # -- counters and errors --------------------------------------------------
 
     @staticmethod
-    def _bump(c: sqlite3.Connection, name: str, by: int = 1) -> None:
+    def _bump(c: sqlite3.Connection, name: str, by: int = 1, now: datetime | None = None) -> None:
         c.execute("INSERT INTO sms_counters (name, value) VALUES (?, ?) ON CONFLICT (name) "
                   "DO UPDATE SET value = value + excluded.value", (name, by))
+        day = (now or datetime.now(UTC)).astimezone(REPORT_ZONE).date().isoformat()
+        c.execute("INSERT INTO sms_counters_daily (day, name, value) VALUES (?, ?, ?) "
+                  "ON CONFLICT (day, name) DO UPDATE SET value = value + excluded.value",
+                  (day, name, by))
 
     def counters(self) -> dict[str, int]:
         """Cumulative counters (invited, sent, delivered, answered, completed, …)."""
@@ -157,7 +164,7 @@ class GatewayStore:
             )
             if cur.rowcount == 0:
                 return "duplicate"
-            self._bump(c, "invited")
+            self._bump(c, "invited", now=now)
         return "added"
 
     def add_reject(self, source: str, reason: str, now: datetime) -> None:
@@ -178,7 +185,7 @@ class GatewayStore:
                 for inv_id in gone:
                     c.execute("UPDATE sms_invitations SET state = 'expired', phone = NULL "
                               "WHERE id = ? AND state = 'queued'", (inv_id,))
-                self._bump(c, "expired", len(gone))
+                self._bump(c, "expired", len(gone), now=now)
         with self.store.write() as c:
             # Unknown outcomes past their deadline can never be released: forget the number.
             c.execute("UPDATE sms_invitations SET phone = NULL WHERE state = 'unknown' "
@@ -267,7 +274,7 @@ class GatewayStore:
             if out.invitation_id is not None:
                 c.execute("UPDATE sms_invitations SET state = 'sent', sent_at = ?, phone = NULL, "
                           "error = NULL WHERE id = ?", (_iso(now), out.invitation_id))
-                self._bump(c, "sent")
+                self._bump(c, "sent", now=now)
             else:
                 c.execute("UPDATE sms_outbox SET state = 'sent', sent_at = ?, phone = NULL "
                           "WHERE id = ?", (_iso(now), out.outbox_id))
@@ -366,7 +373,7 @@ class GatewayStore:
                                 "'delivered' WHERE id = ? AND delivered_at IS NULL",
                                 (_iso(now), row[0]))
                 if cur.rowcount:
-                    self._bump(c, "delivered")
+                    self._bump(c, "delivered", now=now)
             else:
                 c.execute("UPDATE sms_invitations SET delivery = 'failed' WHERE id = ? "
                           "AND delivered_at IS NULL", (row[0],))
@@ -456,9 +463,9 @@ class GatewayStore:
                           "ON CONFLICT DO NOTHING", (msg.sender_hash, _iso(now)))
                 c.execute("UPDATE sms_invitations SET state = 'optedout', phone = NULL WHERE "
                           "phone_hash = ? AND state = 'queued'", (msg.sender_hash,))
-                self._bump(c, "opted_out")
+                self._bump(c, "opted_out", now=now)
             for name in counters:
-                self._bump(c, name)
+                self._bump(c, name, now=now)
 
     @staticmethod
     def _save_state(c: sqlite3.Connection, session_id: int, state: State,
@@ -474,7 +481,7 @@ class GatewayStore:
         with self.store.write() as c:
             self._save_state(c, session.id, state, now)
             for name in counters:
-                self._bump(c, name)
+                self._bump(c, name, now=now)
 
     # -- status -------------------------------------------------------------------
 
@@ -504,6 +511,21 @@ class GatewayStore:
             "last_errors": self.last_errors(),
             "modems": json.loads(self.store.get_meta("sms.modems") or "[]"),
         }
+
+
+def sms_daily_counters(store: Store, days: int = 62) -> dict[str, dict[str, int]]:
+    """Counters per day (YYYY-MM-DD, Helsinki) for the last `days` days with activity."""
+    try:
+        rows = store.conn.execute(
+            "SELECT day, name, value FROM sms_counters_daily WHERE day IN (SELECT DISTINCT day "
+            "FROM sms_counters_daily ORDER BY day DESC LIMIT ?) ORDER BY day", (days,)
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for day, name, value in rows:
+        out.setdefault(day, dict.fromkeys(COUNTERS, 0))[name] = int(value)
+    return out
 
 
 def sms_status_counters(store: Store) -> dict[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sms_gateway.gateway_store import sms_status_counters
+from sms_gateway.gateway_store import sms_daily_counters, sms_status_counters
 from survey.store import Store
 
 
@@ -23,4 +23,4 @@ def status_extras(store: Store) -> dict[str, Any]:
     modems = [{"ok": m.get("ok"), "signal": m.get("signal"),
                "registration": m.get("registration"), "at": m.get("at")}
               for m in json.loads(raw or "[]")]
-    return {"sms": counters, "modems": modems}
+    return {"sms": {**counters, "daily": sms_daily_counters(store)}, "modems": modems}

@@ -211,7 +211,23 @@ def _m2_sms_gateway(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m1_responses, _m2_sms_gateway]
+def _m3_sms_daily_counters(conn: sqlite3.Connection) -> None:
+    # Per-day SMS counters (Europe/Helsinki dates), so that central reports can show the
+    # funnel of a period and notice a response rate that drops.
+    run_script(
+        conn,
+        """
+        CREATE TABLE sms_counters_daily (
+            day TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, name)
+        )
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [_m1_responses, _m2_sms_gateway, _m3_sms_daily_counters]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
@@ -285,8 +286,13 @@ def test_heartbeat_extras_have_counters_and_no_numbers(
     invite(gw, ANNA, clock() - timedelta(hours=1))
     gw.step()
     extras = status_extras(gw.store)
+    daily = extras["sms"].pop("daily")
     assert extras["sms"] == {"invited": 1, "sent": 1, "delivered": 0, "answered": 0,
                              "completed": 0, "opted_out": 0, "expired": 0, "unknown": 0}
+    # The same counts per Helsinki day, for the central's funnel of a period.
+    day = clock().astimezone(ZoneInfo("Europe/Helsinki")).date().isoformat()
+    assert list(daily) == [day]
+    assert (daily[day]["invited"], daily[day]["sent"], daily[day]["answered"]) == (1, 1, 0)
     assert extras["modems"][0]["ok"] is True and extras["modems"][0]["signal"] == 20
     assert "401234567" not in json.dumps(extras)
 
