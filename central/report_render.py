@@ -254,7 +254,9 @@ def chart_png(report: Report) -> bytes:
     top.grid(alpha=0.3)
     top.legend(fontsize=8, loc="best")
     days = [p.label for p in report.rolling]
-    bottom.plot(range(len(days)), _series(report.rolling), color="#1f5f8b", linewidth=1.5)
+    # Small markers so that a lone day between gaps still shows.
+    bottom.plot(range(len(days)), _series(report.rolling), color="#1f5f8b", linewidth=1.5,
+                marker="o", markersize=2.5)
     ticks = [i for i, d in enumerate(days) if d.endswith("-01")] or [0]
     bottom.set_xticks(ticks, [days[i] for i in ticks] if days else [""], rotation=45,
                       ha="right", fontsize=8)
