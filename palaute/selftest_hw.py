@@ -167,6 +167,60 @@ def _modem_problem(info: Any) -> str | None:
     return None
 
 
+def check_broker(ctx: Context) -> Result:
+    """Connect with this device's account, send an empty batch, and get the central's ack."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from sync.mqtt import load_mqtt_settings, make_client, reason_failed
+    from sync.protocol import Topic, encode, make_batch, parse_ack
+
+    ident = ctx.config.identity()
+    settings = load_mqtt_settings(ctx.config)
+    batch = str(uuid.uuid4())
+    acked = threading.Event()
+    connected = threading.Event()
+    refused: list[str] = []
+    topic = Topic(ident.site, ident.id, "responses")
+
+    def on_connect(client: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason_failed(reason):
+            refused.append(str(reason))
+            connected.set()
+            return
+        client.subscribe(str(topic.sibling("ack")), qos=1)
+        payload = encode(make_batch(batch, ident.id, datetime.now(UTC), []))
+        client.publish(str(topic), payload, qos=1)
+        connected.set()
+
+    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+        try:
+            if parse_ack(msg.payload).batch == batch:
+                acked.set()
+        except ValueError:
+            pass
+
+    client = make_client(settings, f"{ident.id}-selftest", persistent=False)
+    client.on_connect = on_connect
+    client.on_message = on_message
+    try:
+        client.connect_async(settings.host, settings.port, keepalive=settings.keepalive)
+        client.loop_start()
+        if not connected.wait(ctx.args.timeout):
+            return _result("broker", False, f"no answer from {settings.host}:{settings.port}")
+        if refused:
+            return _result("broker", False, f"{settings.host}:{settings.port} refused the "
+                           f"login ({refused[0]}): check username and password")
+        if not acked.wait(ctx.args.timeout):
+            return _result("broker", False, "connected and published, but no ack from the "
+                           f"central within {ctx.args.timeout:g} s (is `central serve` running?)")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return _result("broker", True, f"{settings.host}:{settings.port}: connected, published, "
+                   "acked by the central")
+
+
 def checks_for(config: Config) -> list[Check]:
     """Hardware checks for the roles this config has."""
     checks: list[Check] = []
@@ -174,4 +228,6 @@ def checks_for(config: Config) -> list[Check]:
         checks += [check_buttons, check_headphones, check_audio]
     if config.has("sms"):
         checks.append(check_modem)
+    if config.has("mqtt"):
+        checks.append(check_broker)
     return checks

@@ -152,3 +152,25 @@ def test_modem_without_network_fails_with_the_reason(tmp_path: Path,
     assert code == 1
     detail = out["checks"][0]["detail"]
     assert "no signal" in detail or "not registered" in detail
+
+
+def test_broker_check_gets_the_centrals_ack(tmp_path: Path, central_url: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from services import Mosquitto, ReceiverThread, write_device_config
+
+    from survey.config import DeviceIdentity
+
+    origin = DeviceIdentity("tays-lobby-3", "tays", "sairaalapalvelut", "ensiapu")
+    (tmp_path / "dev").mkdir()
+    with Mosquitto(tmp_path / "broker") as broker:
+        config = write_device_config(tmp_path / "dev", origin, broker.port)
+        args = ["selftest", "--config", str(config), "--json", "--only", "broker",
+                "--timeout", "5"]
+        # No central running: connected and published, but nobody acks.
+        assert main([*args[:-1], "1.5"]) == 1
+        assert "no ack from the central" in json.loads(capsys.readouterr().out)["checks"][0][
+            "detail"]
+        with ReceiverThread(central_url, broker.port):
+            assert main(args) == 0
+        assert "acked by the central" in json.loads(capsys.readouterr().out)["checks"][0][
+            "detail"]
