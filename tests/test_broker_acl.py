@@ -206,13 +206,15 @@ def test_services_run_from_their_configs_with_generated_accounts(
         'unit = "ensiapu"\nstore = "store.sqlite"\n'
         f'[mqtt]\nurl = "mqtt://localhost:{port}"\nusername = "tays-lobby-3"\n'
         f'password_file = "{out / "passwords" / "tays-lobby-3.pass"}"\n'
-        "[sync]\nack_timeout = 2.0\npoll_interval = 0.05\nbatch_max_count = 50\n"
+        "[sync]\nack_timeout = 1.0\nbackoff_max = 2.0\npoll_interval = 0.05\n"
+        "batch_max_count = 50\n"
     )
     palaute = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "palaute")
     procs = [subprocess.Popen([palaute, "central", "serve", "--config", str(central_cfg)]),
              subprocess.Popen([palaute, "sync", "run", "--config", str(device_cfg)])]
     try:
-        wait_until(lambda: queue_depth(device / "store.sqlite") == 0, 20, message="drained")
+        # Batches sent before the receiver has subscribed are lost and re-sent (backoff_max).
+        wait_until(lambda: queue_depth(device / "store.sqlite") == 0, 40, message="drained")
     finally:
         for p in procs:
             p.terminate()
