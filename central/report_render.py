@@ -1,9 +1,11 @@
 """Renderers of a Report: a text table, CSV, JSON and one self-contained HTML file.
 
 Renderers only format: suppression of small groups is already in the Report, so
-every format shows "<5" (and nothing more) for the same groups. The HTML embeds its
-CSS and its chart (a PNG made with matplotlib's Agg backend, base64) so it reads
-offline and prints cleanly.
+every format shows "<5" (and nothing more) for the same groups, and for the groups
+protected so that a small group cannot be worked out from the total, their n with a
+mark (PROTECTED_MARK) and a footnote (JSON: n, nulls, and the "protected" lists).
+The HTML embeds its CSS and its chart (a PNG made with matplotlib's Agg backend,
+base64) so it reads offline and prints cleanly.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from central.reports import (
 
 FORMATS = ("table", "csv", "json", "html")
 DASH = "–"
+PROTECTED_MARK = "†"
+PROTECTED_NOTE = (f"{PROTECTED_MARK} also hidden so that a small group cannot be worked out "
+                  "from the total")
 CHART_GROUPS = 8  # lines in the trend chart besides the total (the largest groups)
 
 
@@ -39,6 +44,15 @@ def _num(value: float | None, places: int = 1) -> str:
 
 def _n(count: int) -> str:
     return str(count) if count >= MIN_N or count == 0 else SUPPRESSED
+
+
+def _marked(count: int) -> str:
+    """The n of a protected row: real, with the footnote mark."""
+    return f"{count}{PROTECTED_MARK}"
+
+
+def _has_mark(rows: Iterable[Sequence[str]]) -> bool:
+    return any(c.endswith(PROTECTED_MARK) for row in rows for c in row)
 
 
 # -- sections as rows of strings (shared by table, CSV and HTML) ----------------------
@@ -51,7 +65,8 @@ def nps_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     for g in [*report.groups, report.total]:
         s = g.summary
         if s is None:
-            rows.append([g.key, SUPPRESSED, *([DASH] * 11), DASH, DASH])
+            n = _marked(g.n) if g.protected else SUPPRESSED
+            rows.append([g.key, n, *([DASH] * 11), DASH, DASH])
         else:
             rows.append([g.key, str(s.n), *(str(c) for c in s.counts), _num(s.mean, 2),
                          _num(s.nps)])
@@ -64,12 +79,15 @@ def share_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     rows = []
     for g in [*report.groups, report.total]:
         s = g.summary
-        rows.append([g.key, SUPPRESSED, *([DASH] * 11)] if s is None
+        n = _marked(g.n) if g.protected else SUPPRESSED
+        rows.append([g.key, n, *([DASH] * 11)] if s is None
                     else [g.key, str(s.n), *(_num(x) for x in s.shares)])
     return header, rows
 
 
 def _point(p: TrendPoint) -> str:
+    if p.protected:
+        return DASH + PROTECTED_MARK
     return SUPPRESSED if 0 < p.n < MIN_N else _num(p.nps)
 
 
@@ -96,7 +114,7 @@ def statement_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     for s in report.statements:
         head = [s.survey, s.question, s.label, s.key]
         if s.summary is None:
-            rows.append([*head, SUPPRESSED, DASH, DASH])
+            rows.append([*head, _marked(s.n) if s.protected else SUPPRESSED, DASH, DASH])
         else:
             rows.append([*head, str(s.n), _num(s.summary.mean, 2), _num(s.summary.agree_share)])
     return header, rows
@@ -105,8 +123,8 @@ def statement_rows(report: Report) -> tuple[list[str], list[list[str]]]:
 def text_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     """Share of responses with free text per group."""
     header = [report.params.by, "responses", "with text", "share %"]
-    rows = [[t.key, SUPPRESSED, DASH, DASH] if t.share is None
-            else [t.key, str(t.responses), str(t.with_text), _num(t.share)]
+    rows = [[t.key, _marked(t.responses) if t.protected else SUPPRESSED, DASH, DASH]
+            if t.share is None else [t.key, str(t.responses), str(t.with_text), _num(t.share)]
             for t in report.text_shares]
     return header, rows
 
@@ -117,9 +135,22 @@ def sms_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     rows = []
     funnel: list[SmsFunnelRow] = [*report.sms, *([report.sms_total] if report.sms_total else [])]
     for r in funnel:
-        rows.append([r.device, r.basis, *(str(r.counts[c]) for c in SMS_COUNTERS),
+        cells = _funnel_cells(r)
+        rows.append([r.device, r.basis, *(str(cells[c]) if cells[c] is not None else DASH
+                                           for c in SMS_COUNTERS),
                      _num(r.response_rate), _num(r.completion_rate)])
     return header, rows
+
+
+def _funnel_cells(r: SmsFunnelRow) -> dict[str, int | str | None]:
+    """Counters as shown: answered "<5" and completed hidden under MIN_N answered;
+    completed hidden (answered marked) when protected."""
+    cells: dict[str, int | str | None] = dict(r.counts)
+    if r.suppressed:
+        cells["answered"], cells["completed"] = SUPPRESSED, None
+    elif r.protected:
+        cells["answered"], cells["completed"] = _marked(r.counts["answered"]), None
+    return cells
 
 
 def anomaly_rows(report: Report) -> tuple[list[str], list[list[str]]]:
@@ -140,7 +171,7 @@ SECTIONS = (
 # -- table ------------------------------------------------------------------------------
 
 
-_FIGURE = re.compile(r"^(-?[\d.]+|<5|–|)$")
+_FIGURE = re.compile(r"^(-?[\d.]+|<5|–|)†?$")
 
 
 def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -158,7 +189,9 @@ def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def render_table(report: Report) -> str:
     """Plain text for a terminal: every section as aligned columns."""
     out = [f"{report.title} (by {report.params.by})",
-           f"Groups with fewer than {MIN_N} answers are shown as {SUPPRESSED}."]
+           f"Groups with fewer than {MIN_N} answers are shown as {SUPPRESSED}; groups marked "
+           f"{PROTECTED_MARK} show only their n, so that a small group cannot be worked out "
+           "from the total."]
     for title, rows_of in SECTIONS:
         header, rows = rows_of(report)
         out += ["", title]
@@ -166,6 +199,7 @@ def render_table(report: Report) -> str:
             out += [f"- {r[2]}\n    evidence: {r[3]}" for r in rows] or ["(none found)"]
         else:
             out += _aligned(header, rows) if rows else ["(none)"]
+            out += [PROTECTED_NOTE] if _has_mark(rows) else []
     return "\n".join(out) + "\n"
 
 
@@ -183,6 +217,8 @@ def render_csv(report: Report) -> str:
         w.writerow([f"# {title}"])
         w.writerow(header)
         w.writerows(rows)
+        if _has_mark(rows):
+            w.writerow([PROTECTED_NOTE])
     return buf.getvalue()
 
 
@@ -190,8 +226,36 @@ def render_csv(report: Report) -> str:
 
 
 def _funnel_json(r: SmsFunnelRow) -> dict[str, Any]:
-    return {"device": r.device, "basis": r.basis, **r.counts,
+    cells = _funnel_cells(r)
+    if r.protected:
+        cells["answered"] = r.counts["answered"]  # the real n, as in the other sections
+    return {"device": r.device, "basis": r.basis, **cells,
             "response_rate": r.response_rate, "completion_rate": r.completion_rate}
+
+
+def protected_json(report: Report) -> dict[str, Any]:
+    """Per section, the keys of rows hidden so that a small group cannot be derived."""
+    months: dict[str, list[str]] = {m: [] for m in report.months}
+    rolling: list[str] = []
+    for t in report.trend:
+        for p in t.months:
+            if p.protected:
+                months[p.label].append(t.key)
+        if t.rolling.protected:
+            rolling.append(t.key)
+    statements: dict[tuple[str, str], list[str]] = {}
+    for s in report.statements:
+        if s.protected:
+            statements.setdefault((s.survey, s.question), []).append(s.key)
+    return {
+        "groups": [g.key for g in report.groups if g.protected],
+        "trend": {"months": {m: keys for m, keys in months.items() if keys},
+                  "rolling_30d": rolling},
+        "statements": [{"survey": sv, "question": q, "keys": keys}
+                       for (sv, q), keys in statements.items()],
+        "free_text": [t.key for t in report.text_shares if t.protected],
+        "sms_funnel": [r.device for r in report.sms if r.protected],
+    }
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -212,17 +276,19 @@ def report_json(report: Report) -> dict[str, Any]:
         "rolling_30d": [p.as_json() for p in report.rolling],
         "statements": [{"key": s.key, "survey": s.survey, "question": s.question,
                         "label": s.label,
-                        "n": s.n if s.summary else SUPPRESSED,
+                        "n": s.n if s.summary or s.protected else SUPPRESSED,
                         "mean": s.summary.mean if s.summary else None,
                         "agree_share": s.summary.agree_share if s.summary else None}
                        for s in report.statements],
         "free_text": [{"key": t.key,
-                       "responses": t.responses if t.share is not None else SUPPRESSED,
+                       "responses": t.responses if t.share is not None or t.protected
+                       else SUPPRESSED,
                        "with_text": t.with_text if t.share is not None else None,
                        "share": t.share} for t in report.text_shares],
         "sms_funnel": {"gateways": [_funnel_json(r) for r in report.sms],
                        "total": _funnel_json(report.sms_total) if report.sms_total else None},
         "anomalies": [a.as_dict() for a in report.anomalies],
+        "protected": protected_json(report),
     }
 
 
@@ -289,7 +355,8 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #e8f0f6; }
 tr.total td { font-weight: bold; border-top: 2px solid #888; }
-td.suppressed { color: #777; font-style: italic; }
+td.suppressed, td.protected { color: #777; font-style: italic; }
+p.note { color: #555; font-size: 0.85em; margin-top: -0.5em; }
 img.chart { max-width: 100%; height: auto; display: block; margin: 0.5em 0; }
 ol.texts { padding-left: 1.5em; }
 ol.texts li { margin: 0.2em 0; }
@@ -322,11 +389,13 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: 
     for row in rows:
         cls = ' class="total"' if "total" in row[:4] else ""
         cells = "".join(
-            f'<td class="suppressed">{_esc(c)}</td>' if c == SUPPRESSED else f"<td>{_esc(c)}</td>"
-            for c in row)
+            f'<td class="suppressed">{_esc(c)}</td>' if c == SUPPRESSED
+            else f'<td class="protected">{_esc(c)}</td>' if c.endswith(PROTECTED_MARK)
+            else f"<td>{_esc(c)}</td>" for c in row)
         body.append(f"<tr{cls}>{cells}</tr>")
+    note = f'<p class="note">{_esc(PROTECTED_NOTE)}</p>' if _has_mark(rows) else ""
     return (f'<table id="{table_id}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+            f"<tbody>{''.join(body)}</tbody></table>{note}")
 
 
 def _headline(total: GroupRow) -> str:
@@ -345,7 +414,10 @@ def _texts_html(report: Report) -> str:
             continue
         texts = report.texts.get(t.key, [])
         parts.append(f"<h3>{_esc(t.key)}</h3>")
-        if t.share is None or report.total.suppressed:
+        if t.protected and not report.total.suppressed:
+            parts.append("<p>Texts are not shown so that a small group cannot be worked out "
+                         "from the total.</p>")
+        elif t.share is None or report.total.suppressed:
             parts.append(f"<p>Fewer than {MIN_N} responses: texts are not shown.</p>")
         elif not texts:
             parts.append("<p>No free texts.</p>")
@@ -385,7 +457,9 @@ def render_html(report: Report, generated_at: str = "") -> str:
     body = "".join([
         f"<header><h1>{_esc(report.title)}</h1>"
         f'<p class="meta">Grouped by {_esc(p.by)}. Groups with fewer than {MIN_N} answers are '
-        f"shown as {SUPPRESSED}, without their distribution."
+        f"shown as {SUPPRESSED}, without their distribution; where only that would keep "
+        f"one from being worked out from the total, another group shows just its n "
+        f"({PROTECTED_MARK})."
         + (f" Made {_esc(generated_at)}." if generated_at else "") + "</p></header>",
         section("nps", "NPS", _headline(report.total) + tables["nps"]
                 + "<h3>Shares of answers (%)</h3>" + tables["shares"]),

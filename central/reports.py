@@ -6,7 +6,10 @@ Python. When the daily aggregates of central.report_daily are installed, the cou
 come from them instead of the responses themselves (same queries, fewer rows).
 Scoring is survey.scoring's; anomaly detection is central.anomalies'. Privacy is
 applied here, once, so that every renderer shows the same thing: a figure resting
-on fewer than MIN_N answers is suppressed (shown as "<5", with no distribution).
+on fewer than MIN_N answers is suppressed (shown as "<5", with no distribution), and
+where a table also shows its total, secondary_suppression() hides as many other groups
+as it takes that the small group cannot be worked out by subtraction ("protected":
+their n is shown, their figures are not).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 import logging
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -44,6 +47,24 @@ BASELINE_WEEKS = 8  # weeks before the period that serve as a device's own earli
 
 class ReportError(PalauteError, ValueError):
     """A report that cannot be made: bad options, an empty period, a failing query."""
+
+
+def secondary_suppression(sizes: Mapping[str, int], min_n: int = MIN_N) -> set[str]:
+    """Keys of shown groups to hide as well, so that no small group is total minus the rest.
+
+    `sizes`: n of every group of one table that also shows its total. Groups with
+    0 < n < min_n are suppressed already. While the hidden groups are exactly one, or
+    hold fewer than min_n answers together, the smallest shown group (ties: by key)
+    is hidden too; empty groups hide nothing and are never picked.
+    """
+    hidden = [k for k, n in sizes.items() if 0 < n < min_n]
+    shown = sorted((n, k) for k, n in sizes.items() if n >= min_n)
+    extra: set[str] = set()
+    while hidden and shown and (len(hidden) == 1 or sum(sizes[k] for k in hidden) < min_n):
+        _, key = shown.pop(0)
+        hidden.append(key)
+        extra.add(key)
+    return extra
 
 
 @dataclass(frozen=True)
@@ -78,31 +99,37 @@ class ReportParams:
 
 @dataclass(frozen=True)
 class GroupRow:
-    """One row of the main table; `summary` is None when the group is suppressed."""
+    """One row of the main table; `summary` is None when the group is suppressed or
+    protected (big enough itself, hidden so that a small group cannot be derived)."""
 
     key: str
     n: int
     summary: NpsSummary | None
+    protected: bool = False
 
     @property
     def suppressed(self) -> bool:
-        return self.summary is None
+        """Under MIN_N: shown as "<5"."""
+        return self.summary is None and not self.protected
 
     def as_json(self) -> dict[str, Any]:
-        """The JSON form: key, n, counts (11), mean, nps; "<5" and nulls when suppressed."""
+        """The JSON form: key, n, counts (11), mean, nps; "<5" and nulls when suppressed,
+        n and nulls when protected."""
         s = self.summary
-        return {"key": self.key, "n": self.n if s else SUPPRESSED,
+        return {"key": self.key, "n": self.n if s or self.protected else SUPPRESSED,
                 "counts": list(s.counts) if s else None,
                 "mean": s.mean if s else None, "nps": s.nps if s else None}
 
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """NPS of one period (a month or a 30-day window); nps None when suppressed or empty."""
+    """NPS of one period (a month or a 30-day window); nps None when suppressed, protected
+    or empty."""
 
     label: str
     n: int
     nps: float | None
+    protected: bool = False
 
     def as_json(self) -> dict[str, Any]:
         shown = self.n >= MIN_N
@@ -129,16 +156,19 @@ class StatementRow:
     label: str  # the statement's wording (from the survey definition), else its id
     n: int
     summary: LikertSummary | None
+    protected: bool = False
 
 
 @dataclass(frozen=True)
 class TextShareRow:
-    """Share of responses with free text in one group; share None when suppressed."""
+    """Share of responses with free text in one group; share None when suppressed or
+    protected."""
 
     key: str
     responses: int
     with_text: int
     share: float | None
+    protected: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,15 +186,25 @@ class SmsFunnelRow:
     device: str
     basis: str  # "period" (daily counters) or "cumulative" (counters since start)
     counts: dict[str, int]
+    protected: bool = False  # completed hidden so that a small gateway cannot be derived
+
+    @property
+    def suppressed(self) -> bool:
+        """Fewer than MIN_N answered: answered, completed and both rates are not shown."""
+        return 0 < self.counts["answered"] < MIN_N
 
     @property
     def response_rate(self) -> float | None:
-        """Answered invitations in percent of those sent."""
+        """Answered invitations in percent of those sent (None when suppressed)."""
+        if self.suppressed:
+            return None
         return text_share(min(self.counts["answered"], self.counts["sent"]), self.counts["sent"])
 
     @property
     def completion_rate(self) -> float | None:
-        """Completed surveys in percent of those answered."""
+        """Completed surveys in percent of those answered (None when suppressed/protected)."""
+        if self.suppressed or self.protected:
+            return None
         return text_share(min(self.counts["completed"], self.counts["answered"]),
                           self.counts["answered"])
 
@@ -301,6 +341,28 @@ def _group_row(key: str, counts: Sequence[int]) -> GroupRow:
     return GroupRow(key, n, nps_summary(counts) if n >= MIN_N else None)
 
 
+def _group_rows(main: Mapping[str, Sequence[int]], keys: Sequence[str]) -> list[GroupRow]:
+    """The main table's groups: small ones suppressed, secondary ones protected."""
+    hide = secondary_suppression({k: sum(main[k][2:]) for k in keys})
+    return [GroupRow(k, sum(main[k][2:]), None, protected=True) if k in hide
+            else _group_row(k, main[k][2:]) for k in keys]
+
+
+def _protect_trend(rows: list[TrendRow]) -> list[TrendRow]:
+    """Protect each month column, and the 30-day column, across the groups' trend rows."""
+    if not rows:
+        return rows
+    per_month = [secondary_suppression({r.key: r.months[i].n for r in rows})
+                 for i in range(len(rows[0].months))]
+    in_rolling = secondary_suppression({r.key: r.rolling.n for r in rows})
+
+    def hidden(p: TrendPoint, hide: bool) -> TrendPoint:
+        return TrendPoint(p.label, p.n, None, protected=True) if hide else p
+
+    return [TrendRow(r.key, [hidden(p, r.key in per_month[i]) for i, p in enumerate(r.months)],
+                     hidden(r.rolling, r.key in in_rolling)) for r in rows]
+
+
 def _point(label: str, counts: Sequence[int]) -> TrendPoint:
     n = sum(counts)
     return TrendPoint(label, n, nps_summary(counts).nps if n >= MIN_N else None)
@@ -354,7 +416,10 @@ def _tables(sql: _Sql, params: ReportParams) -> dict[str, Any]:
     for counts in main.values():
         _add(total, counts)
     months = _months(params.trend_start, params.date_to)
-    trend_keys = [] if params.by == "month" else keys
+    # Every group with answers in the trend gets its row (also one silent in the period),
+    # so that a month's total is the sum of its rows and protection sees them all.
+    in_trend = {k for k, _ in monthly} | set(last30)
+    trend_keys = [] if params.by == "month" else sorted(in_trend)
 
     def trend_row(key: str, pick: list[str]) -> TrendRow:
         points = []
@@ -369,20 +434,26 @@ def _tables(sql: _Sql, params: ReportParams) -> dict[str, Any]:
         return TrendRow(key, points, _point(f"{since30}..{params.date_to}", roll))
 
     return {
-        "groups": [_group_row(k, main[k][2:]) for k in keys],
+        "groups": _group_rows(main, keys),
         "total": _group_row("total", total[2:]),
         "months": months,
-        "trend": [trend_row(k, [k]) for k in trend_keys],
-        "trend_total": trend_row("total", list({k for k, _ in monthly} | set(last30))),
+        "trend": _protect_trend([trend_row(k, [k]) for k in trend_keys]),
+        "trend_total": trend_row("total", sorted(in_trend)),
         "rolling": _rolling(total_by_day, params.trend_start, params.date_to),
-        "text_shares": [_text_row(k, main[k]) for k in keys] + [_text_row("total", total)],
+        "text_shares": [*_text_rows(main, keys), _text_row("total", total)],
     }
 
 
-def _text_row(key: str, counts: Sequence[int]) -> TextShareRow:
+def _text_row(key: str, counts: Sequence[int], protected: bool = False) -> TextShareRow:
     responses, with_text = counts[0], counts[1]
-    share = text_share(with_text, responses) if responses >= MIN_N else None
-    return TextShareRow(key, responses, with_text, share)
+    share = text_share(with_text, responses) if responses >= MIN_N and not protected else None
+    return TextShareRow(key, responses, with_text, share, protected)
+
+
+def _text_rows(main: Mapping[str, Sequence[int]], keys: Sequence[str]) -> list[TextShareRow]:
+    """Free-text shares of the groups: small ones suppressed, secondary ones protected."""
+    hide = secondary_suppression({k: main[k][0] for k in keys})
+    return [_text_row(k, main[k], k in hide) for k in keys]
 
 
 # -- statements and free texts ----------------------------------------------------------
@@ -414,7 +485,13 @@ def _statements(sql: _Sql, params: ReportParams) -> list[StatementRow]:
             continue
         per[(str(key), *sq)] = [int(c) for c in counts]
         _add(totals[sq], [int(c) for c in counts])
-    out = [_statement_row(k, sv, q, c, known) for (k, sv, q), c in per.items()]
+    # Each statement is one table of groups and its total: protected on its own.
+    sizes: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for (k, sv, q), c in per.items():
+        sizes[(sv, q)][k] = sum(c)
+    hide = {sq: secondary_suppression(n) for sq, n in sizes.items()}
+    out = [_statement_row(k, sv, q, c, known, k in hide[(sv, q)])
+           for (k, sv, q), c in per.items()]
     out += [_statement_row("total", sv, q, c, known) for (sv, q), c in totals.items()]
     # Each statement's groups, then its total.
     out.sort(key=lambda r: (r.survey, _question_order(r.question), r.key == "total", r.key))
@@ -429,11 +506,13 @@ def _question_order(question: str) -> tuple[str, int]:
 
 
 def _statement_row(key: str, survey: str, question: str, counts: Sequence[int],
-                   known: dict[tuple[str, str], tuple[str, str]]) -> StatementRow:
+                   known: dict[tuple[str, str], tuple[str, str]], protected: bool = False
+                   ) -> StatementRow:
     n = sum(counts)
     label = known.get((survey, question), ("", question))[1]
     return StatementRow(key, survey, question, label, n,
-                        likert_summary(counts) if n >= MIN_N else None)
+                        likert_summary(counts) if n >= MIN_N and not protected else None,
+                        protected)
 
 
 @functools.cache
@@ -531,6 +610,8 @@ def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date
                                      {c: _counter(sms.get(c)) for c in SMS_COUNTERS}))
     if not rows:
         return [], None
+    hide = secondary_suppression({r.device: r.counts["answered"] for r in rows})
+    rows = [SmsFunnelRow(r.device, r.basis, r.counts, protected=r.device in hide) for r in rows]
     bases = {r.basis for r in rows}
     total = SmsFunnelRow("total", bases.pop() if len(bases) == 1 else "mixed",
                          {c: sum(r.counts[c] for r in rows) for c in SMS_COUNTERS})
@@ -675,8 +756,10 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
         aggregates = report_daily.installed(store)
     sql = _Sql(store, aggregates)
     tables = _tables(sql, params)
+    # Texts of a protected free-text row stay hidden too: their number would give the
+    # small group's count of texts by subtraction from the total's "with text".
     shown = {g.key for g in tables["groups"] if not g.suppressed} & {
-        t.key for t in tables["text_shares"] if t.responses >= MIN_N}
+        t.key for t in tables["text_shares"] if t.share is not None}
     statuses = _statuses(sql)
     sms_rows, sms_total = sms_funnel(statuses, params.date_from, params.date_to)
     found, seen = _concentration(sql, params)

@@ -73,17 +73,20 @@ def test_groups_small_group_suppressed_in_json(db: CentralStore, db_url: str,
              for i, v in enumerate(small)]
     insert(db, rows)
     data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
-    # mean of big: (3 + 6 + 14 + 8 + 27 + 20) / 10 = 7.8
+    # perhe is big, but total minus perhe would be vanhus: perhe is protected (n only).
     assert data["groups"] == [
-        {"key": "perhe", "n": 10, "counts": big, "mean": 7.8, "nps": 30.0},
+        {"key": "perhe", "n": 10, "counts": None, "mean": None, "nps": None},
         {"key": "vanhus", "n": "<5", "counts": None, "mean": None, "nps": None},
     ]
+    assert data["protected"]["groups"] == ["perhe"]
     # Total over 13: promoters 8, detractors 2 -> 46.2; mean (78 + 28) / 13 = 8.15
     assert data["total"]["n"] == 13 and data["total"]["nps"] == 46.2
     assert data["total"]["mean"] == 8.15
     shares = {row["key"]: row for row in data["free_text"]}
     assert shares["vanhus"] == {"key": "vanhus", "responses": "<5", "with_text": None,
                                 "share": None}
+    assert shares["perhe"] == {"key": "perhe", "responses": 10, "with_text": None,
+                               "share": None}
     assert shares["total"]["share"] == 23.1  # 3 of 13
 
 
@@ -108,13 +111,19 @@ def test_monthly_trend_and_rolling_30_days(db: CentralStore, db_url: str,
                        "--by", "unit")
     assert data["trend"]["months"] == ["2025-01", "2025-02"]
     rows = {r["key"]: r for r in data["trend"]["rows"]}
-    assert [m["nps"] for m in rows["ensiapu"]["months"]] == [0.0, 100.0]
+    # February's lab is small, so ensiapu's February is protected (total minus it is lab).
+    assert rows["ensiapu"]["months"] == [{"label": "2025-01", "n": 10, "nps": 0.0},
+                                         {"label": "2025-02", "n": 10, "nps": None}]
+    assert data["protected"]["trend"]["months"] == {"2025-02": ["ensiapu"]}
     assert rows["lab"]["months"] == [{"label": "2025-01", "n": 0, "nps": None},
                                      {"label": "2025-02", "n": "<5", "nps": None}]
     # February in total: 10 tens and 3 sevens -> 76.9
     assert [m["nps"] for m in rows["total"]["months"]] == [0.0, 76.9]
-    # The 30 days ending 2025-02-28 start on 2025-01-30: January is out of the window.
-    assert rows["ensiapu"]["rolling_30d"]["nps"] == 100.0
+    # The 30 days ending 2025-02-28 start on 2025-01-30: January is out of the window,
+    # so ensiapu's 10 and lab's 3 are the window's rows, and ensiapu is protected.
+    assert rows["ensiapu"]["rolling_30d"] == {"label": "2025-01-30..2025-02-28", "n": 10,
+                                              "nps": None}
+    assert rows["total"]["rolling_30d"]["nps"] == 76.9
     rolling = {p["label"]: p for p in data["rolling_30d"]}
     assert rolling["2025-01-31"] == {"label": "2025-01-31", "n": 10, "nps": 0.0}
     assert rolling["2025-02-09"]["nps"] is None and rolling["2025-02-09"]["n"] == 0
@@ -150,7 +159,7 @@ def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, db_url: 
                                                       tmp_path: Path) -> None:
     normal = [0, 0, 0, 1, 1, 2, 2, 3, 4, 6, 6]  # 25 a week, one value at most 24 %
     start = datetime(2025, 3, 3, 9, tzinfo=UTC)  # a Monday
-    rows = []
+    rows: list[dict[str, Any]] = []
     for week in range(6):  # four normal weeks, then two where staff enter 5
         counts = normal if week < 4 else [0, 0, 0, 0, 1, 20, 1, 1, 1, 1, 0]
         rows += spread(counts, start + timedelta(weeks=week), timedelta(minutes=7),

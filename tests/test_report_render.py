@@ -25,13 +25,15 @@ TEXTS = ["<script>alert('x')</script> & muuta", "Ystävällinen hoitaja", "Nopea
 
 @pytest.fixture
 def report(tmp_path: Path) -> Iterator[Report]:
-    """Two areas in March: `perhe` with 12 answers (3 with text), `vanhus` with 3."""
+    """Three areas in March: `perhe` with 12 answers (3 with text), `vanhus` with 3, and
+    `koti` with 6 (so that koti, not perhe, is the one protected for vanhus's sake)."""
     with open_central(f"sqlite:///{tmp_path / 'c.sqlite'}") as db:
         rows = [response(NOON + timedelta(minutes=i), v, area="perhe",
                          text=TEXTS[i] if i < 3 else None, statements={"s1": 4})
                 for i, v in enumerate([10, 9, 9, 8, 7, 10, 10, 6, 3, 10, 9, 8])]
         rows += [response(NOON + timedelta(days=1, minutes=i), 10, area="vanhus",
                           text=SMALL_TEXT) for i in range(3)]
+        rows += [response(NOON + timedelta(days=2, minutes=i), 8, area="koti") for i in range(6)]
         insert(db, rows)
         params = ReportParams(date(2025, 2, 1), date(2025, 3, 31),
                               now=datetime(2025, 4, 1, tzinfo=UTC))
@@ -51,7 +53,7 @@ def test_csv_sections_and_suppression(report: Report) -> None:
     rows = list(csv.reader(io.StringIO(render(report, "csv"))))
     assert rows[0] == ["# NPS"]
     assert rows[1][:2] == ["area", "n"] and rows[1][-2:] == ["mean", "NPS"]
-    vanhus = rows[3]
+    vanhus = rows[4]
     assert vanhus[0] == "vanhus" and vanhus[1] == "<5"
     assert set(vanhus[2:]) == {"–"}
     sections = [r[0] for r in rows if r and r[0].startswith("# ")]
@@ -109,5 +111,5 @@ def test_html_renders_in_headless_chromium(report: Report, tmp_path: Path) -> No
     assert (int(chart.group(1)), int(chart.group(2))) == (900, 620)  # 9 x 6.2 in at 100 dpi
     tables = re.search(r'data-tables="(\d+)"', dom)
     assert tables and int(tables.group(1)) >= 6
-    assert 'data-nps-rows="3"' in dom  # perhe, vanhus, total
+    assert 'data-nps-rows="4"' in dom  # koti, perhe, vanhus, total
     assert "NPS <strong>" in dom
