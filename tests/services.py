@@ -11,7 +11,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -24,100 +23,12 @@ from typing import Any
 
 import pytest
 
+from palaute.services import Mosquitto, free_port, wait_port
 from survey.config import DeviceIdentity
 from survey.store import Store
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(
-    port: int, timeout: float = 10.0, proc: subprocess.Popen[bytes] | None = None
-) -> None:
-    """Wait until something accepts TCP connections on 127.0.0.1:port."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.settimeout(0.2)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.02)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
-
-
-class Mosquitto:
-    """A Mosquitto broker on a free port with persistence in `folder`; restartable."""
-
-    def __init__(self, folder: Path, extra_config: str = "", port: int | None = None) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
-        self.config = self.folder / "mosquitto.conf"
-        self.log = self.folder / "mosquitto.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        if not extra_config.strip():
-            extra_config = "allow_anonymous true\n"
-        if os.geteuid() == 0:
-            # As root Mosquitto drops to the `mosquitto` user, who cannot enter pytest's folders.
-            extra_config += "user root\n"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            f"persistence true\n"
-            f"persistence_location {self.folder}/\n"
-            f"autosave_interval 1\n"
-            f"log_dest file {self.log}\n"
-            f"log_type all\n"
-            f"max_queued_messages 100000\n"
-            + extra_config
-        )
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self) -> Mosquitto:
-        """Start (or restart) the broker and wait until it accepts connections."""
-        mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.proc = subprocess.Popen(
-            [mosquitto, "-c", str(self.config)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_port(self.port, proc=self.proc)
-        return self
-
-    def stop(self) -> None:
-        """Stop gracefully (SIGTERM: persistence is saved)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
-
-    def kill(self) -> None:
-        """Kill at once (SIGKILL: only what was autosaved survives)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> Mosquitto:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+# The broker launcher and port helpers are the library's (the demo uses them too).
+__all__ = ["Mosquitto", "free_port", "wait_port"]
 
 
 def _pg_bin() -> Path | None:
