@@ -316,8 +316,6 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-
-
 # -- the main table, trend, rolling NPS and text shares: one daily aggregate ------------
 
 
