@@ -90,15 +90,19 @@ def acl_text(devices: list[DeviceAccount], central_user: str) -> str:
         f"topic write {ROOT}/+/+/config",
     ]
     for d in devices:
-        lines += [
-            "",
-            f"user {d.device}",
-            f"topic write {d.topic('responses')}",
-            f"topic write {d.topic('status')}",
-            f"topic read {d.topic('ack')}",
-            f"topic read {d.topic('config')}",
-        ]
+        lines += ["", *device_acl_lines(d)]
     return "\n".join(lines) + "\n"
+
+
+def device_acl_lines(d: DeviceAccount) -> list[str]:
+    """The ACL block of one device: writes its responses and status, reads its ack and config."""
+    return [
+        f"user {d.device}",
+        f"topic write {d.topic('responses')}",
+        f"topic write {d.topic('status')}",
+        f"topic read {d.topic('ack')}",
+        f"topic read {d.topic('config')}",
+    ]
 
 
 @dataclass(frozen=True)

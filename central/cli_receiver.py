@@ -96,9 +96,16 @@ def _serve(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     mqtt_settings = load_mqtt_settings(config, default_client_id="palaute-central")
     group = config.section("central").get_str("share_group", "central")
+    from central.enroll import start_enrolment_server
+
     stop = _stop_event()
     with open_central(central_db_url(config)) as store:
-        Receiver(store, mqtt_settings, share_group=group).run(stop)
+        enrolment = start_enrolment_server(config)  # only when the config has [enrol]
+        try:
+            Receiver(store, mqtt_settings, share_group=group).run(stop)
+        finally:
+            if enrolment is not None:
+                enrolment.close()
     return 0
 
 

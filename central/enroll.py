@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import secrets
+import shutil
 import sqlite3
 import ssl
 import subprocess
@@ -109,6 +111,7 @@ class EnrolmentSettings:
     keyfile: Path | None
     broker_url: str
     password_file: Path | None
+    acl_file: Path | None
     reload_command: str
 
     @classmethod
@@ -118,7 +121,7 @@ class EnrolmentSettings:
             return None
         sec = config.section("enrol")
         sec.check_keys({"tokens", "listen", "certfile", "keyfile", "broker_url",
-                        "password_file", "reload_command"})
+                        "password_file", "acl_file", "reload_command"})
         host, _, port = sec.get_str("listen", "0.0.0.0:8443").rpartition(":")
         if not port.isdigit():
             raise sec.error("listen", "must be HOST:PORT")
@@ -133,21 +136,51 @@ class EnrolmentSettings:
             listen_host=host or "0.0.0.0", listen_port=int(port), certfile=certfile,
             keyfile=keyfile, broker_url=sec.get_str("broker_url"),
             password_file=sec.get_path("password_file", None),
+            acl_file=sec.get_path("acl_file", None),
             reload_command=sec.get_str("reload_command", ""),
         )
 
 
-def add_broker_user(password_file: Path, username: str, password: str,
-                    reload_command: str = "") -> None:
-    """Add or replace a broker account (mosquitto_passwd), then reload the broker."""
-    if not password_file.exists():
-        password_file.touch(mode=0o600)
-    result = subprocess.run(["mosquitto_passwd", "-b", str(password_file), username, password],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise EnrolmentError(f"mosquitto_passwd failed: {result.stderr.strip()}")
-    if reload_command:
-        subprocess.run(reload_command, shell=True, check=False)
+def add_broker_account(settings: EnrolmentSettings, device: str, site: str,
+                       password: str) -> None:
+    """Add (or replace) the device's broker account and ACL block, then reload the broker."""
+    from central.broker import DeviceAccount, device_acl_lines, hash_password
+
+    if settings.password_file:
+        lines = [ln for ln in _lines(settings.password_file) if not ln.startswith(f"{device}:")]
+        _write_lines(settings.password_file, [*lines, f"{device}:{hash_password(password)}"])
+    if settings.acl_file:
+        # ACL blocks are separated by blank lines; the device's own block is replaced.
+        blocks = "\n".join(_lines(settings.acl_file)).split("\n\n")
+        kept = [b for b in blocks if b.strip() and b.strip().splitlines()[0] != f"user {device}"]
+        kept.append("\n".join(device_acl_lines(DeviceAccount(device, site))))
+        _write_lines(settings.acl_file, "\n\n".join(kept).splitlines())
+    if settings.reload_command:
+        subprocess.run(settings.reload_command, shell=True, check=False)
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def _write_lines(path: Path, lines: list[str]) -> None:
+    """Replace `path` atomically, keeping its mode (0600 for a new file)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if path.exists():
+            # The broker reads these files after dropping root: keep owner, group and mode.
+            st = path.stat()
+            shutil.copymode(path, tmp)
+            os.chown(tmp, st.st_uid, st.st_gid)
+        else:
+            tmp.chmod(0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise EnrolmentError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 class EnrolmentServer:
@@ -187,9 +220,7 @@ class EnrolmentServer:
         """Redeem a token: the device's settings and new broker credentials."""
         settings = self.book.redeem(token, datetime.now(UTC))
         password = secrets.token_urlsafe(24)
-        if self.settings.password_file:
-            add_broker_user(self.settings.password_file, settings["device_id"], password,
-                            self.settings.reload_command)
+        add_broker_account(self.settings, settings["device_id"], settings["site"], password)
         log.info("enrolled device %s", settings["device_id"])
         return {**settings, "broker_url": self.settings.broker_url,
                 "username": settings["device_id"], "password": password}

@@ -270,3 +270,60 @@ def test_tls_listener_with_generated_config(tmp_path: Path, broker_home: Path) -
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_enrolled_device_gets_a_working_account_limited_to_its_topics(
+        tmp_path: Path, broker_home: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from central.enroll import EnrolmentServer, EnrolmentSettings
+    from survey.config import load_config
+
+    out = broker_home / "broker"
+    port = free_port()
+    assert main(["central", "broker-config", "--device", "tays/tays-lobby-3", "--out", str(out),
+                 "--port", str(port), "--bind", "127.0.0.1",
+                 "--persistence-dir", str(broker_home / "data")]) == 0
+    cfg = tmp_path / "central.toml"
+    cfg.write_text(f'[enrol]\ntokens = "{tmp_path / "t.sqlite"}"\nlisten = "127.0.0.1:0"\n'
+                   'broker_url = "mqtts://central.example.fi"\n'
+                   f'password_file = "{out / "passwd"}"\nacl_file = "{out / "acl"}"\n')
+    settings = EnrolmentSettings.from_config(load_config(cfg))
+    assert settings is not None
+    server = EnrolmentServer(settings)  # not started: enrol() is what the endpoint calls
+    try:
+        token = server.book.make({"device_id": "oys-lobby-1", "site": "oys", "area": "a",
+                                  "unit": "u", "roles": ["kiosk", "sync"]},
+                                 datetime.now(UTC), timedelta(hours=1))
+        enrolled = server.enrol(token)
+        again = server.book.make({"device_id": "oys-lobby-1", "site": "oys", "area": "a",
+                                  "unit": "u", "roles": ["kiosk", "sync"]},
+                                 datetime.now(UTC), timedelta(hours=1))
+        enrolled = server.enrol(again)  # re-enrolment replaces the account, never duplicates
+    finally:
+        server.close()
+    assert (out / "passwd").read_text().count("oys-lobby-1:") == 1
+    assert (out / "acl").read_text().count("user oys-lobby-1") == 1
+    proc = subprocess.Popen(["mosquitto", "-c", str(out / "mosquitto.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc=proc)
+        central = connect(port, "central", out=out)
+        device = connect(port, "oys-lobby-1", enrolled["password"])
+        old = connect(port, "tays-lobby-3", out=out)
+        try:
+            assert central.connected.is_set() and device.connected.is_set()
+            central.subscribe("palaute/v1/+/+/responses")
+            device.publish("palaute/v1/tays/tays-lobby-3/responses", b"forged")
+            device.publish("palaute/v1/oys/oys-lobby-1/responses", b"own batch")
+            old.publish("palaute/v1/tays/tays-lobby-3/responses", b"still works")
+            wait_until(lambda: len(central.received) == 2, 5, message="both own batches")
+            assert sorted(central.received) == [
+                ("palaute/v1/oys/oys-lobby-1/responses", b"own batch"),
+                ("palaute/v1/tays/tays-lobby-3/responses", b"still works")]
+        finally:
+            for c in (central, device, old):
+                c.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
