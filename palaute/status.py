@@ -37,28 +37,41 @@ def gather(config: Config) -> dict[str, Any]:
         "roles": [r for r in ROLE_SECTIONS if config.has(r)],
         "store": str(store_path),
     }
+    from survey.definition import load_survey
+    from sync.agent import META_CONFIG_ERROR, META_CONFIG_VERSION, META_LAST_SYNC
+
+    survey = load_survey(config.survey_path())
+    info["survey"] = f"{survey.id} v{survey.version}"
     with Store(store_path) as store:
         info["responses"] = store.counts()
         info["oldest_unsynced"] = store.oldest_unsynced()
-        info["last_sync"] = store.get_meta("sync.last_success")
-        info["survey_version"] = store.get_meta("sync.config_version")
+        info["last_sync"] = store.get_meta(META_LAST_SYNC)
+        info["remote_config"] = store.get_meta(META_CONFIG_VERSION)
+        errors = [f"remote config: {e}" for e in [store.get_meta(META_CONFIG_ERROR)] if e]
         if config.has("sms"):
             info["sms"] = _sms_status(store)
+            errors += [f"sms: {e}" for e in _sms_errors(store)]
     usage = shutil.disk_usage(store_path.parent)
     info["disk_free_mib"] = usage.free // (1024 * 1024)
-    info["recent_errors"] = _recent_errors()
+    info["recent_errors"] = errors + _recent_errors()
     return info
 
 
 def _sms_status(store: Any) -> dict[str, Any]:
-    from importlib import import_module
+    from sms_gateway.status import status_extras
 
-    try:
-        counters = import_module("sms_gateway.gateway_store").sms_status_counters
-    except (ImportError, AttributeError):
-        return {}
-    result: dict[str, Any] = counters(store)
-    return result
+    extras = status_extras(store)
+    sms = dict(extras.get("sms", {}))
+    sms.pop("daily", None)
+    return {"counters": sms, "modems": extras.get("modems", [])}
+
+
+def _sms_errors(store: Any) -> list[str]:
+    import json
+
+    raw = store.get_meta("sms.errors")
+    items = json.loads(raw) if raw else []
+    return [f"{e.get('at', '')} {e.get('error', '')}".strip() for e in items[-5:]]
 
 
 def _recent_errors(limit: int = 5) -> list[str]:
@@ -81,6 +94,7 @@ def render(info: dict[str, Any]) -> str:
         f"device   {info['device']}  site {info['site']}  area {info['area']}  "
         f"unit {info['unit']}",
         f"roles    {', '.join(info['roles']) or '-'}   config {info['config']}",
+        f"survey   {info['survey']}   remote config {info['remote_config'] or '-'}",
         f"store    {info['store']}",
         f"answers  open {r['open']}  complete {r['complete']}  abandoned {r['abandoned']}  "
         f"expired {r['expired']}",
@@ -89,9 +103,12 @@ def render(info: dict[str, Any]) -> str:
         f"disk     {info['disk_free_mib']} MiB free",
     ]
     if "sms" in info:
-        sms = info["sms"]
-        lines.append("sms      " + "  ".join(f"{k} {v}" for k, v in sms.items()
-                                             if not isinstance(v, dict | list)))
+        counters = info["sms"]["counters"]
+        lines.append("sms      " + "  ".join(f"{k} {v}" for k, v in counters.items()))
+        for i, m in enumerate(info["sms"]["modems"], 1):
+            lines.append(f"modem {i}  {'ok' if m.get('ok') else 'NOT OK'}  signal "
+                         f"{m.get('signal', '-')}  registration {m.get('registration', '-')}  "
+                         f"(at {m.get('at', '-')})")
     if info["recent_errors"]:
         lines.append("recent errors:")
         lines += [f"  {e}" for e in info["recent_errors"]]
