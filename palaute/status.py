@@ -58,12 +58,11 @@ def gather(config: Config) -> dict[str, Any]:
 
 
 def _sms_status(store: Any) -> dict[str, Any]:
+    from sms_gateway.gateway_store import sms_status_counters
     from sms_gateway.status import status_extras
 
-    extras = status_extras(store)
-    sms = dict(extras.get("sms", {}))
-    sms.pop("daily", None)
-    return {"counters": sms, "modems": extras.get("modems", [])}
+    return {"counters": sms_status_counters(store),
+            "modems": status_extras(store).get("modems", [])}
 
 
 def _sms_errors(store: Any) -> list[str]:
