@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 
 from survey.config import Config, load_config
 from survey.errors import ConfigError, PalauteError
+from survey.systemd import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +75,6 @@ def central_db_url(config: Config) -> str:
     return url
 
 
-def _stop_event() -> threading.Event:
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %d: stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    return stop
-
-
 def _serve(args: argparse.Namespace) -> int:
     from central.receiver import Receiver
     from central.store import open_central
@@ -98,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
     group = config.section("central").get_str("share_group", "central")
     from central.enroll import start_enrolment_server
 
-    stop = _stop_event()
+    stop = stop_on_signals()
     with open_central(central_db_url(config)) as store:
         enrolment = start_enrolment_server(config)  # only when the config has [enrol]
         try:

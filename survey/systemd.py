@@ -6,9 +6,15 @@ service loop runs in tests, in the demo and on a device.
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
+from types import FrameType
 
 import sdnotify
+
+log = logging.getLogger(__name__)
 
 _notifier: sdnotify.SystemdNotifier | None = None
 
@@ -51,3 +57,16 @@ def watchdog_interval() -> float | None:
     if pid and pid.isdigit() and int(pid) != os.getpid():
         return None
     return int(usec) / 2_000_000
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM (systemd's stop) or SIGINT (Ctrl-C), for a service's main loop."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    return stop

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
-from types import FrameType
 
 from survey.config import load_config
 from survey.store import Store
+from survey.systemd import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +27,7 @@ def _run(args: argparse.Namespace) -> int:
     from sync.agent import agent_from_config
 
     config = load_config(args.config)
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %d: stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = stop_on_signals()
     with Store(config.store_path()) as store:
         agent = agent_from_config(config, store)
         agent.run(stop)
