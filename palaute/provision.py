@@ -225,7 +225,9 @@ def plan(settings: Settings, paths: Paths, *, render_prompts: bool = True) -> li
     store = paths.data / "store.sqlite"
     actions.append(Action("database", store, "unchanged" if store.exists() else "new"))
     if "kiosk" in settings.roles and render_prompts:
-        actions.append(Action("prompts", paths.data / "prompts", "changed",
+        prompts = paths.data / "prompts"
+        # Rendering is cached by text: a re-run renders only prompts that are missing.
+        actions.append(Action("prompts", prompts, "unchanged" if prompts.is_dir() else "new",
                               detail="render missing audio prompts"))
     for role in settings.roles:
         unit = UNIT_OF_ROLE[role]
