@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -199,11 +199,13 @@ class Processes:
 
     def start(self, name: str, argv: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
         """Start a long-running service; its output goes to `log_path`."""
-        with open(log_path, "ab") as out:
-            proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=self.env,
-                                    start_new_session=True)
-        self.running.append(_Proc(name, proc, log_path))
+        # A Ctrl-C between the fork and the bookkeeping would leave an unknown process behind.
+        with _interrupts_deferred():
+            with open(log_path, "ab") as out:
+                proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=self.env,
+                                        start_new_session=True)
+            self.running.append(_Proc(name, proc, log_path))
         return proc
 
     def run(self, name: str, argv: Sequence[str], log_path: Path,
@@ -251,6 +253,24 @@ class Processes:
             _signal_group(p.proc, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 p.proc.wait(5)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM until the block is done, then raise KeyboardInterrupt for them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[signal.Signals] = []
+    previous = {s: signal.signal(s, lambda signum, _frame: caught.append(signal.Signals(signum)))
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if any(previous[signum] is not signal.SIG_IGN for signum in caught):
+        raise KeyboardInterrupt
 
 
 def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
