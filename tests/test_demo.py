@@ -87,12 +87,20 @@ def test_demo_runs_the_whole_chain_and_the_counts_match(tmp_path: Path) -> None:
     assert phones.count("\n+358") == people - 1
 
 
+INTERACTIVE_MAIN = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from palaute.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
 def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     log = tmp_path / "demo.out"
     with open(log, "wb") as f:
+        # A command started in the background inherits SIGINT ignored (as CI may start the
+        # suite): give the demo the Ctrl-C a person at a terminal has.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "palaute", "demo", "--out", str(out), "--people", "4"],
+            [sys.executable, "-c", INTERACTIVE_MAIN, "demo", "--out", str(out), "--people", "4"],
             stdout=f, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
