@@ -38,5 +38,14 @@ def test_python_gsmmodem_sends_and_receives(tmp_path: Path) -> None:
             assert arrived.wait(10)
             assert (received[0].number, received[0].text) == ("+358409876543", "9 hyvä palvelu")
             wait_for(lambda: core.stored() == [])  # the client deleted what it read
+            # The client handles each notification in a thread of its own: let them end here,
+            # so that nothing of this test is still running (or failing) in a later one.
+            wait_for(lambda: not _notification_threads(), timeout=15)
         finally:
             client.close()
+            for thread in _notification_threads():
+                thread.join(10)
+
+
+def _notification_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if "ModemNotification" in t.name]
