@@ -86,7 +86,11 @@ def _serve(args: argparse.Namespace) -> int:
     from central.enroll import start_enrolment_server
 
     stop = stop_on_signals()
+    from central import report_daily
+
     with open_central(central_db_url(config)) as store:
+        # Build the report aggregates at service start rather than in the first report.
+        report_daily.ensure(store)
         enrolment = start_enrolment_server(config)  # only when the config has [enrol]
         try:
             Receiver(store, mqtt_settings, share_group=group).run(stop)
