@@ -22,13 +22,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from survey.errors import PalauteError
+from sync.mqtt import is_loopback
 
 log = logging.getLogger(__name__)
 
 ROLES = ("kiosk", "sms", "sync")
 UNIT_OF_ROLE = {"kiosk": "palaute-kiosk.service", "sms": "palaute-sms.service",
                 "sync": "palaute-sync.service"}
-LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class ProvisionError(PalauteError):
@@ -114,7 +114,7 @@ def check_broker_url(url: str) -> None:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
         raise ProvisionError(f"--broker: {url!r} has an invalid port") from None
-    if parts.scheme == "mqtt" and parts.hostname not in LOOPBACK:
+    if parts.scheme == "mqtt" and not is_loopback(parts.hostname):
         raise ProvisionError(f"--broker: {url!r}: plain mqtt:// is allowed only on loopback; "
                              "use mqtts://")
 
@@ -318,7 +318,7 @@ def fetch_enrolment(url: str, token: str, *, ca_file: str | None = None,
     import requests
 
     parts = urlsplit(url)
-    if parts.scheme != "https" and parts.hostname not in LOOPBACK:
+    if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
         raise ProvisionError(f"--enroll: {url!r}: enrolment needs https:// (credentials travel)")
     try:
         resp = requests.post(url, json={"token": token}, timeout=timeout,
