@@ -27,6 +27,7 @@ from typing import Any
 
 from survey.config import Config
 from survey.errors import PalauteError
+from sync.mqtt import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class EnrolmentSettings:
         keyfile = sec.get_path("keyfile", None)
         if (certfile is None) != (keyfile is None):
             raise sec.error("certfile", "certfile and keyfile go together")
-        if certfile is None and host not in ("127.0.0.1", "localhost", "::1"):
+        if certfile is None and not is_loopback(host):
             raise sec.error("certfile", "credentials travel: HTTPS is needed except on loopback")
         return cls(
             tokens=sec.get_path("tokens", config.path.parent / "enrol-tokens.sqlite"),
