@@ -40,6 +40,10 @@ class Client:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        # The callbacks refer back to this object: without them paho's own __del__ closes
+        # its internal socket pair as soon as the test lets go (not at a later garbage
+        # collection, where an unclosed socket is a warning that fails the run).
+        self.client.on_connect = self.client.on_message = self.client.on_subscribe = None
 
 
 @pytest.fixture
