@@ -69,7 +69,7 @@ def test_gpio_press_reaches_the_store_through_the_event_queue(
                 ({"mood": {"value": 4}}, "complete", "kiosk")]
             assert loop.core.state.screen == "thanks"
             # The LED of button 4 confirmed the press.
-            assert True in [s.state for s in factory.pin(21).states]
+            assert any(s.state for s in factory.pin(21).states)
         finally:
             loop.close()
             loop.close()
