@@ -391,7 +391,8 @@ def _rolling(per_day: dict[date, list[int]], start: date, end: date) -> list[Tre
 
 def _tables(sql: _Sql, params: ReportParams) -> dict[str, Any]:
     """Main table, monthly trend, rolling NPS and text shares from one daily aggregate."""
-    start = min(params.trend_start, params.date_from - timedelta(days=ROLLING_DAYS - 1))
+    # The rolling line starts on trend_start: its first window reaches 29 days further back.
+    start = params.trend_start - timedelta(days=ROLLING_DAYS - 1)
     daily = _daily(sql, params, start)
     main: dict[str, list[int]] = defaultdict(lambda: [0] * 13)
     monthly: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 11)

@@ -1,0 +1,62 @@
+"""Review of the central report's figures: edge cases found wrong, with hand-computed answers."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_data import insert, response
+
+from central import report_daily
+from central.report_render import render, report_json
+from central.reports import ReportParams, build_report
+from central.store import CentralStore, open_central
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CentralStore]:
+    from services import new_central_url
+
+    try:
+        url = new_central_url(request, tmp_path)
+    except Exception as exc:
+        pytest.skip(f"no PostgreSQL for the report tests: {exc}")
+    with open_central(url) as store:
+        yield store
+
+
+def _params(start: date, end: date, **kw: Any) -> ReportParams:
+    return ReportParams(start, end, now=datetime(2025, 6, 1, tzinfo=UTC), **kw)
+
+
+def _both(db: CentralStore, params: ReportParams) -> list[dict[str, Any]]:
+    """The report's JSON read directly and (once installed) through the daily aggregates."""
+    out = [report_json(build_report(db, params, aggregates=False))]
+    report_daily.ensure(db)
+    out.append(report_json(build_report(db, params, aggregates=True)))
+    return out
+
+
+# -- rolling 30-day window --------------------------------------------------------------------
+
+
+def test_rolling_window_of_the_first_trend_day_reaches_back_30_days(db: CentralStore) -> None:
+    # Ten promoters on 5 February; five detractors on 25 March. A report from 20 March
+    # starts its trend (and the daily rolling line) on 1 March, whose 30-day window is
+    # 31 January .. 1 March: it holds the ten promoters -> n 10, NPS 100.0.
+    # On 6 March the window is 5 February .. 6 March: still n 10; on 7 March it is empty.
+    feb5 = datetime(2025, 2, 5, 10, 0, tzinfo=UTC)
+    mar25 = datetime(2025, 3, 25, 10, 0, tzinfo=UTC)
+    insert(db, [response(feb5 + timedelta(minutes=i), 10) for i in range(10)]
+           + [response(mar25 + timedelta(minutes=i), 0) for i in range(5)])
+    for data in _both(db, _params(date(2025, 3, 20), date(2025, 3, 31))):
+        rolling = {p["label"]: p for p in data["rolling_30d"]}
+        assert rolling["2025-03-01"] == {"label": "2025-03-01", "n": 10, "nps": 100.0}
+        assert rolling["2025-03-06"] == {"label": "2025-03-06", "n": 10, "nps": 100.0}
+        assert rolling["2025-03-07"] == {"label": "2025-03-07", "n": 0, "nps": None}
+        # 25 March: window 24 Feb .. 25 Mar holds the five detractors only.
+        assert rolling["2025-03-25"] == {"label": "2025-03-25", "n": 5, "nps": -100.0}
