@@ -360,7 +360,8 @@ def _on_language(st: State, event: Event, s: Settings,
     if name == "enter":
         return _enter_question(replace(st, lang=s.languages[cursor]), s, 0, now)
     if name == "back":
-        return _to_idle(st, s, now)
+        # Back to the attract screen ends the session: a response begun before is abandoned.
+        return _abandon(st, s, now)
     if st.audio and name.isdigit():
         return _say(st, [Utterance(ui("no_option", st.lang, value=name, lo=1, hi=n), st.lang)])
     return st, []

@@ -1,0 +1,56 @@
+"""Review findings: each test shows a way an answer was lost, left open or stored wrongly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kiosk.events import Finalise, Key, Tap
+from kiosk.session import Settings, State, initial_state, step
+from survey.definition import load_survey, shipped_survey_path
+from survey.model import Survey
+
+T0 = datetime(2025, 3, 4, 8, 0, 0, tzinfo=UTC)  # 10:00 in Helsinki: open
+
+
+@pytest.fixture(scope="module")
+def national() -> Survey:
+    return load_survey(shipped_survey_path("national"))
+
+
+@pytest.fixture
+def settings(national: Survey) -> Settings:
+    qs = tuple(national.questions[q] for q in ("nps", "s1", "open"))
+    return Settings(survey=national, questions=qs, languages=("fi", "sv", "en"))
+
+
+def run(settings: Settings, events: list, state: State | None = None,
+        start: datetime = T0, gap: float = 2.0) -> tuple[State, list, datetime]:
+    """Feed events `gap` seconds apart; all effects in order."""
+    st = state or initial_state(settings)
+    now = start
+    effects: list = []
+    for ev in events:
+        st, eff = step(st, ev, now, settings)
+        effects += eff
+        now += timedelta(seconds=gap)
+    return st, effects, now
+
+
+def test_back_from_language_menu_finalises_started_response(settings: Settings) -> None:
+    # Answer the first question, go back twice to the language menu, then back once more.
+    st, eff, _ = run(settings, [Tap("start"), Tap("lang:en"), Tap("opt:7"),
+                                Key("back"), Key("back")])
+    assert st.screen == "language" and st.started
+    st, eff, _ = run(settings, [Key("back")], st, start=T0 + timedelta(seconds=20))
+    assert st.screen == "idle"
+    assert eff == [Finalise("abandoned")], "the response written for the 7 must not stay open"
+
+
+def test_audio_back_from_language_menu_finalises_started_response(settings: Settings) -> None:
+    st, _, _ = run(settings, [Key("audio"), Key("enter"), Key("7"), Key("enter"), Key("enter"),
+                              Key("back"), Key("back")])
+    assert st.screen == "language" and st.started and st.answer("nps") == (7, None)
+    st, eff, _ = run(settings, [Key("back")], st, start=T0 + timedelta(seconds=30))
+    assert Finalise("abandoned") in eff and st.screen == "idle"
