@@ -65,7 +65,7 @@ def nps_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     for g in [*report.groups, report.total]:
         s = g.summary
         if s is None:
-            n = _marked(g.n) if g.protected else SUPPRESSED
+            n = _marked(g.n) if g.protected else _n(g.n)
             rows.append([g.key, n, *([DASH] * 11), DASH, DASH])
         else:
             rows.append([g.key, str(s.n), *(str(c) for c in s.counts), _num(s.mean, 2),
@@ -79,7 +79,7 @@ def share_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     rows = []
     for g in [*report.groups, report.total]:
         s = g.summary
-        n = _marked(g.n) if g.protected else SUPPRESSED
+        n = _marked(g.n) if g.protected else _n(g.n)
         rows.append([g.key, n, *([DASH] * 11)] if s is None
                     else [g.key, str(s.n), *(_num(x) for x in s.shares)])
     return header, rows
@@ -400,7 +400,7 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: 
 
 def _headline(total: GroupRow) -> str:
     if total.summary is None:
-        return f'<p class="headline">NPS {DASH}, N {SUPPRESSED}</p>'
+        return f'<p class="headline">NPS {DASH}, N {_n(total.n)}</p>'
     s = total.summary
     n = f"{s.n:,}".replace(",", "\u00a0")  # thin grouping as in the counties' reports
     return (f'<p class="headline">NPS <strong>{_num(s.nps)}</strong>, N = {n}, '

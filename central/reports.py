@@ -109,14 +109,14 @@ class GroupRow:
 
     @property
     def suppressed(self) -> bool:
-        """Under MIN_N: shown as "<5"."""
-        return self.summary is None and not self.protected
+        """Under MIN_N (but not empty: a group without NPS answers has n 0): shown as "<5"."""
+        return self.summary is None and not self.protected and self.n > 0
 
     def as_json(self) -> dict[str, Any]:
         """The JSON form: key, n, counts (11), mean, nps; "<5" and nulls when suppressed,
         n and nulls when protected."""
         s = self.summary
-        return {"key": self.key, "n": self.n if s or self.protected else SUPPRESSED,
+        return {"key": self.key, "n": SUPPRESSED if self.suppressed else self.n,
                 "counts": list(s.counts) if s else None,
                 "mean": s.mean if s else None, "nps": s.nps if s else None}
 

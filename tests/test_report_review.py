@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -60,3 +59,33 @@ def test_rolling_window_of_the_first_trend_day_reaches_back_30_days(db: CentralS
         assert rolling["2025-03-07"] == {"label": "2025-03-07", "n": 0, "nps": None}
         # 25 March: window 24 Feb .. 25 Mar holds the five detractors only.
         assert rolling["2025-03-25"] == {"label": "2025-03-25", "n": 5, "nps": -100.0}
+
+
+# -- responses without an NPS answer ----------------------------------------------------------
+
+
+NOON = datetime(2025, 3, 10, 10, 0, tzinfo=UTC)
+
+
+def test_a_group_without_nps_answers_shows_n_0_and_its_texts(db: CentralStore) -> None:
+    # A smileys-only kiosk (area "kioski"): six responses with text, none with NPS. It has
+    # no NPS figures (n 0, not "<5": nobody was hidden), but six responses are enough to
+    # show its text share (6/6 = 100.0 %) and, in HTML, its texts.
+    insert(db, [response(NOON + timedelta(minutes=i), None, area="kioski", text=f"Hyvä {i}",
+                         statements={"s1": 5}) for i in range(6)]
+           + [response(NOON + timedelta(minutes=i), 10, area="perhe") for i in range(10)])
+    params = _params(date(2025, 3, 1), date(2025, 3, 31))
+    for data in _both(db, params):
+        assert data["groups"] == [
+            {"key": "kioski", "n": 0, "counts": None, "mean": None, "nps": None},
+            {"key": "perhe", "n": 10, "counts": [0] * 10 + [10], "mean": 10.0, "nps": 100.0}]
+        assert data["total"]["n"] == 10
+        shares = {t["key"]: t for t in data["free_text"]}
+        assert shares["kioski"] == {"key": "kioski", "responses": 6, "with_text": 6,
+                                    "share": 100.0}
+    report = build_report(db, params)
+    page = render(report, "html")
+    assert "Hyvä 5" in page and "Hyvä 0" in page
+    table = render(report, "table").splitlines()
+    kioski = next(line for line in table if line.startswith("kioski "))
+    assert kioski.split()[1] == "0"  # n, not "<5"
