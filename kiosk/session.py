@@ -301,7 +301,12 @@ def _dispatch(st: State, event: Event, s: Settings,
         return _audio_control(st, event.name, s)
     if isinstance(event, Key) and event.name == "esc" and st.screen in SESSION_SCREENS:
         return _abandon(st, s, now)
-    if st.screen in ("idle", "thanks"):
+    if st.screen == "thanks":
+        # The last session is over: the next one starts at the default volume and rate.
+        reset: list[Effect] = [SetVolume(s.volume_db)] if st.volume_db != s.volume_db else []
+        new, effects = _on_idle(replace(st, volume_db=s.volume_db, rate=s.rate), event, s, now)
+        return new, reset + effects
+    if st.screen == "idle":
         return _on_idle(st, event, s, now)
     if st.screen == "language":
         return _on_language(st, event, s, now)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.events import Finalise, Key, Tap
+from kiosk.events import Finalise, Key, SetVolume, Tap
 from kiosk.session import Settings, State, initial_state, step
 from survey.definition import load_survey, shipped_survey_path
 from survey.model import Survey
@@ -54,3 +54,17 @@ def test_audio_back_from_language_menu_finalises_started_response(settings: Sett
     assert st.screen == "language" and st.started and st.answer("nps") == (7, None)
     st, eff, _ = run(settings, [Key("back")], st, start=T0 + timedelta(seconds=30))
     assert Finalise("abandoned") in eff and st.screen == "idle"
+
+
+def test_new_session_from_thanks_screen_starts_at_default_volume_and_rate(
+        national: Survey) -> None:
+    s = Settings(survey=national, questions=(national.questions["nps"],), languages=("fi",))
+    st, _, now = run(s, [Key("audio"), Key("vol+"), Key("vol+"), Key("rate+"),
+                         Key("9"), Key("enter"), Key("enter")])
+    assert st.screen == "thanks" and st.volume_db == s.volume_db + 2 * s.volume_step_db
+    # The next patient presses a key while the thanks screen is still up.
+    st, eff, _ = run(s, [Key("down")], st, start=now)
+    assert st.screen == "question" and st.audio
+    assert (st.volume_db, st.rate) == (s.volume_db, s.rate)
+    assert SetVolume(s.volume_db) in eff
+    assert all(e.rate == s.rate for e in eff if hasattr(e, "rate"))
