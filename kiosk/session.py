@@ -642,7 +642,10 @@ def _start_audio(st: State, s: Settings, now: datetime) -> tuple[State, list[Eff
     intro = Utterance(ui("audio_on", st.lang), st.lang)
     if st.screen == "language":
         return _say(st, [intro, language_item(s, st.cursor or 0)])
-    if st.screen in ("question", "text"):
+    if st.screen == "text":
+        # Free text is skipped in audio mode: keep what was already typed, then move on.
+        return _prefixed(*_send_text(st, s, now), intro)
+    if st.screen == "question":
         return _prefixed(*_enter_question(st, s, st.index, now), intro)
     if len(s.languages) == 1:
         return _prefixed(*_enter_question(_begin(st, s, now, "question"), s, 0, now), intro)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.events import Finalise, Key, SetVolume, Tap
+from kiosk.events import Finalise, Key, SetAnswer, SetVolume, Tap, Text
 from kiosk.session import Settings, State, initial_state, step
 from survey.definition import load_survey, shipped_survey_path
 from survey.model import Survey
@@ -68,3 +68,12 @@ def test_new_session_from_thanks_screen_starts_at_default_volume_and_rate(
     assert (st.volume_db, st.rate) == (s.volume_db, s.rate)
     assert SetVolume(s.volume_db) in eff
     assert all(e.rate == s.rate for e in eff if hasattr(e, "rate"))
+
+
+def test_audio_switched_on_at_free_text_keeps_typed_text(settings: Settings) -> None:
+    st, eff, _ = run(settings, [Tap("start"), Tap("lang:fi"), Tap("opt:9"), Tap("opt:4"),
+                                Text("Hyvä hoito")])
+    assert st.screen == "text"
+    st, eff, _ = run(settings, [Key("audio")], st, start=T0 + timedelta(seconds=20))
+    assert SetAnswer("open", None, "Hyvä hoito") in eff, "typed text lost"
+    assert Finalise("complete") in eff
