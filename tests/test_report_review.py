@@ -143,15 +143,14 @@ def test_aggregates_give_the_direct_report_for_random_data_with_redelivery(
     year = report_json(build_report(db, _params(date(2025, 1, 1), date(2025, 12, 31),
                                                 by="month")))
     assert {g["key"]: g["counts"] for g in year["groups"]} == expected
-    cases = [dict(start=date(2025, 3, 1), end=date(2025, 3, 31), by="month"),
-             dict(start=date(2025, 4, 1), end=date(2025, 4, 30), by="unit"),
-             dict(start=date(2025, 3, 30), end=date(2025, 10, 26), by="device"),
-             dict(start=date(2025, 10, 1), end=date(2025, 10, 31), by="channel"),
-             dict(start=date(2025, 1, 1), end=date(2025, 12, 31), by="area",
-                  filters=(("area", "sairaala"),))]
+    cases: list[tuple[date, date, str, tuple[tuple[str, str], ...]]] = [
+        (date(2025, 3, 1), date(2025, 3, 31), "month", ()),
+        (date(2025, 4, 1), date(2025, 4, 30), "unit", ()),
+        (date(2025, 3, 30), date(2025, 10, 26), "device", ()),
+        (date(2025, 10, 1), date(2025, 10, 31), "channel", ()),
+        (date(2025, 1, 1), date(2025, 12, 31), "area", (("area", "sairaala"),))]
     for case in cases:
-        params = _params(case["start"], case["end"], by=case["by"],  # type: ignore[arg-type]
-                         filters=case.get("filters", ()))  # type: ignore[arg-type]
+        params = _params(case[0], case[1], by=case[2], filters=case[3])
         direct = report_json(build_report(db, params, aggregates=False))
         summed = report_json(build_report(db, params, aggregates=True))
         assert summed == direct, case
