@@ -463,6 +463,10 @@ class GatewayStore:
                           "ON CONFLICT DO NOTHING", (msg.sender_hash, _iso(now)))
                 c.execute("UPDATE sms_invitations SET state = 'optedout', phone = NULL WHERE "
                           "phone_hash = ? AND state = 'queued'", (msg.sender_hash,))
+                # Questions still waiting (modem down, rate limit) must not follow the STOP.
+                c.execute("UPDATE sms_outbox SET state = 'failed', error = 'opted out', "
+                          "phone = NULL WHERE phone_hash = ? AND state = 'queued' "
+                          "AND purpose != 'optout'", (msg.sender_hash,))
                 self._bump(c, "opted_out", now=now)
             for name in counters:
                 self._bump(c, name, now=now)

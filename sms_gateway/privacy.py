@@ -43,7 +43,8 @@ class PhoneHasher:
             raise ValueError(f"the hash key must have at least {MIN_KEY_BYTES} bytes")
 
     def __call__(self, e164: str) -> str:
-        return hmac.new(self.key, e164.encode("ascii"), hashlib.sha256).hexdigest()
+        # UTF-8 (the same bytes as ASCII for numbers): an alphanumeric sender may hold 'Ä'.
+        return hmac.new(self.key, e164.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def hasher_from_config(sms: Section) -> PhoneHasher:

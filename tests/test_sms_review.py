@@ -1,0 +1,66 @@
+"""Review of the SMS gateway: each test pins one bug found against issue 4's promises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
+
+from sms_gateway.service import Gateway
+
+ANNA = "+358401234567"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(utc(2025, 3, 4, 8, 0))  # 10:00 in Helsinki
+
+
+@pytest.fixture
+def modem() -> TwinModem:
+    return TwinModem()
+
+
+@pytest.fixture
+def gw(tmp_path: Path, clock: Clock, modem: TwinModem) -> Iterator[Gateway]:
+    g = make_gateway(tmp_path / "store.sqlite", clock, [modem])
+    g.start()
+    yield g
+    g.close()
+    g.store.close()
+
+
+def test_optout_drops_questions_still_queued_for_the_number(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """A question queued (modem down) before the client's STOP must never go out after it."""
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    assert len(modem.texts_to(ANNA)) == 1  # the invitation
+    modem.healthy = False  # the next question waits in the outbox
+    clock.advance(seconds=30)
+    modem.deliver(ANNA, "9", clock().isoformat())
+    gw.step()
+    clock.advance(seconds=30)
+    modem.deliver(ANNA, "STOP", clock().isoformat())
+    gw.step()
+    modem.healthy = True
+    for _ in range(4):
+        clock.advance(seconds=5)
+        gw.step()
+    assert modem.texts_to(ANNA)[1:] == [gw.survey.message("sms_optout", "fi")]
+    assert gw.gs.status()["outbox"].get("queued", 0) == 0
+
+
+def test_non_ascii_alphanumeric_sender_is_kept_and_does_not_stop_the_loop(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """An operator's alphanumeric sender with 'Ä' must not crash every step (crash loop)."""
+    modem.deliver("Ärrä-Info", "Tervetuloa", clock().isoformat())
+    modem.deliver(ANNA, "STOP", clock().isoformat())
+    gw.step()
+    gw.step()
+    assert modem.storage == {}  # both stored and then deleted
+    assert gw.gs.status()["inbox_pending"] == 0
+    assert modem.texts_to(ANNA) == [gw.survey.message("sms_optout", "fi")]
