@@ -448,7 +448,7 @@ def _on_question(st: State, event: Event, s: Settings,
                  now: datetime) -> tuple[State, list[Effect]]:
     opts = options_for(s, st.index, st.lang)
     if isinstance(event, Button):
-        return _choose_index(st, event.n - 1, s, now, led=event.n)
+        return _choose_index(st, _button_option(s, opts, event.n), s, now, led=event.n)
     if isinstance(event, Tap):
         return _on_question_tap(st, event.target, s, now)
     if not isinstance(event, Key):
@@ -491,6 +491,14 @@ def _on_question(st: State, event: Event, s: Settings,
     if name == "back":
         return _go_back(st, s, now)
     return st, []
+
+
+def _button_option(s: Settings, opts: list[Option], n: int) -> int:
+    """The option physical button `n` chooses: on four faces, a 1-5 scale's 1, 2, 4 or 5."""
+    if len(s.face_values) == 4 and len(opts) == 5 and opts[0].value == 1 and 1 <= n <= 4:
+        # Four faces have no neutral one: the happiest face is 5, as on the first question.
+        return FACES[4][n - 1] - 1
+    return n - 1
 
 
 def _on_question_tap(st: State, target: str, s: Settings,

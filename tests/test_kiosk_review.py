@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.events import Finalise, Key, SetAnswer, SetVolume, Tap, Text
+from kiosk.events import Button, Finalise, Key, SetAnswer, SetVolume, Tap, Text
 from kiosk.session import Settings, State, initial_state, step
 from survey.definition import load_survey, shipped_survey_path
 from survey.model import Survey
@@ -77,3 +77,15 @@ def test_audio_switched_on_at_free_text_keeps_typed_text(settings: Settings) -> 
     st, eff, _ = run(settings, [Key("audio")], st, start=T0 + timedelta(seconds=20))
     assert SetAnswer("open", None, "Hyvä hoito") in eff, "typed text lost"
     assert Finalise("complete") in eff
+
+
+def test_four_buttons_answer_five_point_follow_up_with_face_values(national: Survey) -> None:
+    # A 4-face button kiosk: the faces store 1, 2, 4, 5 on the 1-5 statements too, so the
+    # happiest face is "completely agree" (5), not 4, and no face means "neutral" (3).
+    s = Settings(survey=national, questions=(national.questions["nps"], national.questions["s1"]),
+                 scale="smileys4", face_values=(0, 4, 7, 10), languages=("fi",))
+    values = []
+    for n in (1, 2, 3, 4):
+        _st, eff, _ = run(s, [Button(4), Button(n)], start=T0 + timedelta(minutes=5 * n))
+        values += [e.value for e in eff if isinstance(e, SetAnswer) and e.question == "s1"]
+    assert values == [1, 2, 4, 5]
