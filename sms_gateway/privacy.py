@@ -30,6 +30,7 @@ _HETU = re.compile(
 )
 # A run of 7-15 digits with at most two separators between digits; checked further below.
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[ \-()]{0,2}\d){6,14}(?!\w)")
+_LEAD = re.compile(r"\+?\(?\d+[ \-()]{1,2}")
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,14 @@ def redact(text: str) -> str:
         return HETU_MARK if hetu_is_valid(m.group(0)) else m.group(0)
 
     def phone(m: re.Match[str]) -> str:
-        return PHONE_MARK if _looks_like_phone(m.group(0)) else m.group(0)
+        candidate = m.group(0)
+        if _looks_like_phone(candidate):
+            return PHONE_MARK
+        # A score, time or year may run into a number ("10 0401234567"): look again
+        # from the next digit group.
+        lead = _LEAD.match(candidate)
+        if lead is None:
+            return candidate
+        return lead.group(0) + _PHONE.sub(phone, candidate[lead.end():])
 
     return _PHONE.sub(phone, _HETU.sub(hetu, text))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
 
+from sms_gateway.privacy import PHONE_MARK, redact
 from sms_gateway.service import Gateway
 
 ANNA = "+358401234567"
@@ -64,3 +65,21 @@ def test_non_ascii_alphanumeric_sender_is_kept_and_does_not_stop_the_loop(
     assert modem.storage == {}  # both stored and then deleted
     assert gw.gs.status()["inbox_pending"] == 0
     assert modem.texts_to(ANNA) == [gw.survey.message("sms_optout", "fi")]
+
+
+@pytest.mark.parametrize("text", [
+    "10 0401234567",
+    "kello 14 040-123 4567",
+    "1.5.2024 0401234567 soittakaa",
+    "2 +358 40 123 4567",
+])
+def test_phone_number_after_other_digits_is_redacted(text: str) -> None:
+    out = redact(text)
+    assert PHONE_MARK in out
+    assert "0401234567" not in out.replace(" ", "").replace("-", "")
+    assert "401234567" not in out.replace(" ", "").replace("-", "")
+
+
+def test_a_lone_score_or_date_is_not_redacted() -> None:
+    assert redact("10 hyvä") == "10 hyvä"
+    assert redact("1.5.2024 kiitos") == "1.5.2024 kiitos"
