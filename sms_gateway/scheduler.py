@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,8 +68,10 @@ def window_from_config(sms: Section) -> Window:
 
 
 def deadline(event_at: datetime, kind: str, window: Window) -> datetime:
-    """The last moment an invitation for this event may be sent."""
-    return event_at + window.within(kind)
+    """The last moment an invitation for this event may be sent (in UTC)."""
+    # Elapsed time: aware arithmetic in a ZoneInfo zone is wall-clock time, which is an
+    # hour off across a DST change.
+    return event_at.astimezone(UTC) + window.within(kind)
 
 
 def next_allowed(t: datetime, window: Window) -> datetime:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
+from sms_helpers import HKI, Clock, TwinModem, invite, make_gateway, utc
 
 from sms_gateway.privacy import PHONE_MARK, redact
+from sms_gateway.scheduler import Window, deadline, decide
 from sms_gateway.service import Gateway
 
 ANNA = "+358401234567"
@@ -83,3 +84,23 @@ def test_phone_number_after_other_digits_is_redacted(text: str) -> None:
 def test_a_lone_score_or_date_is_not_redacted() -> None:
     assert redact("10 hyvä") == "10 hyvä"
     assert redact("1.5.2024 kiitos") == "1.5.2024 kiitos"
+
+
+@pytest.mark.parametrize("local, kind", [
+    (datetime(2025, 10, 25, 10, 0), "visit"),  # EEST -> EET across the window
+    (datetime(2025, 3, 29, 10, 0), "visit"),   # EET -> EEST
+    (datetime(2025, 10, 26, 3, 30), "call"),   # the repeated hour (fold 0: EEST)
+    (datetime(2025, 10, 26, 3, 30, fold=1), "call"),
+])
+def test_deadline_is_real_elapsed_time_across_dst(local: datetime, kind: str) -> None:
+    window = Window()
+    event = local.replace(tzinfo=HKI)
+    within = window.within(kind)
+    assert deadline(event, kind, window).astimezone(UTC) == event.astimezone(UTC) + within
+
+
+def test_visit_survey_not_sent_49_hours_after_the_visit_over_autumn_change() -> None:
+    window = Window()
+    event = datetime(2025, 10, 25, 10, 0, tzinfo=HKI)  # Saturday, EEST
+    late = event.astimezone(UTC) + timedelta(hours=48, minutes=30)  # Monday 09:30 EET
+    assert decide(event, "visit", late, window).action == "expire"
