@@ -118,6 +118,13 @@ class KioskCore:
                 log.info("response %s left open by a restart: finalised as abandoned",
                          row["id"])
 
+    def end_session(self, now: datetime) -> None:
+        """At shutdown: the response of the session in progress is finalised as abandoned."""
+        if self.response_id is not None:
+            self.store.finalise(self.response_id, "abandoned", now)
+            log.info("response %s open at shutdown: finalised as abandoned", self.response_id)
+            self.last_response_id, self.response_id = self.response_id, None
+
     def deadline(self, now: datetime) -> datetime | None:
         """When the session's next timer fires."""
         return next_deadline(self.state, self.settings, now)
@@ -476,7 +483,9 @@ class KioskLoop:
             self.healthy = False
 
     def close(self) -> None:
-        """Release GPIO, audio and the display; safe to call twice."""
+        """End the session in progress, release GPIO, audio and the display; safe twice."""
+        # Stopped (SIGTERM, shutdown) mid-session: the answers are kept, the response final.
+        self._guarded(self.core.end_session)
         if self.panel is not None:
             self.panel.close()
             self.panel = None

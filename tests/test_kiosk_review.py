@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from gpiozero.pins.mock import MockFactory
 
+from kiosk.app import KioskLoop, load_kiosk
 from kiosk.events import Button, Finalise, Key, SetAnswer, SetVolume, Tap, Text
 from kiosk.session import Settings, State, initial_state, step
 from survey.definition import load_survey, shipped_survey_path
 from survey.model import Survey
+from survey.store import Store
 
 T0 = datetime(2025, 3, 4, 8, 0, 0, tzinfo=UTC)  # 10:00 in Helsinki: open
 
@@ -89,3 +93,42 @@ def test_four_buttons_answer_five_point_follow_up_with_face_values(national: Sur
         _st, eff, _ = run(s, [Button(4), Button(n)], start=T0 + timedelta(minutes=5 * n))
         values += [e.value for e in eff if isinstance(e, SetAnswer) and e.question == "s1"]
     assert values == [1, 2, 4, 5]
+
+
+def test_stopping_the_loop_finalises_the_open_response(tmp_path: Path) -> None:
+    # SIGTERM (systemd stop, shutdown) ends `kiosk run` through KioskLoop.close.
+    cfg = tmp_path / "device.toml"
+    cfg.write_text(f"""
+[device]
+id = "tays-lobby-4"
+site = "tays"
+area = "sairaalapalvelut"
+unit = "ensiapu"
+store = "store.sqlite"
+
+[survey]
+file = "{shipped_survey_path("children")}"
+
+[kiosk]
+scale = "smileys5"
+questions = ["mood", "c1"]
+buttons = {{ pins = ["GPIO5", "GPIO6", "GPIO13", "GPIO19", "GPIO26"] }}
+fullscreen = false
+""", encoding="utf-8")
+    factory = MockFactory()
+    try:
+        with Store(tmp_path / "store.sqlite") as store:
+            loop = KioskLoop(load_kiosk(cfg), store, pin_factory=factory)
+            try:
+                factory.pin(13).drive_low()
+                factory.pin(13).drive_high()
+                for _ in range(3):
+                    loop.run_once(0.05)
+                (rid,) = [r["id"] for r in store.open_responses()]
+            finally:
+                loop.close()
+            row = store.get(rid)
+            assert row is not None and store.open_responses() == []
+            assert (row["status"], row["answers"]) == ("abandoned", {"mood": {"value": 3}})
+    finally:
+        factory.close()
