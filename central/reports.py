@@ -184,7 +184,9 @@ class SmsFunnelRow:
     """The invitation funnel of one SMS gateway (or the total), from its status counters."""
 
     device: str
-    basis: str  # "period" (daily counters) or "cumulative" (counters since start)
+    # "period" (daily counters), "from YYYY-MM-DD" (daily counters that begin inside the
+    # period: the gateway no longer reports its earlier days) or "cumulative" (since start)
+    basis: str
     counts: dict[str, int]
     protected: bool = False  # completed hidden so that a small gateway cannot be derived
 
@@ -591,6 +593,14 @@ def _sms_daily(sms: dict[str, Any]) -> dict[date, dict[str, int]]:
     return out
 
 
+def _daily_basis(sms: dict[str, Any], daily: dict[date, dict[str, int]], start: date) -> str:
+    """"period", or "from DAY" when the daily counters (a gateway sends its last active
+    days only) begin after `start` and its cumulative counters show earlier counts."""
+    oldest = min(daily)
+    earlier = any(_counter(sms.get(c)) > sum(v[c] for v in daily.values()) for c in SMS_COUNTERS)
+    return f"from {oldest.isoformat()}" if earlier and oldest > start else "period"
+
+
 def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date, end: date
                ) -> tuple[list[SmsFunnelRow], SmsFunnelRow | None]:
     """Funnel rows of every gateway that reports payload["sms"], and their total."""
@@ -603,7 +613,7 @@ def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date
         if daily:
             counts = {c: sum(v[c] for d, v in daily.items() if start <= d <= end)
                       for c in SMS_COUNTERS}
-            rows.append(SmsFunnelRow(device, "period", counts))
+            rows.append(SmsFunnelRow(device, _daily_basis(sms, daily, start), counts))
         else:
             rows.append(SmsFunnelRow(device, "cumulative",
                                      {c: _counter(sms.get(c)) for c in SMS_COUNTERS}))

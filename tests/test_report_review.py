@@ -154,3 +154,34 @@ def test_aggregates_give_the_direct_report_for_random_data_with_redelivery(
         direct = report_json(build_report(db, params, aggregates=False))
         summed = report_json(build_report(db, params, aggregates=True))
         assert summed == direct, case
+
+
+# -- SMS funnel -------------------------------------------------------------------------------
+
+
+def test_sms_funnel_says_when_daily_counters_do_not_reach_back_to_the_period_start(
+        db: CentralStore) -> None:
+    # A gateway reports its daily counters of the last active days only (62 of them) next
+    # to its cumulative counters. A year's report must not present the last two months'
+    # sums as the year's: cumulative sent 900 > 60 in the daily counters, so history is
+    # missing and the row says from which day its figures are.
+    at = datetime(2025, 5, 31, 12, tzinfo=UTC)
+    insert(db, [response(at - timedelta(minutes=i), 9, channel="sms") for i in range(5)])
+    daily = {"2025-05-02": {"sent": 20, "answered": 5, "completed": 5},
+             "2025-05-20": {"sent": 40, "answered": 10, "completed": 8}}
+    cumulative = {"invited": 900, "sent": 900, "delivered": 880, "answered": 300,
+                  "completed": 250, "opted_out": 3, "expired": 40}
+    db.upsert_device_status("gw-old", "tays", {"sms": {**cumulative, "daily": daily}}, at)
+    # A gateway started on 10 May: its daily counters hold all it ever counted.
+    young = {"2025-05-10": {"sent": 10, "answered": 6, "completed": 6}}
+    db.upsert_device_status("gw-new", "tays", {"sms": {"sent": 10, "answered": 6,
+                                                       "completed": 6, "daily": young}}, at)
+    for data in _both(db, _params(date(2025, 1, 1), date(2025, 5, 31))):
+        gws = {g["device"]: g for g in data["sms_funnel"]["gateways"]}
+        assert gws["gw-old"]["basis"] == "from 2025-05-02"
+        assert (gws["gw-old"]["sent"], gws["gw-old"]["answered"]) == (60, 15)
+        assert gws["gw-new"]["basis"] == "period" and gws["gw-new"]["sent"] == 10
+        assert data["sms_funnel"]["total"]["basis"] == "mixed"
+    # A period that starts on the oldest day counted is a plain period.
+    may = _both(db, _params(date(2025, 5, 2), date(2025, 5, 31)))[0]
+    assert {g["basis"] for g in may["sms_funnel"]["gateways"]} == {"period"}
