@@ -110,7 +110,9 @@ def _store(store: CentralStore, check: protocol.BatchCheck, now: datetime) -> in
 def _quarantine(store: CentralStore, topic: str, reason: str, payload: bytes, now: datetime,
                 stats: ReceiverStats) -> None:
     log.warning("quarantined a message on %s: %s", topic[:200], reason[:300])
-    store.quarantine(topic[:1000], reason[:2000], payload, now)
+    # The reason may quote what the device sent: no NUL or lone surrogate may reach the table.
+    store.quarantine(protocol.storable_text(topic[:1000]), protocol.storable_text(reason[:2000]),
+                     payload, now)
     stats.quarantined += 1
 
 
@@ -176,16 +178,23 @@ class Receiver:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         # Runs on paho's thread: the store commit happens before paho sends the PUBACK,
         # so a receiver that dies here gets the message again from the broker.
+        # Nothing may escape: paho re-raises a callback's exception and its thread ends.
+        # msg.topic decodes strictly (and raises); the raw bytes are read leniently.
+        topic = msg._topic.decode("utf-8", "backslashreplace")
         try:
-            out = handle_message(self.store, msg.topic, bytes(msg.payload), self.clock(),
+            if topic.encode("utf-8") != msg._topic:
+                _quarantine(self.store, topic, "topic is not UTF-8", bytes(msg.payload),
+                            self.clock(), self.stats)
+                return
+            out = handle_message(self.store, topic, bytes(msg.payload), self.clock(),
                                  self.stats, self.after_commit)
         except CentralStoreError as exc:
             self.stats.errors += 1
-            log.error("store failed on a message from %s (not acked): %s", msg.topic, exc)
+            log.error("store failed on a message from %s (not acked): %s", topic[:200], exc)
             return
         except Exception:  # never let one message kill the receiver
             self.stats.errors += 1
-            log.exception("unexpected failure on a message from %s", msg.topic[:200])
+            log.exception("unexpected failure on a message from %s", topic[:200])
             return
         if out is not None:
             client.publish(out.topic, out.payload, qos=1)

@@ -331,8 +331,9 @@ class SyncAgent:
                 return
             rows = rows[:protocol.fit_batch(rows, s.batch_max_count, s.batch_max_bytes)]
             batch_id = str(uuid.uuid4())
-            body = protocol.make_batch(batch_id, self.identity.id, self.clock(), rows)
-            payload = protocol.encode(body, gzip_min=s.gzip_min_bytes)
+            n, payload = protocol.pack_batch(batch_id, self.identity.id, self.clock(), rows,
+                                             gzip_min=s.gzip_min_bytes)
+            rows = rows[:n]
             self._publish(str(self._topic), payload)
             self.outbox.add(batch_id, tuple(r["id"] for r in rows), int(rows[-1]["seq"]),
                             payload, mono)
@@ -409,7 +410,12 @@ class SyncAgent:
         except ProtocolError as exc:
             self._config_failed(None, str(exc))
             return
-        if self.store.get_meta(META_CONFIG_VERSION) == str(config.version):
+        applied = self.store.get_meta(META_CONFIG_VERSION)
+        if applied and config.version <= int(applied):
+            if config.version < int(applied):
+                # E.g. a stale retained message: never go back to an older configuration.
+                log.warning("ignored remote configuration version %d (version %s is applied)",
+                            config.version, applied)
             return
         error = self.apply_config(config)
         if error:

@@ -202,9 +202,11 @@ def response_problems(resp: object) -> list[str]:
         value = resp.get(key)
         if not isinstance(value, str) or not value.strip() or len(value) > 100:
             problems.append(f"{key}: must be a non-empty string")
-    if resp.get("channel") not in CHANNELS:
+    # isinstance first: a list or object here is unhashable and would raise on `in`.
+    channel, status = resp.get("channel"), resp.get("status")
+    if not (isinstance(channel, str) and channel in CHANNELS):
         problems.append(f"channel: must be one of {', '.join(sorted(CHANNELS))}")
-    if resp.get("status") not in FINAL_STATUSES:
+    if not (isinstance(status, str) and status in FINAL_STATUSES):
         problems.append(f"status: must be one of {', '.join(sorted(FINAL_STATUSES))}")
     version = resp.get("survey_version")
     if not (_is_int(version) and 0 <= version < 2**31):
@@ -253,6 +255,24 @@ def fit_batch(responses: list[dict[str, Any]], max_count: int, max_bytes: int) -
     return min(len(responses), max_count)
 
 
+def pack_batch(
+    batch_id: str, device: str, sent_at: datetime, responses: list[dict[str, Any]], *,
+    gzip_min: int = GZIP_MIN_BYTES, max_wire: int = MAX_WIRE_BYTES,
+) -> tuple[int, bytes]:
+    """(how many of `responses`, payload): the longest tried prefix whose message fits `max_wire`.
+
+    The broker drops (and the central refuses without an ack) a larger message, which
+    would then be re-sent for ever; halving keeps the rest of the queue moving. A single
+    response that cannot fit is returned as it is (nothing smaller exists).
+    """
+    n = len(responses)
+    while True:
+        payload = encode(make_batch(batch_id, device, sent_at, responses[:n]), gzip_min=gzip_min)
+        if len(payload) <= max_wire or n <= 1:
+            return n, payload
+        n //= 2
+
+
 @dataclass
 class BatchCheck:
     """What the receiver makes of one message on a responses topic."""
@@ -288,25 +308,39 @@ def check_batch(topic: Topic, payload: bytes) -> BatchCheck:
         if isinstance(responses, list):
             ids = [r["id"] for r in responses
                    if isinstance(r, dict) and isinstance(r.get("id"), str)]
-            out.rejected = [(rid[:80], error) for rid in ids[:MAX_BATCH_RESPONSES]]
+            out.rejected = [(_label(rid), error) for rid in ids[:MAX_BATCH_RESPONSES]]
         return out
     assert isinstance(responses, list)
     seen: set[str] = set()
     for index, resp in enumerate(responses):
         problems = response_problems(resp)
         if not problems:
-            if resp["device"] != topic.device or resp["site"] != topic.site:
-                problems = ["device/site differ from the topic's"]
+            # Only the device must match: the site is where the answer was given, and a
+            # device moved to another site still holds answers of the old one.
+            if resp["device"] != topic.device:
+                problems = ["device differs from the topic's"]
             elif resp["id"] in seen:
                 continue  # the same response twice in one batch counts once
         rid = resp.get("id") if isinstance(resp, dict) else None
         if problems:
-            label = rid if isinstance(rid, str) else f"#{index}"
-            out.rejected.append((label[:80], "; ".join(problems)))
+            label = _label(rid) if isinstance(rid, str) else f"#{index}"
+            out.rejected.append((label, "; ".join(problems)))
         else:
             seen.add(resp["id"])
             out.accepted.append(resp)
     return out
+
+
+def _label(rid: str) -> str:
+    """A rejected id as it can go into an ack and a database (NUL, lone surrogates escaped)."""
+    return storable_text(rid)[:80]
+
+
+def storable_text(text: str) -> str:
+    """`text` with NULs and lone surrogates escaped, so any database and UTF-8 can hold it."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _envelope_problem(
@@ -406,6 +440,12 @@ class RemoteConfig:
 SETTINGS_TYPES: dict[str, type[int]] = {
     "heartbeat_seconds": int, "batch_max_count": int, "batch_max_bytes": int,
 }
+# Their allowed ranges, the same as `[sync]` allows: a batch the central refuses whole
+# comes back with every id "rejected", and the device then marks them all synced.
+SETTINGS_RANGES: dict[str, tuple[int, int]] = {
+    "heartbeat_seconds": (1, 86400), "batch_max_count": (1, MAX_BATCH_RESPONSES),
+    "batch_max_bytes": (1024, MAX_PAYLOAD_BYTES // 2),
+}
 
 
 def parse_config(payload: bytes) -> RemoteConfig:
@@ -426,6 +466,8 @@ def parse_config(payload: bytes) -> RemoteConfig:
         kind = SETTINGS_TYPES.get(key)
         if kind is None:
             raise ProtocolError(f"config: unknown setting {key!r}")
-        if not (_is_int(value) and value >= 1):
-            raise ProtocolError(f"config: setting {key} must be a positive {kind.__name__}")
+        low, high = SETTINGS_RANGES[key]
+        if not (_is_int(value) and low <= value <= high):
+            raise ProtocolError(
+                f"config: setting {key} must be {kind.__name__} from {low} to {high}")
     return RemoteConfig(version, survey, dict(settings))
