@@ -734,22 +734,25 @@ def _silent(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str,
 def _drops(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, Any], datetime]]
            ) -> list[Anomaly]:
     s = params.settings
-    start = params.date_to - timedelta(days=s.rate_recent_days + s.rate_baseline_days - 1)
-    where, values = sql.where(params, start, params.date_to)
+    # Judged on days that are over: a period reaching today or beyond (--to 2025-12-31 in
+    # June) would otherwise compare empty days to empty days, or a part day to full ones.
+    end = min(params.date_to, local_today(params.now) - timedelta(days=1))
+    start = end - timedelta(days=s.rate_recent_days + s.rate_baseline_days - 1)
+    where, values = sql.where(params, start, end)
     rows = sql.run(f"SELECT r.device, r.local_date, {sql.count()} FROM {sql.src} "
                    f"WHERE {where} AND r.channel <> 'sms' GROUP BY r.device, r.local_date",
                    values)
     volume: dict[str, dict[date, int]] = defaultdict(dict)
     for device, day, count in rows:
         volume[str(device)][_as_date(day)] = int(count)
-    found = anomalies.volume_drop(volume, params.date_to, s)
+    found = anomalies.volume_drop(volume, end, s)
     gateways = {}
     for device, payload, _ in statuses:
         sms = payload.get("sms")
         daily = _sms_daily(sms) if isinstance(sms, dict) else {}
         if daily:
             gateways[device] = {d: (c["sent"], c["answered"]) for d, c in daily.items()}
-    return found + anomalies.sms_rate_drop(gateways, params.date_to, s)
+    return found + anomalies.sms_rate_drop(gateways, end, s)
 
 
 # -- the whole report -------------------------------------------------------------------

@@ -185,3 +185,28 @@ def test_sms_funnel_says_when_daily_counters_do_not_reach_back_to_the_period_sta
     # A period that starts on the oldest day counted is a plain period.
     may = _both(db, _params(date(2025, 5, 2), date(2025, 5, 31)))[0]
     assert {g["basis"] for g in may["sms_funnel"]["gateways"]} == {"period"}
+
+
+# -- anomalies ----------------------------------------------------------------------------------
+
+
+def test_volume_drop_is_judged_on_days_that_have_happened(db: CentralStore) -> None:
+    # Two lobby devices, 27 April .. 31 May: lobby-1 steady at 10 a day; lobby-2 at 10 a day
+    # until 24 May, then 1 a day. On 1 June an analyst asks for the whole year (--to
+    # 2025-12-31): the days after today have no responses yet, which is no drop. The
+    # windows end on the last full day, 31 May: lobby-2's last 7 days hold 7 responses
+    # (1.0 a day) against 280 in the 28 days before (10.0 a day); lobby-1 is fine.
+    rows = []
+    for day in range(35):
+        at = datetime(2025, 4, 27, 8, 0, tzinfo=UTC) + timedelta(days=day)
+        rows += [response(at + timedelta(minutes=i), 9, device="lobby-1") for i in range(10)]
+        rows += [response(at + timedelta(minutes=i), 9, device="lobby-2")
+                 for i in range(10 if day < 28 else 1)]
+    insert(db, rows)
+    for data in _both(db, _params(date(2025, 1, 1), date(2025, 12, 31))):
+        drops = {a["subject"]: a["evidence"] for a in data["anomalies"]
+                 if a["kind"] == "volume_drop"}
+        assert set(drops) == {"device lobby-2"}
+        ev = drops["device lobby-2"]
+        assert (ev["recent_from"], ev["recent_to"]) == ("2025-05-25", "2025-05-31")
+        assert (ev["recent_responses"], ev["baseline_responses"]) == (7, 280)
