@@ -402,12 +402,20 @@ class GatewayStore:
         rows = self.conn.execute(
             "SELECT id, sender, sender_hash, ref, total, seq, text, received_at FROM sms_inbox "
             "WHERE state = 'pending' ORDER BY id").fetchall()
-        groups: dict[tuple[str, int, int], list[Any]] = {}
+        groups: dict[tuple[str, int, int], list[list[Any]]] = {}
         for r in rows:
             key = (r[2], r[3], r[4]) if r[3] >= 0 else (r[2], -1 - r[0], 1)
-            groups.setdefault(key, []).append(r)
+            # A reference reused by the sender: a second part with the same seq starts
+            # another set (one dict by seq would silently drop a part's text).
+            sets = groups.setdefault(key, [])
+            for s in sets:
+                if all(p[5] != r[5] for p in s):
+                    s.append(r)
+                    break
+            else:
+                sets.append([r])
         out: list[Assembled] = []
-        for (_h, _ref, total), parts in groups.items():
+        for (_h, _ref, total), parts in ((k, s) for k, sets in groups.items() for s in sets):
             first = min(_dt(p[7]) for p in parts)
             by_seq = {p[5]: p for p in parts}
             if len(by_seq) < total and now - first < timeout:
@@ -419,6 +427,12 @@ class GatewayStore:
                 missing=max(0, total - len(by_seq)), received_at=first))
         out.sort(key=lambda a: (a.received_at, a.part_ids[0]))
         return out
+
+    def first_pending(self, phone_hash: str) -> datetime | None:
+        """When the number's oldest part still waiting for processing was received."""
+        row = self.conn.execute("SELECT MIN(received_at) FROM sms_inbox WHERE state = "
+                                "'pending' AND sender_hash = ?", (phone_hash,)).fetchone()
+        return _dt(row[0]) if row and row[0] else None
 
     def live_session(self, phone_hash: str) -> SessionRow | None:
         """The number's live session, if any."""

@@ -340,13 +340,16 @@ class Gateway:
 
     def _handle(self, msg: Assembled, now: datetime) -> None:
         session = self.gs.live_session(msg.sender_hash)
-        if session is not None and now >= session.state.expires_at:
+        # The session's lifetime is judged at reception: a reply that came in time but was
+        # processed later (a multipart set waiting for its timeout) is still an answer.
+        at = min(now, msg.received_at)
+        if session is not None and at >= session.state.expires_at:
             self._expire_session(session, now)
             session = None
         if session is None:
             self._no_session(msg, now)
             return
-        step = conv.on_reply(session.state, self.survey, msg.text, now, self.reader)
+        step = conv.on_reply(session.state, self.survey, msg.text, at, self.reader)
         sends, counters, optout = self._apply(session, step.effects)
         self.gs.finish_message(msg, step.outcome, now, session=session, new_state=step.state,
                                sends=sends, optout=optout, counters=counters)
@@ -404,6 +407,9 @@ class Gateway:
             log.info("%d invitation(s) expired unsent (deadline passed)", n)
         for session in self.gs.live_sessions():
             if now >= session.state.expires_at:
+                waiting = self.gs.first_pending(session.phone_hash)
+                if waiting is not None and waiting < session.state.expires_at:
+                    continue  # a reply received in time is still being assembled
                 self._expire_session(session, now)
 
     def _expire_session(self, session: SessionRow, now: datetime) -> None:

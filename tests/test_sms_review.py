@@ -104,3 +104,34 @@ def test_visit_survey_not_sent_49_hours_after_the_visit_over_autumn_change() -> 
     event = datetime(2025, 10, 25, 10, 0, tzinfo=HKI)  # Saturday, EEST
     late = event.astimezone(UTC) + timedelta(hours=48, minutes=30)  # Monday 09:30 EET
     assert decide(event, "visit", late, window).action == "expire"
+
+
+def test_reply_received_before_expiry_counts_though_its_parts_complete_after(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """A multipart reply whose first part came 2 min before the 72 h end is still an answer."""
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    clock.advance(hours=72, minutes=-2)
+    modem.deliver(ANNA, "9 hyvä", clock().isoformat(), (5, 2, 1))
+    gw.step()  # waits for part 2
+    clock.advance(minutes=6)  # part 2 never comes; the session's lifetime ends meanwhile
+    gw.step()
+    gw.step()
+    outcomes = [r[0] for r in gw.store.conn.execute("SELECT outcome FROM sms_messages")]
+    assert outcomes == ["answer"]
+    finals = gw.store.unsynced()
+    assert [r["answers"]["nps"]["value"] for r in finals] == [9]
+
+
+def test_two_multipart_messages_with_one_concat_ref_both_kept(gw: Gateway,
+                                                             clock: Clock) -> None:
+    """A sender reusing a concatenation reference: neither message's text is dropped."""
+    gs = gw.gs
+    t1, t2 = clock().isoformat(), (clock() + timedelta(seconds=40)).isoformat()
+    gs.store_part("twin0", ANNA, t1, 7, 2, 1, "eka ", clock())
+    gs.store_part("twin0", ANNA, t2, 7, 2, 1, "toka ", clock())
+    gs.store_part("twin0", ANNA, t1, 7, 2, 2, "viesti", clock())
+    gs.store_part("twin0", ANNA, t2, 7, 2, 2, "teksti", clock())
+    ready = gs.ready_messages(clock(), timedelta(minutes=5))
+    assert sum(len(m.part_ids) for m in ready) == 4
+    assert sorted(m.text for m in ready) == ["eka viesti", "toka teksti"]
