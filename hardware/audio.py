@@ -68,10 +68,10 @@ class PromptCache:
             raise AudioError(f"{self.espeak} is not installed (apt-get install espeak-ng)")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(suffix=".wav.tmp", dir=self.folder)
         except OSError as exc:
-            raise AudioError(f"{self.folder}: cannot create the prompt folder: "
+            raise AudioError(f"{self.folder}: cannot write prompts there: "
                              f"{exc.strerror}") from None
-        fd, tmp = tempfile.mkstemp(suffix=".wav.tmp", dir=self.folder)
         os.close(fd)
         cmd = [exe, "-v", VOICES.get(lang, lang), "-s", str(rate), "-w", tmp, "--", text]
         try:
@@ -82,6 +82,9 @@ class PromptCache:
             os.replace(tmp, target)  # atomic: a half-written file is never cached
         except subprocess.TimeoutExpired:
             raise AudioError(f"espeak-ng took too long for {text!r}") from None
+        except OSError as exc:
+            # espeak-ng cannot be started, or the file cannot be kept: a tone, never a crash.
+            raise AudioError(f"espeak-ng for {text!r}: {exc}") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from hardware.audio import AudioError, PromptCache
 from kiosk.app import KioskLoop, load_kiosk
 from kiosk.events import Button, Finalise, Key, SetAnswer, SetVolume, Tap, Text
 from kiosk.session import Settings, State, initial_state, step
@@ -132,3 +133,15 @@ fullscreen = false
             assert (row["status"], row["answers"]) == ("abandoned", {"mood": {"value": 3}})
     finally:
         factory.close()
+
+
+def test_prompt_that_cannot_be_rendered_gives_a_tone_not_a_crash(tmp_path: Path) -> None:
+    # An espeak-ng that cannot be started (broken install: its interpreter is gone).
+    broken = tmp_path / "espeak-ng"
+    broken.write_text("#!/nonexistent/interpreter\n", encoding="utf-8")
+    broken.chmod(0o755)
+    cache = PromptCache(tmp_path / "prompts", espeak=str(broken))
+    with pytest.raises(AudioError):
+        cache.render("Kiitos", "fi", 160)
+    assert cache.get("Kiitos", "fi", 160) is None  # MixerAudio plays its tone instead
+    assert list((tmp_path / "prompts").iterdir()) == [], "no temporary file left behind"
