@@ -413,6 +413,8 @@ def offline_status(device: str, site: str) -> dict[str, Any]:
 def status_problems(topic: Topic, obj: dict[str, Any]) -> list[str]:
     """Why a status message cannot be recorded (empty when fine)."""
     problems = []
+    if _has_unstorable(obj):
+        problems.append("contains a NUL character or a lone surrogate")
     if obj.get("state") not in ("online", "offline"):
         problems.append("state: must be online or offline")
     if obj.get("device") != topic.device:

@@ -175,3 +175,20 @@ def test_unhashable_channel_or_status_is_rejected_not_raised() -> None:
     body = protocol.make_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [a, b])
     reasons = dict(protocol.check_batch(topic, protocol.encode(body)).rejected)
     assert "channel" in reasons[a["id"]] and "status" in reasons[b["id"]]
+
+
+def test_status_with_nul_or_surrogate_is_quarantined(central_url: str) -> None:
+    # SQLite's driver raised UnicodeEncodeError, PostgreSQL refused \u0000 in JSONB: the
+    # status was neither recorded nor kept.
+    topic = "palaute/v1/tays/tays-lobby-3/status"
+    with open_central(central_url) as db:
+        for bad in ("modem\u0000", "sig\ud800"):
+            payload = json.dumps({"v": 1, "device": "tays-lobby-3", "site": "tays",
+                                  "state": "online", "modem": bad}).encode("ascii")
+            assert handle_message(db, topic, payload, NOW) is None
+        kept = db.quarantined()
+        assert [p for _, _, p in kept] == [
+            json.dumps({"v": 1, "device": "tays-lobby-3", "site": "tays", "state": "online",
+                        "modem": bad}).encode("ascii") for bad in ("modem\u0000", "sig\ud800")]
+        assert all("NUL" in reason for _, reason, _ in kept)
+        assert db.device_statuses() == {}
