@@ -59,7 +59,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-texts", type=int, default=200, metavar="N",
                    help="free texts shown per group in HTML (default 200)")
     p.add_argument("--lang", default="fi", choices=("fi", "sv", "en"),
-                   help="language of the statements' wording (default fi)")
+                   help="language of the statements' wording; fi and sv also give the HTML "
+                        "a decimal comma (default fi)")
     p.set_defaults(handler=run_report)
 
 

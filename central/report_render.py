@@ -6,6 +6,13 @@ protected so that a small group cannot be worked out from the total, their n wit
 mark (PROTECTED_MARK) and a footnote (JSON: n, nulls, and the "protected" lists).
 The HTML embeds its CSS and its chart (a PNG made with matplotlib's Agg backend,
 base64) so it reads offline and prints cleanly.
+
+Number format: the HTML is read (and copied into spreadsheets) by people, so with
+--lang fi or sv its tables and headline write a decimal comma as the counties do
+("NPS 73,6"; a pasted "1.5" would become the 1st of May in Finnish Excel). JSON and CSV
+are for machines and keep the decimal point (CSV: comma-separated, UTF-8; in Finnish
+Excel import it with Data > From Text/CSV, delimiter comma, locale English); so does
+the terminal table. Anomaly evidence is shown as recorded.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ PROTECTED_MARK = "†"
 PROTECTED_NOTE = (f"{PROTECTED_MARK} also hidden so that a small group cannot be worked out "
                   "from the total")
 CHART_GROUPS = 8  # lines in the trend chart besides the total (the largest groups)
+DECIMAL_COMMA_LANGS = ("fi", "sv")  # HTML languages whose readers write "73,6"
+_DECIMAL = re.compile(r"^(-?\d+)\.(\d+)$")
 
 
 def _num(value: float | None, places: int = 1) -> str:
@@ -381,7 +390,13 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str) -> str:
+def _decimal(cell: str, comma: bool) -> str:
+    """A figure with a decimal comma when `comma` (keys and other words unchanged)."""
+    return _DECIMAL.sub(r"\1,\2", cell) if comma else cell
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str,
+                comma: bool = False) -> str:
     if not rows:
         return "<p>(none)</p>"
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
@@ -391,20 +406,20 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: 
         cells = "".join(
             f'<td class="suppressed">{_esc(c)}</td>' if c == SUPPRESSED
             else f'<td class="protected">{_esc(c)}</td>' if c.endswith(PROTECTED_MARK)
-            else f"<td>{_esc(c)}</td>" for c in row)
+            else f"<td>{_esc(_decimal(c, comma) if i else c)}</td>" for i, c in enumerate(row))
         body.append(f"<tr{cls}>{cells}</tr>")
     note = f'<p class="note">{_esc(PROTECTED_NOTE)}</p>' if _has_mark(rows) else ""
     return (f'<table id="{table_id}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>{note}")
 
 
-def _headline(total: GroupRow) -> str:
+def _headline(total: GroupRow, comma: bool = False) -> str:
     if total.summary is None:
         return f'<p class="headline">NPS {DASH}, N {_n(total.n)}</p>'
     s = total.summary
     n = f"{s.n:,}".replace(",", "\u00a0")  # thin grouping as in the counties' reports
-    return (f'<p class="headline">NPS <strong>{_num(s.nps)}</strong>, N = {n}, '
-            f"mean {_num(s.mean, 2)}</p>")
+    return (f'<p class="headline">NPS <strong>{_decimal(_num(s.nps), comma)}</strong>, '
+            f"N = {n}, mean {_decimal(_num(s.mean, 2), comma)}</p>")
 
 
 def _texts_html(report: Report) -> str:
@@ -450,7 +465,9 @@ def render_html(report: Report, generated_at: str = "") -> str:
     def section(sid: str, title: str, body: str) -> str:
         return f'<section id="{sid}"><h2>{_esc(title)}</h2>{body}</section>'
 
-    tables = {name: _html_table(*rows_of(report), table_id=f"{name}-table") for name, rows_of in (
+    comma = p.lang in DECIMAL_COMMA_LANGS
+    tables = {name: _html_table(*rows_of(report), table_id=f"{name}-table", comma=comma)
+              for name, rows_of in (
         ("nps", nps_rows), ("shares", share_rows), ("trend", trend_rows),
         ("rolling", rolling_rows), ("statements", statement_rows), ("text", text_rows),
         ("sms", sms_rows))}
@@ -461,7 +478,7 @@ def render_html(report: Report, generated_at: str = "") -> str:
         f"one from being worked out from the total, another group shows just its n "
         f"({PROTECTED_MARK})."
         + (f" Made {_esc(generated_at)}." if generated_at else "") + "</p></header>",
-        section("nps", "NPS", _headline(report.total) + tables["nps"]
+        section("nps", "NPS", _headline(report.total, comma) + tables["nps"]
                 + "<h3>Shares of answers (%)</h3>" + tables["shares"]),
         section("trend", "Trend",
                 f'<img class="chart" id="chart" alt="Monthly and rolling 30-day NPS" '

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -210,3 +213,28 @@ def test_volume_drop_is_judged_on_days_that_have_happened(db: CentralStore) -> N
         ev = drops["device lobby-2"]
         assert (ev["recent_from"], ev["recent_to"]) == ("2025-05-25", "2025-05-31")
         assert (ev["recent_responses"], ev["baseline_responses"]) == (7, 280)
+
+
+# -- number format --------------------------------------------------------------------------
+
+
+def test_html_in_finnish_writes_a_decimal_comma_and_csv_json_stay_machine_readable(
+        db: CentralStore) -> None:
+    # Six answers 10, 10, 9, 8, 6, 0: promoters 3, detractors 2 -> NPS 1/6 = 16.7;
+    # mean 43/6 = 7.17; share of 10s 2/6 = 33.3 %. A Finnish reader (and Finnish Excel,
+    # where a pasted "1.5" becomes the 1st of May) expects "16,7", as the counties write.
+    insert(db, [response(NOON + timedelta(minutes=i), v) for i, v in
+                enumerate([10, 10, 9, 8, 6, 0])])
+    fi = build_report(db, _params(date(2025, 3, 1), date(2025, 3, 31), lang="fi"))
+    page = render(fi, "html")
+    assert "NPS <strong>16,7</strong>, N = 6, mean 7,17" in page
+    row = re.search(r'<table id="nps-table">.*?<tr class="total">(.*?)</tr>', page, re.S)
+    assert row and re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))[-2:] == ["7,17", "16,7"]
+    assert "<td>33,3</td>" in page and "<td>33.3</td>" not in page
+    en = render(build_report(db, _params(date(2025, 3, 1), date(2025, 3, 31), lang="en")),
+                "html")
+    assert "NPS <strong>16.7</strong>" in en and "<td>33,3</td>" not in en
+    assert '"nps": 16.7' in render(fi, "json")
+    total = next(r for r in csv.reader(io.StringIO(render(fi, "csv"))) if r[:1] == ["total"])
+    assert total[-2:] == ["7.17", "16.7"]
+    assert render(fi, "table").count("16.7") >= 1  # the terminal table, as before
