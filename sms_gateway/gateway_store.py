@@ -341,15 +341,15 @@ class GatewayStore:
             if state != "unknown":
                 raise ReleaseError(f"invitation {inv_id} is {state}, not unknown; nothing to "
                                    "release")
+            s = c.execute("SELECT state, status FROM sms_sessions WHERE id = ?",
+                          (session_id,)).fetchone() if session_id is not None else None
+            if s is not None and (State.from_json(s[0]).answered or s[1] != "live"):
+                raise ReleaseError(f"invitation {inv_id} did reach the client (they "
+                                   "replied); it is not sent again")
             if phone is None or decide(_dt(event_at), kind, now, window).action == "expire":
                 raise ReleaseError(f"invitation {inv_id} is past its deadline; it cannot be "
                                    "sent any more")
             if session_id is not None:
-                s = c.execute("SELECT state, status FROM sms_sessions WHERE id = ?",
-                              (session_id,)).fetchone()
-                if s is not None and (State.from_json(s[0]).answered or s[1] != "live"):
-                    raise ReleaseError(f"invitation {inv_id} did reach the client (they "
-                                       "replied); it is not sent again")
                 c.execute("DELETE FROM sms_sessions WHERE id = ?", (session_id,))
             c.execute("UPDATE sms_invitations SET state = 'queued', session_id = NULL, "
                       "not_before = NULL, error = NULL WHERE id = ?", (inv_id,))
@@ -492,6 +492,11 @@ class GatewayStore:
         c.execute("UPDATE sms_sessions SET state = ?, status = ?, updated_at = ?, "
                   "phone = CASE WHEN ? = 'live' THEN phone ELSE NULL END WHERE id = ?",
                   (state.to_json(), status, _iso(now), status, session_id))
+        if status != "live":
+            # An unknown send of an ended session can never be released: forget the number.
+            for table in ("sms_invitations", "sms_outbox"):
+                c.execute(f"UPDATE {table} SET phone = NULL WHERE session_id = ? "
+                          "AND state = 'unknown'", (session_id,))
 
     def end_session(self, session: SessionRow, state: State, now: datetime,
                     counters: Sequence[str] = ()) -> None:

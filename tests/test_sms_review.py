@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from sms_helpers import HKI, Clock, TwinModem, invite, make_gateway, utc
 
+from sms_gateway.errors import SendError
+from sms_gateway.gateway_store import ReleaseError
 from sms_gateway.privacy import PHONE_MARK, redact
 from sms_gateway.scheduler import Window, deadline, decide
 from sms_gateway.service import Gateway
@@ -135,3 +137,30 @@ def test_two_multipart_messages_with_one_concat_ref_both_kept(gw: Gateway,
     ready = gs.ready_messages(clock(), timedelta(minutes=5))
     assert sum(len(m.part_ids) for m in ready) == 4
     assert sorted(m.text for m in ready) == ["eka viesti", "toka teksti"]
+
+
+def _dump(gw: Gateway) -> str:
+    tables = [r[0] for r in gw.store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return "\n".join(repr(row) for t in tables
+                     for row in gw.store.conn.execute(f"SELECT * FROM {t}"))
+
+
+def test_number_of_an_unknown_send_is_forgotten_when_the_session_ends(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """Unknown outcomes cannot be released once the session has ended: keep no number."""
+    modem.fail = [SendError("AT+CMGS: timeout", [], unknown=True),
+                  SendError("AT+CMGS: timeout", [], unknown=True)]
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()  # the invitation: outcome unknown (it did arrive)
+    for text in ("9 hyvä palvelu", "4"):  # the question's send is unknown too
+        clock.advance(seconds=30)
+        modem.deliver(ANNA, text, clock().isoformat())
+        gw.step()
+        gw.step()
+    assert gw.gs.status()["live_sessions"] == 0
+    assert gw.store.unsynced()[0]["status"] == "complete"
+    assert ANNA not in _dump(gw) and ANNA[1:] not in _dump(gw)
+    inv_id = gw.gs.status()["unknown_invitations"][0]["id"]
+    with pytest.raises(ReleaseError, match="did reach the client"):
+        gw.gs.release(inv_id, clock(), gw.settings.window)
