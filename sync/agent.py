@@ -398,7 +398,8 @@ class SyncAgent:
                 log.warning("ignored stored remote settings that do not parse")
 
     def _apply_settings(self, values: dict[str, Any]) -> None:
-        known = {k: v for k, v in values.items() if k in protocol.SETTINGS_TYPES}
+        # Checked again: settings stored by an earlier release may be out of today's range.
+        known = {k: v for k, v in values.items() if protocol.setting_problem(k, v) is None}
         if "heartbeat_seconds" in known:
             known["heartbeat_seconds"] = float(known["heartbeat_seconds"])
         self.settings = replace(self.settings, **known)

@@ -465,11 +465,18 @@ def parse_config(payload: bytes) -> RemoteConfig:
     if not isinstance(settings, dict):
         raise ProtocolError("config: settings must be an object")
     for key, value in settings.items():
-        kind = SETTINGS_TYPES.get(key)
-        if kind is None:
-            raise ProtocolError(f"config: unknown setting {key!r}")
-        low, high = SETTINGS_RANGES[key]
-        if not (_is_int(value) and low <= value <= high):
-            raise ProtocolError(
-                f"config: setting {key} must be {kind.__name__} from {low} to {high}")
+        problem = setting_problem(key, value)
+        if problem:
+            raise ProtocolError(f"config: {problem}")
     return RemoteConfig(version, survey, dict(settings))
+
+
+def setting_problem(key: str, value: object) -> str | None:
+    """Why `value` cannot be the remote setting `key` (None when it can)."""
+    kind = SETTINGS_TYPES.get(key)
+    if kind is None:
+        return f"unknown setting {key!r}"
+    low, high = SETTINGS_RANGES[key]
+    if not (_is_int(value) and low <= value <= high):
+        return f"setting {key} must be {kind.__name__} from {low} to {high}"
+    return None

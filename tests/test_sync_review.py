@@ -192,3 +192,18 @@ def test_status_with_nul_or_surrogate_is_quarantined(central_url: str) -> None:
                         "modem": bad}).encode("ascii") for bad in ("modem\u0000", "sig\ud800")]
         assert all("NUL" in reason for _, reason, _ in kept)
         assert db.device_statuses() == {}
+
+
+def test_out_of_range_settings_stored_earlier_are_not_applied(tmp_path: Path,
+                                                              origin: DeviceIdentity) -> None:
+    # Settings accepted before remote settings were bounded stay in the store's meta and
+    # were applied again at every start (the same version is never re-parsed).
+    with Store(tmp_path / "store.sqlite") as store:
+        store.set_meta("sync.settings", json.dumps({"batch_max_count": 5000,
+                                                    "heartbeat_seconds": 90}))
+    agent = make_agent(tmp_path, origin)
+    try:
+        assert agent.settings.batch_max_count == SyncSettings().batch_max_count
+        assert agent.settings.heartbeat_seconds == 90
+    finally:
+        agent.store.close()
