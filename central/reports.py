@@ -575,6 +575,19 @@ def _statuses(sql: _Sql) -> list[tuple[str, dict[str, Any], datetime]]:
     return out
 
 
+def _first_responses(sql: _Sql, statuses: list[tuple[str, dict[str, Any], datetime]]
+                     ) -> dict[str, date]:
+    """The local date of the first response of each gateway reporting SMS counters."""
+    out = {}
+    for device, payload, _ in statuses:
+        if isinstance(payload.get("sms"), dict):
+            rows = sql.run(f"SELECT MIN(local_date) FROM responses WHERE device = {sql.p}",
+                           [device])
+            if rows and rows[0][0] is not None:
+                out[device] = _as_date(rows[0][0])
+    return out
+
+
 def _counter(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
@@ -593,17 +606,23 @@ def _sms_daily(sms: dict[str, Any]) -> dict[date, dict[str, int]]:
     return out
 
 
-def _daily_basis(sms: dict[str, Any], daily: dict[date, dict[str, int]], start: date) -> str:
-    """"period", or "from DAY" when the daily counters (a gateway sends its last active
-    days only) begin after `start` and its cumulative counters show earlier counts."""
+def _daily_basis(sms: dict[str, Any], daily: dict[date, dict[str, int]], start: date,
+                 first_response: date | None) -> str:
+    """"period", or "from DAY" when the daily counters begin after `start` and there was
+    more before: the cumulative counters say so (a gateway sends its last active days
+    only), or the gateway's responses do (its store was replaced, its counters restarted)."""
     oldest = min(daily)
     earlier = any(_counter(sms.get(c)) > sum(v[c] for v in daily.values()) for c in SMS_COUNTERS)
+    earlier = earlier or (first_response is not None and first_response < oldest)
     return f"from {oldest.isoformat()}" if earlier and oldest > start else "period"
 
 
-def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date, end: date
+def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date, end: date,
+               first_response: Mapping[str, date] | None = None
                ) -> tuple[list[SmsFunnelRow], SmsFunnelRow | None]:
-    """Funnel rows of every gateway that reports payload["sms"], and their total."""
+    """Funnel rows of every gateway that reports payload["sms"], and their total.
+
+    `first_response`: the day of each gateway's first response in the central store."""
     rows = []
     for device, payload, _ in statuses:
         sms = payload.get("sms")
@@ -613,7 +632,8 @@ def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date
         if daily:
             counts = {c: sum(v[c] for d, v in daily.items() if start <= d <= end)
                       for c in SMS_COUNTERS}
-            rows.append(SmsFunnelRow(device, _daily_basis(sms, daily, start), counts))
+            basis = _daily_basis(sms, daily, start, (first_response or {}).get(device))
+            rows.append(SmsFunnelRow(device, basis, counts))
         else:
             rows.append(SmsFunnelRow(device, "cumulative",
                                      {c: _counter(sms.get(c)) for c in SMS_COUNTERS}))
@@ -773,7 +793,8 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     shown = {g.key for g in tables["groups"] if not g.suppressed} & {
         t.key for t in tables["text_shares"] if t.share is not None}
     statuses = _statuses(sql)
-    sms_rows, sms_total = sms_funnel(statuses, params.date_from, params.date_to)
+    sms_rows, sms_total = sms_funnel(statuses, params.date_from, params.date_to,
+                                     _first_responses(sql, statuses))
     found, seen = _concentration(sql, params)
     found += _bursts(sql, params)
     found += _silent(sql, params, statuses, seen)

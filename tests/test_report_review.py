@@ -238,3 +238,24 @@ def test_html_in_finnish_writes_a_decimal_comma_and_csv_json_stay_machine_readab
     total = next(r for r in csv.reader(io.StringIO(render(fi, "csv"))) if r[:1] == ["total"])
     assert total[-2:] == ["7.17", "16.7"]
     assert render(fi, "table").count("16.7") >= 1  # the terminal table, as before
+
+
+def test_sms_funnel_notices_a_gateway_whose_store_was_replaced(db: CentralStore) -> None:
+    # gw-1 answered SMS surveys in March (the central store has its responses), then its
+    # store was replaced on 10 May: its counters, cumulative and daily, restarted at 0 and
+    # agree with each other. Its funnel for March .. May is only 10 May on ("from").
+    mar = datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
+    insert(db, [response(mar + timedelta(minutes=i), 8, device="gw-1", channel="sms")
+                for i in range(6)])
+    at = datetime(2025, 5, 31, 12, tzinfo=UTC)
+    daily = {"2025-05-10": {"sent": 30, "answered": 9, "completed": 7}}
+    db.upsert_device_status("gw-1", "tays", {"sms": {"sent": 30, "answered": 9, "completed": 7,
+                                                     "daily": daily}}, at)
+    for data in _both(db, _params(date(2025, 3, 1), date(2025, 5, 31))):
+        gw = data["sms_funnel"]["gateways"][0]
+        assert (gw["device"], gw["basis"], gw["sent"], gw["answered"]) == (
+            "gw-1", "from 2025-05-10", 30, 9)
+    # March alone lies wholly before the counters: "from 2025-05-10" and nothing counted.
+    march = _both(db, _params(date(2025, 3, 1), date(2025, 3, 31)))[0]["sms_funnel"]
+    assert (march["gateways"][0]["basis"], march["gateways"][0]["sent"]) == (
+        "from 2025-05-10", 0)
