@@ -41,6 +41,8 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, int, dict[str, Any] | s
     for number, raw in enumerate(stream, 1):
         size = len(raw)
         text = raw.strip()
+        if number == 1 and text.startswith(b"\xef\xbb\xbf"):
+            text = text[3:]  # a byte order mark (Windows tools write one): not part of the JSON
         if not text:
             yield number, size, "blank"
             continue

@@ -207,3 +207,17 @@ def test_out_of_range_settings_stored_earlier_are_not_applied(tmp_path: Path,
         assert agent.settings.heartbeat_seconds == 90
     finally:
         agent.store.close()
+
+
+def test_import_of_a_file_with_a_byte_order_mark_keeps_its_first_line(tmp_path: Path) -> None:
+    # Files saved by Windows tools start with U+FEFF; json.loads refused line 1 as "not JSON".
+    from central.importer import import_jsonl
+
+    first, second = wire(), wire()
+    path = tmp_path / "history.jsonl"
+    path.write_text("\ufeff" + json.dumps(first) + "\n" + json.dumps(second) + "\n",
+                    encoding="utf-8")
+    with open_central(f"sqlite:///{tmp_path / 'c.sqlite'}") as db:
+        report = import_jsonl(db, path, progress=False, now=NOW)
+        assert report.errors == [] and report.inserted == 2
+        assert db.response_ids() == {first["id"], second["id"]}
