@@ -42,6 +42,8 @@ REPORT_ZONE = ZoneInfo("Europe/Helsinki")
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=2)
 MAX_ERRORS = 10
+# How long after a timed-out multipart set its missing parts are still known as its own.
+LATE_PART_WINDOW = timedelta(hours=24)
 
 
 class ReleaseError(SmsGatewayError):
@@ -92,6 +94,7 @@ class Assembled:
     parts: int
     missing: int
     received_at: datetime
+    late: bool = False  # the rest of a set already processed without it (kept, not a reply)
 
 
 class GatewayStore:
@@ -418,15 +421,30 @@ class GatewayStore:
         for (_h, _ref, total), parts in ((k, s) for k, sets in groups.items() for s in sets):
             first = min(_dt(p[7]) for p in parts)
             by_seq = {p[5]: p for p in parts}
-            if len(by_seq) < total and now - first < timeout:
+            late = _ref >= 0 and len(by_seq) < total and self._rest_of_processed(
+                _h, _ref, total, set(by_seq), first)
+            if len(by_seq) < total and now - first < timeout and not late:
                 continue
             ordered = [by_seq[s] for s in sorted(by_seq)]
             out.append(Assembled(
                 part_ids=tuple(p[0] for p in parts), sender=ordered[0][1], sender_hash=_h,
                 text="".join(p[6] or "" for p in ordered), parts=total,
-                missing=max(0, total - len(by_seq)), received_at=first))
+                missing=max(0, total - len(by_seq)), received_at=first, late=late))
         out.sort(key=lambda a: (a.received_at, a.part_ids[0]))
         return out
+
+    def _rest_of_processed(self, h: str, ref: int, total: int, seqs: set[int],
+                           first: datetime) -> bool:
+        """True when these parts complete the sender's latest set with this reference, which
+        was processed (timed out) without them; a reused reference repeats a seq."""
+        rows = self.conn.execute(
+            "SELECT message_id, seq FROM sms_inbox WHERE state = 'done' AND sender_hash = ? "
+            "AND ref = ? AND total = ? AND received_at >= ? ORDER BY message_id DESC",
+            (h, ref, total, _iso(first - LATE_PART_WINDOW))).fetchall()
+        if not rows:
+            return False
+        latest = {seq for mid, seq in rows if mid == rows[0][0]}
+        return not latest & seqs
 
     def first_pending(self, phone_hash: str) -> datetime | None:
         """When the number's oldest part still waiting for processing was received."""

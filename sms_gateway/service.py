@@ -339,6 +339,12 @@ class Gateway:
         return replace(self.origin, unit=unit)
 
     def _handle(self, msg: Assembled, now: datetime) -> None:
+        if msg.late:
+            # Its set was answered already as what had arrived: keep it, do not re-read it as
+            # the reply to the next question.
+            self.gs.finish_message(msg, "late_part", now)
+            log.info("late part(s) of an already processed message: kept, not a new reply")
+            return
         session = self.gs.live_session(msg.sender_hash)
         # The session's lifetime is judged at reception: a reply that came in time but was
         # processed later (a multipart set waiting for its timeout) is still an answer.

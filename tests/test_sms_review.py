@@ -164,3 +164,28 @@ def test_number_of_an_unknown_send_is_forgotten_when_the_session_ends(
     inv_id = gw.gs.status()["unknown_invitations"][0]["id"]
     with pytest.raises(ReleaseError, match="did reach the client"):
         gw.gs.release(inv_id, clock(), gw.settings.window)
+
+
+def test_part_arriving_after_its_set_was_processed_is_not_a_new_reply(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """The straggler of a timed-out multipart reply must not answer the next question."""
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    t = clock().isoformat()
+    modem.deliver(ANNA, "10 Loistava", t, (42, 2, 1))
+    gw.step()
+    clock.advance(minutes=6)  # part 2 is late: part 1 is processed as what arrived
+    gw.step()
+    s1 = gw.survey.questions["s1"].prompt("fi", "sms")
+    assert modem.texts_to(ANNA)[-1] == s1
+    modem.deliver(ANNA, " palvelu", t, (42, 2, 2))
+    for _ in range(2):
+        gw.step()
+        clock.advance(minutes=6)
+    gw.step()
+    assert modem.texts_to(ANNA)[-1] == s1  # no clarifying re-ask for a fragment
+    rows = gw.store.conn.execute("SELECT outcome, text FROM sms_messages ORDER BY id").fetchall()
+    assert rows == [("answer", "10 Loistava"), ("late_part", " palvelu")]
+    (resp,) = gw.store.open_responses("sms")
+    answers = gw.store.get(resp["id"])["answers"]  # type: ignore[index]
+    assert set(answers) == {"nps", "open"}
