@@ -586,6 +586,10 @@ def _on_text(st: State, event: Event, s: Settings, now: datetime) -> tuple[State
     limit = q.max_length or 500
     if isinstance(event, Text):
         return replace(st, text=(st.text + event.text)[:limit]), []
+    if isinstance(event, Button):
+        # Buttons cannot type: a press sends what was typed (or nothing) and moves on.
+        st, effects = _send_text(st, s, now)
+        return st, [FlashLed(event.n), *effects]
     if isinstance(event, Tap):
         t = event.target
         if t.startswith("char:"):

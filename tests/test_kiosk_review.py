@@ -145,3 +145,20 @@ def test_prompt_that_cannot_be_rendered_gives_a_tone_not_a_crash(tmp_path: Path)
         cache.render("Kiitos", "fi", 160)
     assert cache.get("Kiitos", "fi", 160) is None  # MixerAudio plays its tone instead
     assert list((tmp_path / "prompts").iterdir()) == [], "no temporary file left behind"
+
+
+def test_button_at_free_text_moves_on_so_a_button_kiosk_can_complete(national: Survey) -> None:
+    # The shipped surveys' kiosk questions end with free text; a patient with buttons only
+    # cannot type or touch "skip", and the response used to end as abandoned.
+    s = Settings(survey=national, questions=tuple(national.questions[q] for q in
+                                                  ("nps", "s1", "open")),
+                 scale="smileys5", face_values=(0, 3, 5, 8, 10), languages=("fi",))
+    st, eff, _ = run(s, [Button(4), Button(5)])
+    assert st.screen == "text"
+    st, eff, _ = run(s, [Button(1)], st, start=T0 + timedelta(seconds=10))
+    assert Finalise("complete") in eff and st.screen == "thanks"
+    assert not any(isinstance(e, SetAnswer) for e in eff)
+    # Text typed before the press is kept.
+    st, eff, _ = run(s, [Button(4), Button(5), Text("Kiva"), Button(2)],
+                     start=T0 + timedelta(minutes=5))
+    assert SetAnswer("open", None, "Kiva") in eff and Finalise("complete") in eff
