@@ -28,9 +28,10 @@ _HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 _HETU = re.compile(
     r"(?<![0-9A-Za-z])(\d{6})([-+A-FU-Y])(\d{3})([0-9A-Y])(?![0-9A-Za-z])", re.IGNORECASE
 )
-# A run of 7-15 digits with at most two separators between digits; checked further below.
-_PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[ \-()]{0,2}\d){6,14}(?!\w)")
-_LEAD = re.compile(r"\+?\(?\d+[ \-()]{1,2}")
+# A run of 7-15 digits with at most three separators between digits ("040 - 123", and the
+# en dash a phone's keyboard may put for a hyphen); checked further below.
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[ \-\u2013()]{0,3}\d){6,14}(?!\w)")
+_LEAD = re.compile(r"\+?\(?\d+[ \-\u2013()]{1,3}")
 
 
 @dataclass(frozen=True)

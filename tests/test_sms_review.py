@@ -75,6 +75,8 @@ def test_non_ascii_alphanumeric_sender_is_kept_and_does_not_stop_the_loop(
     "kello 14 040-123 4567",
     "1.5.2024 0401234567 soittakaa",
     "2 +358 40 123 4567",
+    "soita 040 - 123 4567",
+    "050–1234567 (iltaisin)",
 ])
 def test_phone_number_after_other_digits_is_redacted(text: str) -> None:
     out = redact(text)
