@@ -671,7 +671,8 @@ def _concentration(sql: _Sql, params: ReportParams) -> tuple[list[Anomaly], set[
     devices: dict[str, dict[int, list[int]]] = defaultdict(dict)
     units: dict[str, dict[int, list[int]]] = defaultdict(dict)
     for (device, unit, week), counts in weekly.items():
-        devices[device][week] = counts
+        # Added, not set: a device moved to another unit has two rows in that week.
+        _add(devices[device].setdefault(week, [0] * 11), counts)
         _add(units[unit].setdefault(week, [0] * 11), counts)
 
     def series(per: dict[str, dict[int, list[int]]]) -> dict[str, list[tuple[date, list[int]]]]:

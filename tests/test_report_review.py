@@ -259,3 +259,29 @@ def test_sms_funnel_notices_a_gateway_whose_store_was_replaced(db: CentralStore)
     march = _both(db, _params(date(2025, 3, 1), date(2025, 3, 31)))[0]["sms_funnel"]
     assert (march["gateways"][0]["basis"], march["gateways"][0]["sent"]) == (
         "from 2025-05-10", 0)
+
+
+def test_concentration_adds_up_a_device_whose_unit_changed_within_the_week(
+        db: CentralStore) -> None:
+    # lobby-9 gave 10 answers a week (6, 7, 8, 9, 10 twice each) for four weeks in unit
+    # ensiapu. In the week of Monday 31 March staff entered 5 eight times on Monday; the
+    # device was then moved to unit ensiapu-uusi and they entered 5 eight more times on
+    # Wednesday. The device's week: n 16, all 5 (100.0 %), against 0 of 40 before.
+    rows = []
+    for week in range(4):
+        monday = datetime(2025, 3, 3, 8, 0, tzinfo=UTC) + timedelta(weeks=week)
+        rows += [response(monday + timedelta(minutes=i), v, device="lobby-9")
+                 for i, v in enumerate([6, 7, 8, 9, 10] * 2)]
+    rows += [response(datetime(2025, 3, 31, 8, i, tzinfo=UTC), 5, device="lobby-9")
+             for i in range(8)]
+    rows += [response(datetime(2025, 4, 2, 8, i, tzinfo=UTC), 5, device="lobby-9",
+                      unit="ensiapu-uusi") for i in range(8)]
+    insert(db, rows)
+    for data in _both(db, _params(date(2025, 3, 31), date(2025, 4, 6))):
+        found = {a["subject"]: a["evidence"] for a in data["anomalies"]
+                 if a["kind"] == "concentration"}
+        assert set(found) == {"device lobby-9"}
+        ev = found["device lobby-9"]
+        assert (ev["value"], ev["week"], ev["n"], ev["count"], ev["share"]) == (
+            5, "2025-03-31", 16, 16, 100.0)
+        assert (ev["baseline_n"], ev["baseline_count"]) == (40, 0)
