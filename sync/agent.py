@@ -329,6 +329,7 @@ class SyncAgent:
             rows = self.store.unsynced(limit=s.batch_max_count, after_seq=self.outbox.after_seq())
             if not rows:
                 return
+            rows = [protocol.wire_safe(r) for r in rows]
             rows = rows[:protocol.fit_batch(rows, s.batch_max_count, s.batch_max_bytes)]
             batch_id = str(uuid.uuid4())
             n, payload = protocol.pack_batch(batch_id, self.identity.id, self.clock(), rows,

@@ -182,6 +182,27 @@ def _has_unstorable(value: object) -> bool:
     return False
 
 
+def wire_safe(resp: dict[str, Any]) -> dict[str, Any]:
+    """`resp` with each answer text made storable: NUL/lone surrogate → U+FFFD, cut to limit.
+
+    Texts are stored on the device as received (a long SMS, a UCS-2 U+0000); the
+    central refuses such a response whole, and the device would then count it as done,
+    losing its scores with the text. Other fields are the device's own and left as they are.
+    """
+    answers = resp.get("answers")
+    if not isinstance(answers, dict):
+        return resp
+    fixed = {}
+    for question, entry in answers.items():
+        text = entry.get("text") if isinstance(entry, dict) else None
+        if isinstance(text, str):
+            clean = _UNSTORABLE.sub("\ufffd", text)[:MAX_TEXT_CHARS]
+            if clean != text:
+                entry = {**entry, "text": clean}
+        fixed[question] = entry
+    return {**resp, "answers": fixed}
+
+
 def response_problems(resp: object) -> list[str]:
     """Why a wire-format response is unusable (empty when it is fine)."""
     if not isinstance(resp, dict):

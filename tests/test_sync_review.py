@@ -221,3 +221,27 @@ def test_import_of_a_file_with_a_byte_order_mark_keeps_its_first_line(tmp_path: 
         report = import_jsonl(db, path, progress=False, now=NOW)
         assert report.errors == [] and report.inserted == 2
         assert db.response_ids() == {first["id"], second["id"]}
+
+
+def test_overlong_or_nul_text_does_not_cost_the_whole_response(tmp_path: Path,
+                                                                 origin: DeviceIdentity) -> None:
+    # An SMS comment is stored as received (a long concatenated SMS, a UCS-2 U+0000): the
+    # central refused the whole response, the device then marked it synced, and its NPS
+    # never reached the reports.
+    agent = make_agent(tmp_path, origin)
+    try:
+        rid = agent.store.start_response(origin, channel="sms", survey="national",
+                                         survey_version=3, lang="fi", started_at=NOW)
+        agent.store.set_answer(rid, "nps", value=2, at=NOW)
+        agent.store.set_answer(rid, "open", text="huono\x00" + "x" * 9000, at=NOW)
+        agent.store.finalise(rid, "complete", NOW)
+        agent._fill_outbox(0.0)
+        [batch] = agent.outbox._batches.values()
+        check = protocol.check_batch(Topic.parse(str(agent._topic)), batch.payload)
+        assert check.rejected == [] and [r["id"] for r in check.accepted] == [rid]
+        [resp] = check.accepted
+        assert resp["answers"]["nps"] == {"value": 2}
+        text = resp["answers"]["open"]["text"]
+        assert text.startswith("huono\ufffdxxx") and len(text) == protocol.MAX_TEXT_CHARS
+    finally:
+        agent.store.close()
