@@ -20,7 +20,7 @@ import logging
 import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -575,6 +575,13 @@ def _statuses(sql: _Sql) -> list[tuple[str, dict[str, Any], datetime]]:
     return out
 
 
+def _devices(sql: _Sql, params: ReportParams) -> set[str]:
+    """Devices with responses in the period that meet the report's filters."""
+    where, values = sql.where(params, params.date_from, params.date_to)
+    return {str(r[0]) for r in sql.run(f"SELECT DISTINCT r.device FROM {sql.src} WHERE {where}",
+                                       values)}
+
+
 def _first_responses(sql: _Sql, statuses: list[tuple[str, dict[str, Any], datetime]]
                      ) -> dict[str, date]:
     """The local date of the first response of each gateway reporting SMS counters."""
@@ -618,11 +625,12 @@ def _daily_basis(sms: dict[str, Any], daily: dict[date, dict[str, int]], start: 
 
 
 def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date, end: date,
-               first_response: Mapping[str, date] | None = None
+               first_response: Mapping[str, date] | None = None, shared: bool = False
                ) -> tuple[list[SmsFunnelRow], SmsFunnelRow | None]:
     """Funnel rows of every gateway that reports payload["sms"], and their total.
 
-    `first_response`: the day of each gateway's first response in the central store."""
+    `first_response`: the day of each gateway's first response in the central store.
+    `shared`: the report is of some units only, while a gateway counts all it serves."""
     rows = []
     for device, payload, _ in statuses:
         sms = payload.get("sms")
@@ -640,7 +648,9 @@ def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date
     if not rows:
         return [], None
     hide = secondary_suppression({r.device: r.counts["answered"] for r in rows})
-    rows = [SmsFunnelRow(r.device, r.basis, r.counts, protected=r.device in hide) for r in rows]
+    suffix = ", whole gateway" if shared else ""
+    rows = [SmsFunnelRow(r.device, r.basis + suffix, r.counts, protected=r.device in hide)
+            for r in rows]
     bases = {r.basis for r in rows}
     total = SmsFunnelRow("total", bases.pop() if len(bases) == 1 else "mixed",
                          {c: sum(r.counts[c] for r in rows) for c in SMS_COUNTERS})
@@ -794,12 +804,18 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     shown = {g.key for g in tables["groups"] if not g.suppressed} & {
         t.key for t in tables["text_shares"] if t.share is not None}
     statuses = _statuses(sql)
-    sms_rows, sms_total = sms_funnel(statuses, params.date_from, params.date_to,
-                                     _first_responses(sql, statuses))
+    if params.filters:  # not the gateways whose responses were all of other units
+        served, active = _devices(sql, params), _devices(sql, replace(params, filters=()))
+        gateways = [st for st in statuses if st[0] in served or st[0] not in active]
+    else:
+        gateways = statuses
+    sms_rows, sms_total = sms_funnel(
+        gateways, params.date_from, params.date_to, _first_responses(sql, gateways),
+        shared=any(k in ("unit", "area") for k, _ in params.filters))
     found, seen = _concentration(sql, params)
     found += _bursts(sql, params)
     found += _silent(sql, params, statuses, seen)
-    found += _drops(sql, params, statuses)
+    found += _drops(sql, params, gateways)
     return Report(
         params=params, statements=_statements(sql, params),
         texts=_texts(sql, params, shown) if texts else {},

@@ -285,3 +285,33 @@ def test_concentration_adds_up_a_device_whose_unit_changed_within_the_week(
         assert (ev["value"], ev["week"], ev["n"], ev["count"], ev["share"]) == (
             5, "2025-03-31", 16, 16, 100.0)
         assert (ev["baseline_n"], ev["baseline_count"]) == (40, 0)
+
+
+def test_a_unit_report_shows_only_the_gateways_that_served_it_and_says_whole_gateway(
+        db: CentralStore) -> None:
+    # gw-a sent the surveys of ensiapu, gw-b those of neuvola. A gateway counts invitations
+    # of every unit it serves together, so a report for unit ensiapu (as mailed monthly to
+    # its leader) shows gw-a only, marked as counting the whole gateway; never gw-b's
+    # counters, and no rate-drop anomaly of gw-b.
+    at = datetime(2025, 3, 31, 12, tzinfo=UTC)
+    insert(db, [response(NOON + timedelta(minutes=i), 9, device="gw-a", channel="sms")
+                for i in range(6)]
+           + [response(NOON + timedelta(minutes=i), 9, device="gw-b", channel="sms",
+                       unit="neuvola") for i in range(6)])
+    end = date(2025, 3, 31)
+    for device, late in (("gw-a", 10), ("gw-b", 1)):  # gw-b's answers fell last week
+        daily = {(end - timedelta(days=i)).isoformat(): {"sent": 50, "answered": late
+                                                         if i < 7 else 10}
+                 for i in range(35)}
+        db.upsert_device_status(device, "tays", {"sms": {"daily": daily}}, at)
+    # 31 days of March: sent 31 x 50 = 1550; gw-a answered 31 x 10 = 310.
+    unit = _both(db, _params(date(2025, 3, 1), end, filters=(("unit", "ensiapu"),)))
+    for data in unit:
+        gws = data["sms_funnel"]["gateways"]
+        assert [(g["device"], g["basis"], g["sent"], g["answered"]) for g in gws] == [
+            ("gw-a", "period, whole gateway", 1550, 310)]
+        assert not any(a["subject"] == "device gw-b" for a in data["anomalies"])
+    everyone = _both(db, _params(date(2025, 3, 1), end))[0]
+    assert [g["basis"] for g in everyone["sms_funnel"]["gateways"]] == ["period", "period"]
+    assert any(a["kind"] == "rate_drop" and a["subject"] == "device gw-b"
+               for a in everyone["anomalies"])
