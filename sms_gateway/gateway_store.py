@@ -58,6 +58,15 @@ def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _scts(text: str) -> datetime | None:
+    """A stored service-centre timestamp, or None when it is empty or has no zone."""
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A message to send: an invitation (invitation_id set) or an outbox row (outbox_id set)."""
@@ -95,6 +104,7 @@ class Assembled:
     missing: int
     received_at: datetime
     late: bool = False  # the rest of a set already processed without it (kept, not a reply)
+    sent_at: datetime | None = None  # the SMSC's timestamp of the first part, when readable
 
 
 class GatewayStore:
@@ -403,8 +413,8 @@ class GatewayStore:
     def ready_messages(self, now: datetime, timeout: timedelta) -> list[Assembled]:
         """Complete multipart sets, single messages, and incomplete sets older than `timeout`."""
         rows = self.conn.execute(
-            "SELECT id, sender, sender_hash, ref, total, seq, text, received_at FROM sms_inbox "
-            "WHERE state = 'pending' ORDER BY id").fetchall()
+            "SELECT id, sender, sender_hash, ref, total, seq, text, received_at, scts FROM "
+            "sms_inbox WHERE state = 'pending' ORDER BY id").fetchall()
         groups: dict[tuple[str, int, int], list[list[Any]]] = {}
         for r in rows:
             key = (r[2], r[3], r[4]) if r[3] >= 0 else (r[2], -1 - r[0], 1)
@@ -429,7 +439,8 @@ class GatewayStore:
             out.append(Assembled(
                 part_ids=tuple(p[0] for p in parts), sender=ordered[0][1], sender_hash=_h,
                 text="".join(p[6] or "" for p in ordered), parts=total,
-                missing=max(0, total - len(by_seq)), received_at=first, late=late))
+                missing=max(0, total - len(by_seq)), received_at=first, late=late,
+                sent_at=min((t for p in parts if (t := _scts(p[8])) is not None), default=None)))
         out.sort(key=lambda a: (a.received_at, a.part_ids[0]))
         return out
 

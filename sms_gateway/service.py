@@ -346,9 +346,12 @@ class Gateway:
             log.info("late part(s) of an already processed message: kept, not a new reply")
             return
         session = self.gs.live_session(msg.sender_hash)
-        # The session's lifetime is judged at reception: a reply that came in time but was
-        # processed later (a multipart set waiting for its timeout) is still an answer.
-        at = min(now, msg.received_at)
+        # The session's lifetime is judged when the reply was sent (the SMSC's timestamp) or
+        # stored: a reply in time but processed later (a multipart set waiting for its
+        # timeout, the service down) is still an answer. Never before the session began.
+        at = min(now, msg.received_at, msg.sent_at or now)
+        if session is not None:
+            at = max(at, session.state.expires_at - self.settings.lifetime)
         if session is not None and at >= session.state.expires_at:
             self._expire_session(session, now)
             session = None

@@ -191,3 +191,30 @@ def test_part_arriving_after_its_set_was_processed_is_not_a_new_reply(
     (resp,) = gw.store.open_responses("sms")
     answers = gw.store.get(resp["id"])["answers"]  # type: ignore[index]
     assert set(answers) == {"nps", "open"}
+
+
+def test_reply_sent_in_time_but_read_after_a_restart_past_expiry_counts(
+        tmp_path: Path, clock: Clock) -> None:
+    """The service was down over the 72 h end: the SMSC's timestamp shows the reply was in time."""
+    modem = TwinModem()
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [modem])
+    gw.start()
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    gw.close()
+    gw.store.close()
+    clock.advance(hours=72, minutes=-5)
+    modem.deliver(ANNA, "9", clock().isoformat())  # kept on the modem while we are down
+    clock.advance(minutes=15)
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [modem])
+    try:
+        gw.start()
+        gw.step()
+        gw.step()
+        outcomes = [r[0] for r in gw.store.conn.execute("SELECT outcome FROM sms_messages")]
+        assert outcomes == ["answer"]
+        finals = gw.store.unsynced()
+        assert [r["answers"]["nps"]["value"] for r in finals] == [9]
+    finally:
+        gw.close()
+        gw.store.close()
