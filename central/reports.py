@@ -804,7 +804,8 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     shown = {g.key for g in tables["groups"] if not g.suppressed} & {
         t.key for t in tables["text_shares"] if t.share is not None}
     statuses = _statuses(sql)
-    if params.filters:  # not the gateways whose responses were all of other units
+    if params.filters and any(isinstance(st[1].get("sms"), dict) for st in statuses):
+        # Not the gateways whose responses in the period were all of other units.
         served, active = _devices(sql, params), _devices(sql, replace(params, filters=()))
         gateways = [st for st in statuses if st[0] in served or st[0] not in active]
     else:
