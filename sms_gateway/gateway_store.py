@@ -526,6 +526,10 @@ class GatewayStore:
             for table in ("sms_invitations", "sms_outbox"):
                 c.execute(f"UPDATE {table} SET phone = NULL WHERE session_id = ? "
                           "AND state = 'unknown'", (session_id,))
+            # A question still waiting for the modem asks for a reply nobody takes any more.
+            c.execute("UPDATE sms_outbox SET state = 'failed', error = 'session ended', "
+                      "phone = NULL WHERE session_id = ? AND state = 'queued' "
+                      "AND purpose IN ('question', 'clarify')", (session_id,))
 
     def end_session(self, session: SessionRow, state: State, now: datetime,
                     counters: Sequence[str] = ()) -> None:

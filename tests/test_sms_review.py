@@ -218,3 +218,22 @@ def test_reply_sent_in_time_but_read_after_a_restart_past_expiry_counts(
     finally:
         gw.close()
         gw.store.close()
+
+
+def test_question_still_queued_when_the_session_expires_is_not_sent(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """After expiry a reply gets no answer, so the question must not go out either."""
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    modem.healthy = False
+    clock.advance(seconds=30)
+    modem.deliver(ANNA, "9", clock().isoformat())
+    gw.step()  # the next question waits for the modem
+    clock.advance(hours=73)
+    gw.step()  # the session expires
+    modem.healthy = True
+    for _ in range(3):
+        gw.step()
+    assert len(modem.texts_to(ANNA)) == 1  # the invitation only
+    assert gw.gs.status()["outbox"] == {"failed": 1}
+    assert ANNA not in _dump(gw)
