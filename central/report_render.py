@@ -48,7 +48,8 @@ _DECIMAL = re.compile(r"^(-?\d+)\.(\d+)$")
 
 
 def _num(value: float | None, places: int = 1) -> str:
-    return DASH if value is None else f"{value:.{places}f}"
+    # + 0.0 turns a rounded -0.0 (an NPS of -0.04) into 0.0: no sign on zero.
+    return DASH if value is None else f"{value + 0.0:.{places}f}"
 
 
 def _n(count: int) -> str:

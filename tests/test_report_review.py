@@ -315,3 +315,15 @@ def test_a_unit_report_shows_only_the_gateways_that_served_it_and_says_whole_gat
     assert [g["basis"] for g in everyone["sms_funnel"]["gateways"]] == ["period", "period"]
     assert any(a["kind"] == "rate_drop" and a["subject"] == "device gw-b"
                for a in everyone["anomalies"])
+
+
+def test_an_nps_just_below_zero_reads_0_0_not_minus_0_0(db: CentralStore) -> None:
+    # 1001 answers 0 and 1000 answers 10: NPS = -1/2001 = -0.05 points, rounded 0.0
+    # (shown "-0.0" it reads as a negative score); mean 10000/2001 = 5.00.
+    insert(db, [response(NOON + timedelta(seconds=20 * i), 0 if i < 1001 else 10)
+                for i in range(2001)])
+    report = build_report(db, _params(date(2025, 3, 1), date(2025, 3, 31)))
+    for fmt in ("table", "csv", "html"):
+        assert "-0.0" not in render(report, fmt) and "-0,0" not in render(report, fmt), fmt
+    total = next(r for r in csv.reader(io.StringIO(render(report, "csv"))) if r[:1] == ["total"])
+    assert total[-2:] == ["5.00", "0.0"]
