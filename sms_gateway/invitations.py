@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sms_gateway.errors import SmsGatewayError
 from sms_gateway.phones import PhoneError, normalise
+from sms_gateway.privacy import redact
 
 if TYPE_CHECKING:
     import requests
@@ -85,7 +86,10 @@ def parse_fields(fields: dict[str, Any], source: str, tz: ZoneInfo) -> Invitatio
         if value is None or (isinstance(value, str) and not value.strip()):
             raise ValueError(f"{name} is missing")
         if not isinstance(value, str):
-            raise ValueError(f"{name} must be text, not {value!r}")
+            # Name the type only: the value may be a phone number, which is kept nowhere.
+            kind = {bool: "true/false", int: "a number", float: "a number", list: "a list",
+                    dict: "an object"}.get(type(value), "something else")
+            raise ValueError(f"{name} must be text, not {kind}")
         return value.strip()
 
     unit = text("unit")
@@ -226,9 +230,10 @@ class HttpIntake:
             accepted.append(item_id)
             log.debug("intake item %s: %s", item_id, outcome)
         for item_id, problem in bad:
-            reject(f"http:{item_id}", problem.reason)
+            # The patient system gets the whole reason back; our log and table keep no number.
+            reject(f"http:{item_id}", redact(problem.reason))
             rejected.append({"id": item_id, "error": problem.reason})
-            log.warning("intake %s rejected: %s", problem.where, problem.reason)
+            log.warning("intake %s rejected: %s", problem.where, redact(problem.reason))
         if accepted or rejected:
             self._ack(accepted, rejected)
         return len(accepted), len(rejected)

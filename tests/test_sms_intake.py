@@ -207,3 +207,24 @@ def test_service_polls_and_sends_what_it_stored(
         gw.store.close()
     assert [n for n, _ in modem.sent] == ["+358401234567"]
     assert ps.acks[0]["accepted"] == ["v1"] and ps.acks[0]["rejected"][0]["id"] == "v2"
+
+
+def test_a_rejected_item_leaves_no_number_in_the_log_or_the_store(
+        patient_system: tuple[PatientSystem, str], gs: GatewayStore,
+        caplog: pytest.LogCaptureFixture) -> None:
+    ps, url = patient_system
+    bad = item("v7", "x")
+    bad["phone"] = 401234567  # type: ignore[assignment]  # a JSON number, as systems do send
+    ps.items = [bad]
+    settings = IntakeSettings(url, url + "/ack", "Authorization: Bearer t0k", 60.0)
+    with requests.Session() as session, caplog.at_level("INFO"):
+        intake = HttpIntake(settings, session, HKI)
+        assert intake.poll(lambda inv: "added",
+                           lambda src, why: gs.add_reject(src, why, NOW)) == (0, 1)
+    # The patient system is told what was wrong with its item, without the number echoed ...
+    assert ps.acks[0]["rejected"] == [{"id": "v7", "error": "phone must be text, not a number"}]
+    # ... and neither the journal nor the device's store keeps the number.
+    assert "intake item v7 rejected" in caplog.text
+    assert "401234567" not in caplog.text
+    dump = "\n".join(str(r) for r in gs.store.conn.execute("SELECT * FROM sms_rejects"))
+    assert dump and "401234567" not in dump
