@@ -11,17 +11,9 @@ from pathlib import Path
 
 from central import report_daily
 from central.anomalies import AnomalySettings
+from central.report_model import GROUP_KEYS, LOCAL_ZONE, ReportError, ReportParams
 from central.report_render import FORMATS, render
-from central.reports import (
-    GROUP_KEYS,
-    LOCAL_ZONE,
-    ReportError,
-    ReportParams,
-    build_report,
-    default_period,
-    last_full_month,
-    units_in,
-)
+from central.reports import build_report, default_period, last_full_month, units_in
 from central.store import CentralStore, CentralStoreError, open_central
 from survey.config import load_config
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from central.reports import (
+from central.report_model import (
     LOCAL_ZONE,
     MIN_N,
     SMS_COUNTERS,

@@ -20,221 +20,37 @@ import logging
 import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from central import anomalies, report_daily
-from central.anomalies import Anomaly, AnomalySettings, DeviceActivity, HourFlags
+from central.anomalies import Anomaly, DeviceActivity, HourFlags
 from central.report_daily import MISUSE_FLAGS
+from central.report_model import (
+    BASELINE_WEEKS,
+    LOCAL_ZONE,
+    MIN_N,
+    ROLLING_DAYS,
+    SMS_COUNTERS,
+    FreeText,
+    GroupRow,
+    Report,
+    ReportError,
+    ReportParams,
+    SmsFunnelRow,
+    StatementRow,
+    TextShareRow,
+    TrendPoint,
+    TrendRow,
+    secondary_suppression,
+)
 from central.store import CentralStore, CentralStoreError, iso_utc
 from survey.definition import SHIPPED_SURVEYS, load_survey, shipped_survey_path
 from survey.errors import PalauteError
-from survey.scoring import LikertSummary, NpsSummary, likert_summary, nps_summary, text_share
+from survey.scoring import likert_summary, nps_summary, text_share
 
 log = logging.getLogger(__name__)
-
-LOCAL_ZONE = ZoneInfo("Europe/Helsinki")
-MIN_N = 5  # the smallest group whose figures may be shown
-SUPPRESSED = "<5"
-GROUP_KEYS = ("area", "unit", "device", "channel", "month")
-FILTER_KEYS = ("area", "unit", "device", "channel")
-SMS_COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired")
-ROLLING_DAYS = 30
-BASELINE_WEEKS = 8  # weeks before the period that serve as a device's own earlier answers
-
-
-class ReportError(PalauteError, ValueError):
-    """A report that cannot be made: bad options, an empty period, a failing query."""
-
-
-def secondary_suppression(sizes: Mapping[str, int], min_n: int = MIN_N) -> set[str]:
-    """Keys of shown groups to hide as well, so that no small group is total minus the rest.
-
-    `sizes`: n of every group of one table that also shows its total. Groups with
-    0 < n < min_n are suppressed already. While the hidden groups are exactly one, or
-    hold fewer than min_n answers together, the smallest shown group (ties: by key)
-    is hidden too; empty groups hide nothing and are never picked.
-    """
-    hidden = [k for k, n in sizes.items() if 0 < n < min_n]
-    shown = sorted((n, k) for k, n in sizes.items() if n >= min_n)
-    extra: set[str] = set()
-    while hidden and shown and (len(hidden) == 1 or sum(sizes[k] for k in hidden) < min_n):
-        _, key = shown.pop(0)
-        hidden.append(key)
-        extra.add(key)
-    return extra
-
-
-@dataclass(frozen=True)
-class ReportParams:
-    """What to report: the period (local dates, inclusive), grouping, filters and `now`."""
-
-    date_from: date
-    date_to: date
-    now: datetime
-    by: str = "area"
-    filters: tuple[tuple[str, str], ...] = ()
-    trend_from: date | None = None  # the trend may reach further back than the period
-    settings: AnomalySettings = field(default_factory=AnomalySettings)
-    max_texts: int = 200  # free texts shown per group, newest first
-    lang: str = "fi"  # language of the statements' wording
-
-    def __post_init__(self) -> None:
-        if self.by not in GROUP_KEYS:
-            raise ReportError(f"unknown group key {self.by!r} (use {', '.join(GROUP_KEYS)})")
-        if self.date_from > self.date_to:
-            raise ReportError(f"the period runs backwards: --from {self.date_from} is after "
-                              f"--to {self.date_to}")
-        for key, _ in self.filters:
-            if key not in FILTER_KEYS:
-                raise ReportError(f"unknown filter {key!r} (use {', '.join(FILTER_KEYS)})")
-
-    @property
-    def trend_start(self) -> date:
-        """First day of the trend: the month of trend_from (or of date_from)."""
-        return (self.trend_from or self.date_from).replace(day=1)
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    """One row of the main table; `summary` is None when the group is suppressed or
-    protected (big enough itself, hidden so that a small group cannot be derived)."""
-
-    key: str
-    n: int
-    summary: NpsSummary | None
-    protected: bool = False
-
-    @property
-    def suppressed(self) -> bool:
-        """Under MIN_N (but not empty: a group without NPS answers has n 0): shown as "<5"."""
-        return self.summary is None and not self.protected and self.n > 0
-
-    def as_json(self) -> dict[str, Any]:
-        """The JSON form: key, n, counts (11), mean, nps; "<5" and nulls when suppressed,
-        n and nulls when protected."""
-        s = self.summary
-        return {"key": self.key, "n": SUPPRESSED if self.suppressed else self.n,
-                "counts": list(s.counts) if s else None,
-                "mean": s.mean if s else None, "nps": s.nps if s else None}
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    """NPS of one period (a month or a 30-day window); nps None when suppressed, protected
-    or empty."""
-
-    label: str
-    n: int
-    nps: float | None
-    protected: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        shown = self.n >= MIN_N
-        return {"label": self.label, "n": self.n if shown or self.n == 0 else SUPPRESSED,
-                "nps": self.nps if shown else None}
-
-
-@dataclass(frozen=True)
-class TrendRow:
-    """Monthly NPS of one group, and its rolling 30-day NPS at the end of the period."""
-
-    key: str
-    months: list[TrendPoint]
-    rolling: TrendPoint
-
-
-@dataclass(frozen=True)
-class StatementRow:
-    """One statement of one survey in one group; `summary` None when under MIN_N answered."""
-
-    key: str
-    survey: str
-    question: str
-    label: str  # the statement's wording (from the survey definition), else its id
-    n: int
-    summary: LikertSummary | None
-    protected: bool = False
-
-
-@dataclass(frozen=True)
-class TextShareRow:
-    """Share of responses with free text in one group; share None when suppressed or
-    protected."""
-
-    key: str
-    responses: int
-    with_text: int
-    share: float | None
-    protected: bool = False
-
-
-@dataclass(frozen=True)
-class FreeText:
-    """One free text and when it was given."""
-
-    finished_at: datetime
-    text: str
-
-
-@dataclass(frozen=True)
-class SmsFunnelRow:
-    """The invitation funnel of one SMS gateway (or the total), from its status counters."""
-
-    device: str
-    # "period" (daily counters), "from YYYY-MM-DD" (daily counters that begin inside the
-    # period: the gateway no longer reports its earlier days) or "cumulative" (since start)
-    basis: str
-    counts: dict[str, int]
-    protected: bool = False  # completed hidden so that a small gateway cannot be derived
-
-    @property
-    def suppressed(self) -> bool:
-        """Fewer than MIN_N answered: answered, completed and both rates are not shown."""
-        return 0 < self.counts["answered"] < MIN_N
-
-    @property
-    def response_rate(self) -> float | None:
-        """Answered invitations in percent of those sent (None when suppressed)."""
-        if self.suppressed:
-            return None
-        return text_share(min(self.counts["answered"], self.counts["sent"]), self.counts["sent"])
-
-    @property
-    def completion_rate(self) -> float | None:
-        """Completed surveys in percent of those answered (None when suppressed/protected)."""
-        if self.suppressed or self.protected:
-            return None
-        return text_share(min(self.counts["completed"], self.counts["answered"]),
-                          self.counts["answered"])
-
-
-@dataclass
-class Report:
-    """Everything one report shows, already suppressed where needed."""
-
-    params: ReportParams
-    groups: list[GroupRow]
-    total: GroupRow
-    months: list[str]
-    trend: list[TrendRow]
-    trend_total: TrendRow
-    rolling: list[TrendPoint]  # the total's rolling 30-day NPS, one point a day
-    statements: list[StatementRow]
-    text_shares: list[TextShareRow]
-    texts: dict[str, list[FreeText]]
-    sms: list[SmsFunnelRow]
-    sms_total: SmsFunnelRow | None
-    anomalies: list[Anomaly] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        """A heading naming the filter and the period."""
-        what = ", ".join(f"{k} {v}" for k, v in self.params.filters) or "all responses"
-        return f"Feedback report: {what}, {self.params.date_from} – {self.params.date_to}"
-
 
 # -- SQL helpers ------------------------------------------------------------------------
 
