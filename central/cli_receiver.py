@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 import threading
 import time
@@ -81,7 +82,11 @@ def _serve(args: argparse.Namespace) -> int:
     from sync.mqtt import load_mqtt_settings
 
     config = load_config(args.config)
-    mqtt_settings = load_mqtt_settings(config, default_client_id="palaute-central")
+    # One client id per host: receivers sharing the load must not share an id (the broker
+    # would keep disconnecting one for the other); set [mqtt] client_id for a second one
+    # on the same host.
+    mqtt_settings = load_mqtt_settings(
+        config, default_client_id=f"palaute-central-{socket.gethostname()}")
     group = config.section("central").get_str("share_group", "central")
     from central.enroll import start_enrolment_server
 
