@@ -210,13 +210,22 @@ class Receiver:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def run(self, stop: threading.Event) -> None:
-        """Receive until `stop` is set (the service's main loop)."""
+    @property
+    def network_alive(self) -> bool:
+        """Whether paho's network thread (which also reconnects) is still running."""
+        thread = getattr(self.client, "_thread", None)  # paho keeps no public handle on it
+        return isinstance(thread, threading.Thread) and thread.is_alive()
+
+    def run(self, stop: threading.Event, interval: float = 5.0) -> None:
+        """Receive until `stop` is set (the service's main loop; `interval`: watchdog beat)."""
         self.start()
         systemd.notify_ready("receiving")
         try:
-            while not stop.wait(5.0):
-                systemd.notify_watchdog()
+            while not stop.wait(interval):
+                if self.network_alive:
+                    systemd.notify_watchdog()
+                else:  # no pings: systemd restarts a receiver that can no longer receive
+                    log.error("the MQTT network thread has stopped")
                 systemd.notify_status(
                     f"batches {self.stats.batches}, stored {self.stats.stored}, "
                     f"quarantined {self.stats.quarantined}, errors {self.stats.errors}"

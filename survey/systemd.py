@@ -16,16 +16,18 @@ import sdnotify
 
 log = logging.getLogger(__name__)
 
-_notifier: sdnotify.SystemdNotifier | None = None
+# One notifier per socket address (sdnotify reads NOTIFY_SOCKET when it is made).
+_notifiers: dict[str, sdnotify.SystemdNotifier] = {}
 
 
 def _send(message: str) -> None:
-    global _notifier
-    if not os.environ.get("NOTIFY_SOCKET"):
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
         return
-    if _notifier is None:
-        _notifier = sdnotify.SystemdNotifier()
-    _notifier.notify(message)
+    notifier = _notifiers.get(address)
+    if notifier is None:
+        notifier = _notifiers[address] = sdnotify.SystemdNotifier()
+    notifier.notify(message)
 
 
 def notify_ready(status: str = "") -> None:
