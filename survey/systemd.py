@@ -9,25 +9,27 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 from types import FrameType
 
-import sdnotify
-
 log = logging.getLogger(__name__)
-
-# One notifier per socket address (sdnotify reads NOTIFY_SOCKET when it is made).
-_notifiers: dict[str, sdnotify.SystemdNotifier] = {}
 
 
 def _send(message: str) -> None:
+    # The sd_notify protocol is one datagram to the socket systemd names; abstract
+    # addresses start with "@". A notification that cannot be sent is not an error.
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:
         return
-    notifier = _notifiers.get(address)
-    if notifier is None:
-        notifier = _notifiers[address] = sdnotify.SystemdNotifier()
-    notifier.notify(message)
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.settimeout(1.0)
+            sock.sendto(message.encode("utf-8"), address)
+    except OSError as exc:
+        log.debug("systemd notification %r not sent: %s", message.split("=")[0], exc)
 
 
 def notify_ready(status: str = "") -> None:

@@ -10,7 +10,6 @@ import pygame
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-import survey.systemd
 from hardware.audio import MixerAudio, SimulatedAudio
 from kiosk.app import KioskLoop, load_kiosk, run
 from kiosk.events import Key, Touch
@@ -129,7 +128,6 @@ def test_run_tells_systemd_ready_and_pings_the_watchdog(
     sock.bind(str(sock_path))
     sock.settimeout(2)
     monkeypatch.setenv("NOTIFY_SOCKET", str(sock_path))
-    monkeypatch.setattr(survey.systemd, "_notifier", None)
     try:
         assert run(write_config(tmp_path), pin_factory=factory, max_seconds=0.2) == 0
         messages = []
@@ -141,9 +139,5 @@ def test_run_tells_systemd_ready_and_pings_the_watchdog(
                 break
     finally:
         sock.close()
-        notifier = survey.systemd._notifier
-        if notifier is not None:
-            notifier.socket.close()  # sdnotify never closes its socket
-        monkeypatch.setattr(survey.systemd, "_notifier", None)
     assert messages[0].startswith("READY=1")
     assert "WATCHDOG=1" in messages and messages[-1] == "STOPPING=1"
