@@ -20,6 +20,9 @@ from survey.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Fixtures shared by several test files (a file's own fixture of the same name wins).
+pytest_plugins = ["kiosk_helpers", "sms_helpers"]
+
 # In CI the property tests run the same examples every time (a landing must not hang on a
 # new random draw, and a shared machine must not trip time limits); run them without CI to
 # explore new examples.

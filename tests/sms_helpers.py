@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from modem_fixtures import fast_settings
 
 from hardware.modem_sim import ModemCore
@@ -164,3 +165,24 @@ def run_until(gw: Gateway, predicate: Callable[[], object], timeout: float = 5.0
 def sent_to(core: ModemCore, number: str) -> list[str]:
     """Texts the simulated modem sent to `number` (multipart joined)."""
     return [str(m["text"]) for m in core.sent() if m["recipient"] == number]
+
+
+# -- fixtures of the service tests (imported by name where used) -------------------
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(utc(2025, 3, 4, 8, 0))  # 10:00 in Helsinki
+
+
+@pytest.fixture
+def modem() -> TwinModem:
+    return TwinModem()
+
+
+@pytest.fixture
+def gw(tmp_path: Path, clock: Clock, modem: TwinModem) -> Iterator[Gateway]:
+    g = make_gateway(tmp_path / "store.sqlite", clock, [modem])
+    g.start()
+    yield g
+    g.close()
+    g.store.close()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sms_helpers import HKI, Clock, TwinModem, invite, make_gateway, utc
+from sms_helpers import HKI, Clock, TwinModem, invite, make_gateway
 
 from sms_gateway.errors import SendError
 from sms_gateway.gateway_store import ReleaseError
@@ -16,25 +15,6 @@ from sms_gateway.scheduler import Window, deadline, decide
 from sms_gateway.service import Gateway
 
 ANNA = "+358401234567"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(utc(2025, 3, 4, 8, 0))  # 10:00 in Helsinki
-
-
-@pytest.fixture
-def modem() -> TwinModem:
-    return TwinModem()
-
-
-@pytest.fixture
-def gw(tmp_path: Path, clock: Clock, modem: TwinModem) -> Iterator[Gateway]:
-    g = make_gateway(tmp_path / "store.sqlite", clock, [modem])
-    g.start()
-    yield g
-    g.close()
-    g.store.close()
 
 
 def test_optout_drops_questions_still_queued_for_the_number(

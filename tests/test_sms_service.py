@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,25 +20,6 @@ from survey.store import Store
 
 ANNA = "+358401234567"
 BO = "+358507654321"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(utc(2025, 3, 4, 8, 0))  # 10:00 in Helsinki
-
-
-@pytest.fixture
-def modem() -> TwinModem:
-    return TwinModem()
-
-
-@pytest.fixture
-def gw(tmp_path: Path, clock: Clock, modem: TwinModem) -> Iterator[Gateway]:
-    g = make_gateway(tmp_path / "store.sqlite", clock, [modem])
-    g.start()
-    yield g
-    g.close()
-    g.store.close()
 
 
 def scts(clock: Clock) -> str:
