@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+
+from benchlib import rate
 
 from sms_gateway.pdu import decode_pdu, encode_deliver, encode_submit
 
@@ -30,15 +30,6 @@ CORPUS = [
 ]
 # Alphanumeric senders only arrive (nobody can send to one), so they are in the decode half.
 ALPHA_SENDER = "Palaute"
-
-
-def _rate(fn: Callable[[], int], seconds: float) -> float:
-    """Messages per second of `fn` (which returns how many it handled) over `seconds`."""
-    done = 0
-    start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        done += fn()
-    return done / elapsed
 
 
 def main() -> None:
@@ -66,8 +57,8 @@ def main() -> None:
             sender.encode()
         return len(CORPUS) + len(hexes)
 
-    codec_rate = _rate(codec, args.seconds)
-    base_rate = _rate(baseline, args.seconds)
+    codec_rate = rate(codec, args.seconds)
+    base_rate = rate(baseline, args.seconds)
     print(json.dumps({
         "bench": "pdu",
         "python": platform.python_version(),

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
-from collections.abc import Callable
+
+from benchlib import rate
 
 from survey import _reply_words as words
 from survey.replies import read_reply
@@ -47,15 +47,6 @@ CORPUS: list[tuple[str, str]] = [
 ]
 
 
-def _rate(fn: Callable[[], int], seconds: float) -> float:
-    """Replies per second of `fn` (which returns how many it read) over `seconds`."""
-    done = 0
-    start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        done += fn()
-    return done / elapsed
-
-
 def _clear_caches() -> None:
     for cached in (words.norm_char, words.fold, words.number_word):
         cached.cache_clear()
@@ -81,9 +72,9 @@ def main() -> None:
             text.strip().isdigit()
         return len(CORPUS)
 
-    warm_rate = _rate(warm, args.seconds)
-    cold_rate = _rate(cold, args.seconds)
-    base_rate = _rate(baseline, args.seconds)
+    warm_rate = rate(warm, args.seconds)
+    cold_rate = rate(cold, args.seconds)
+    base_rate = rate(baseline, args.seconds)
     print(json.dumps({
         "bench": "replies",
         "python": platform.python_version(),
