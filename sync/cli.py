@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from survey.config import load_config
 from survey.store import Store
 from survey.systemd import stop_on_signals
-
-log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
