@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from survey.errors import PalauteError
+from survey.files import write_atomically
 from sync.protocol import ROOT, valid_segment
 
 PBKDF2_ITERATIONS = 1000
@@ -215,8 +216,4 @@ def _give_group(path: Path, group: str | None) -> None:
 
 
 def _write(path: Path, text: str, mode: int) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_atomically(path, text.encode("utf-8"), mode=mode)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
-import shutil
 import sqlite3
 import ssl
 import subprocess
@@ -27,6 +25,7 @@ from typing import Any
 
 from survey.config import Config
 from survey.errors import PalauteError
+from survey.files import write_atomically
 from sync.mqtt import is_loopback
 
 log = logging.getLogger(__name__)
@@ -168,18 +167,9 @@ def _lines(path: Path) -> list[str]:
 
 
 def _write_lines(path: Path, lines: list[str]) -> None:
-    """Replace `path` atomically, keeping its mode (0600 for a new file)."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Replace `path` atomically, keeping its mode and owner (0600 for a new file)."""
     try:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if path.exists():
-            # The broker reads these files after dropping root: keep owner, group and mode.
-            st = path.stat()
-            shutil.copymode(path, tmp)
-            os.chown(tmp, st.st_uid, st.st_gid)
-        else:
-            tmp.chmod(0o600)
-        os.replace(tmp, path)
+        write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"), new_mode=0o600)
     except OSError as exc:
         raise EnrolmentError(f"{path}: cannot write: {exc.strerror}") from None
 

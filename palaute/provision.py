@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from survey.errors import PalauteError
+from survey.files import write_atomically
 from sync.mqtt import is_loopback
 
 log = logging.getLogger(__name__)
@@ -238,21 +237,6 @@ def plan(settings: Settings, paths: Paths, *, render_prompts: bool = True) -> li
     return actions
 
 
-def _atomic_write(target: Path, content: bytes, mode: int) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def apply(actions: Sequence[Action], settings: Settings, paths: Paths,
           run: Callable[[list[str]], int] | None = None) -> list[str]:
     """Carry out a plan; returns notes for the technician (e.g. systemd not running)."""
@@ -264,7 +248,7 @@ def apply(actions: Sequence[Action], settings: Settings, paths: Paths,
             if action.kind == "folder":
                 action.target.mkdir(parents=True, exist_ok=True, mode=0o750)
             elif action.kind == "file":
-                _atomic_write(action.target, action.content, action.mode)
+                write_atomically(action.target, action.content, mode=action.mode)
             elif action.kind == "database":
                 from survey.store import Store
 

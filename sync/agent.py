@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
 import queue
 import shutil
 import threading
@@ -31,6 +30,7 @@ from palaute import __version__
 from survey import systemd
 from survey.config import Config, DeviceIdentity
 from survey.errors import StoreError
+from survey.files import write_atomically
 from survey.store import Store
 from sync import protocol
 from sync.mqtt import MqttSettings, load_mqtt_settings, make_client, reason_failed
@@ -116,26 +116,6 @@ def survey_version_of(path: Path) -> dict[str, Any] | None:
         return {"id": survey.id, "version": survey.version}
     except Exception:  # a broken or missing survey must not stop the sync
         return None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 @dataclass
