@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from importlib import import_module
 
-MODULES = ("central.cli_receiver", "central.cli_report", "central.cli_enroll")
+from central import cli_enroll, cli_receiver, cli_report
+
+MODULES = (cli_receiver, cli_report, cli_enroll)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add every module's subcommands to `sub`."""
-    for name in MODULES:
-        import_module(name).register(sub)
+    for module in MODULES:
+        module.register(sub)

@@ -7,25 +7,31 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from importlib import import_module
+from typing import TypeAlias
 
-from palaute import __version__
+import central.cli
+import kiosk.cli
+import sms_gateway.cli
+import survey.cli
+import sync.cli
+from palaute import __version__, demo, field
 from survey.errors import PalauteError
 
-# Each part registers its own subcommands: module path -> one line of help.
-PARTS: dict[str, tuple[str, str]] = {
-    "survey": ("survey.cli", "check survey definitions and read SMS replies"),
-    "sms": ("sms_gateway.cli", "the SMS survey gateway and its GSM modem"),
-    "kiosk": ("kiosk.cli", "the lobby kiosk (touch, buttons, audio mode)"),
-    "sync": ("sync.cli", "the sync agent that carries answers to the central store"),
-    "central": ("central.cli", "the central receiver, store and reports"),
+# Each part registers its own subcommands: module -> one line of help.
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+PARTS: dict[str, tuple[Callable[[SubParsers], None], str]] = {
+    "survey": (survey.cli.register, "check survey definitions and read SMS replies"),
+    "sms": (sms_gateway.cli.register, "the SMS survey gateway and its GSM modem"),
+    "kiosk": (kiosk.cli.register, "the lobby kiosk (touch, buttons, audio mode)"),
+    "sync": (sync.cli.register, "the sync agent that carries answers to the central store"),
+    "central": (central.cli.register, "the central receiver, store and reports"),
 }
-# Top-level commands that are one function each (module, help).
-COMMANDS: dict[str, tuple[str, str]] = {
-    "provision": ("palaute.field", "set up this device (technician)"),
-    "selftest": ("palaute.field", "walk through the hardware checks (technician)"),
-    "status": ("palaute.field", "one screen of this device's state (technician)"),
-    "demo": ("palaute.demo", "run the whole chain on simulated hardware"),
+# Top-level commands that are one function each (registrar, help).
+COMMANDS: dict[str, tuple[Callable[[str, argparse.ArgumentParser], None], str]] = {
+    "provision": (field.register_command, "set up this device (technician)"),
+    "selftest": (field.register_command, "walk through the hardware checks (technician)"),
+    "status": (field.register_command, "one screen of this device's state (technician)"),
+    "demo": (demo.register_command, "run the whole chain on simulated hardware"),
 }
 
 Handler = Callable[[argparse.Namespace], int | None]
@@ -43,14 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, (module, help_text) in PARTS.items():
+    for name, (register, help_text) in PARTS.items():
         part = sub.add_parser(name, help=help_text, description=help_text)
         part_sub = part.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
         part_sub.required = True
-        import_module(module).register(part_sub)
-    for name, (module, help_text) in COMMANDS.items():
+        register(part_sub)
+    for name, (register_command, help_text) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        import_module(module).register_command(name, cmd)
+        register_command(name, cmd)
     return parser
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.prompts import render_prompts_for_config
 from survey.errors import PalauteError
 from survey.files import write_atomically
 from sync.mqtt import is_loopback
@@ -263,13 +264,7 @@ def apply(actions: Sequence[Action], settings: Settings, paths: Paths,
 
 
 def _render_prompts(paths: Paths) -> list[str]:
-    from importlib import import_module
-
-    try:
-        render = import_module("kiosk.prompts").render_prompts_for_config
-    except (ImportError, AttributeError):
-        return ["audio prompts: this palaute has no prompt renderer; skipped"]
-    count = render(paths.config)
+    count = render_prompts_for_config(paths.config)
     return [f"audio prompts: {count} rendered"]
 
 

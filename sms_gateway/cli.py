@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from importlib import import_module
 
-MODULES = ("sms_gateway.cli_pdu", "sms_gateway.cli_modem", "sms_gateway.cli_service")
+from sms_gateway import cli_modem, cli_pdu, cli_service
+
+MODULES = (cli_pdu, cli_modem, cli_service)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add every module's subcommands to `sub`."""
-    for name in MODULES:
-        import_module(name).register(sub)
+    for module in MODULES:
+        module.register(sub)
