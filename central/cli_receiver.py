@@ -38,7 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     broker.add_argument("--device", action="append", default=[], metavar="[SITE/]ID",
                         help="a device (repeatable)")
     broker.add_argument("--out", required=True, metavar="DIR", type=Path)
-    broker.add_argument("--central-user", default="central", metavar="NAME")
+    broker.add_argument("--central-user", default="central", metavar="NAME",
+                        help="the first receiver's account (default central)")
+    broker.add_argument("--receiver", action="append", default=[], metavar="NAME",
+                        help="one more receiver account (repeatable; one per receiver host: "
+                        "on the TLS listener the account is the client id)")
     broker.add_argument("--port", type=int, default=8883)
     broker.add_argument("--bind", default=None, metavar="ADDRESS",
                         help="listen address (without TLS only 127.0.0.1 is allowed)")
@@ -77,7 +81,7 @@ def central_db_url(config: Config) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from central.receiver import Receiver
+    from central.receiver import DEFAULT_SESSION_EXPIRY, Receiver
     from central.store import open_central
     from sync.mqtt import load_mqtt_settings
 
@@ -87,7 +91,10 @@ def _serve(args: argparse.Namespace) -> int:
     # on the same host.
     mqtt_settings = load_mqtt_settings(
         config, default_client_id=f"palaute-central-{socket.gethostname()}")
-    group = config.section("central").get_str("share_group", "central")
+    central = config.section("central")
+    group = central.get_str("share_group", "central")
+    expiry = central.get_int("session_expiry_seconds", DEFAULT_SESSION_EXPIRY, min=1,
+                             max=86400)
     from central.enroll import start_enrolment_server
 
     stop = stop_on_signals()
@@ -98,7 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
         report_daily.ensure(store)
         enrolment = start_enrolment_server(config)  # only when the config has [enrol]
         try:
-            Receiver(store, mqtt_settings, share_group=group).run(stop)
+            Receiver(store, mqtt_settings, share_group=group, session_expiry=expiry).run(stop)
         finally:
             if enrolment is not None:
                 enrolment.close()
@@ -129,9 +136,10 @@ def _broker_config(args: argparse.Namespace) -> int:
         port=args.port, bind=args.bind, cafile=args.tls_ca, certfile=args.tls_cert,
         keyfile=args.tls_key, local_port=args.local_port, persistence_dir=args.persistence_dir,
     )
-    files = write_broker_config(args.out, devices, opts, args.central_user)
+    files = write_broker_config(args.out, devices, opts, args.central_user,
+                                receivers=args.receiver)
     print(f"wrote {files.conf}, {files.passwd}, {files.acl}")
-    print(f"passwords of {len(devices) + 1} accounts in {files.passwords}/ "
+    print(f"passwords of {len(devices) + 1 + len(args.receiver)} accounts in {files.passwords}/ "
           "(copy each to its device as [mqtt] password_file)")
     return 0
 

@@ -22,10 +22,15 @@ import paho.mqtt.client as mqtt
 from central.store import CentralStore, CentralStoreDataError, CentralStoreError
 from survey import systemd
 from sync import protocol
-from sync.mqtt import MqttSettings, make_client, reason_failed
+from sync.mqtt import MqttSettings, make_client, reason_failed, session_properties
 from sync.protocol import Ack, ProtocolError, Topic
 
 log = logging.getLogger(__name__)
+
+# How long the broker keeps a receiver's session after it went away. While the session
+# lives, the broker keeps giving it its share of the shared subscription (queued, not
+# delivered): a dead receiver must not hold batches for long. Long enough for a restart.
+DEFAULT_SESSION_EXPIRY = 120
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class ReceiverStats:
     quarantined: int = 0
     statuses: int = 0
     errors: int = 0
+    connects: int = 0
 
 
 def handle_message(
@@ -144,8 +150,10 @@ class Receiver:
         share_group: str = protocol.SHARED_GROUP,
         after_commit: Callable[[str], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        session_expiry: int = DEFAULT_SESSION_EXPIRY,
     ) -> None:
         self.store = store
+        self.session_expiry = session_expiry
         self.mqtt_settings = mqtt_settings
         self.share_group = share_group
         self.after_commit = after_commit
@@ -153,7 +161,7 @@ class Receiver:
         self.stats = ReceiverStats()
         self.connected = threading.Event()
         client_id = mqtt_settings.client_id or "palaute-central"
-        self.client = make_client(mqtt_settings, client_id, persistent=True)
+        self.client = make_client(mqtt_settings, client_id, session_expiry=session_expiry)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -167,6 +175,7 @@ class Receiver:
             (protocol.shared(protocol.RESPONSES_FILTER, self.share_group), 1),
             (protocol.STATUS_FILTER, 1),
         ])
+        self.stats.connects += 1
         self.connected.set()
         log.info("receiver connected and subscribed")
 
@@ -202,7 +211,8 @@ class Receiver:
     def start(self) -> None:
         """Connect in the background (paho's thread reconnects by itself)."""
         s = self.mqtt_settings
-        self.client.connect_async(s.host, s.port, keepalive=s.keepalive)
+        self.client.connect_async(s.host, s.port, keepalive=s.keepalive, clean_start=False,
+                                  properties=session_properties(self.session_expiry))
         self.client.loop_start()
 
     def stop(self) -> None:

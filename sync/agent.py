@@ -456,7 +456,12 @@ def agent_from_config(config: Config, store: Store) -> SyncAgent:
     """A SyncAgent set up from a device config file and its opened store."""
     identity = config.identity()
     survey_path = config.survey_path() if config.has("survey") else None
-    mqtt_settings = load_mqtt_settings(config, default_client_id=f"palaute-sync-{identity.id}")
+    mqtt_settings = load_mqtt_settings(config)
+    if mqtt_settings.client_id is None:
+        # The broker takes the username as the client id (use_username_as_clientid):
+        # ask for the same, so that logs and any other broker agree.
+        mqtt_settings = replace(mqtt_settings, client_id=mqtt_settings.username
+                                or f"palaute-sync-{identity.id}")
     return SyncAgent(
         store, identity, mqtt_settings, load_sync_settings(config), survey_path=survey_path,
     )

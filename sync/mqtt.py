@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from survey.config import Config, Section
 
@@ -113,16 +115,24 @@ def load_mqtt_settings(config: Config, *, default_client_id: str | None = None) 
     )
 
 
-def make_client(settings: MqttSettings, client_id: str, *, persistent: bool = True) -> mqtt.Client:
-    """A paho client (callback API v2, MQTT 3.1.1) set up from `settings`; not yet connected.
+def make_client(settings: MqttSettings, client_id: str, *, persistent: bool = True,
+                session_expiry: int | None = None) -> mqtt.Client:
+    """A paho client (callback API v2) set up from `settings`; not yet connected.
 
     A persistent session (clean_session=False) lets the broker keep our
-    subscriptions and queue QoS 1 messages for us while we are away.
+    subscriptions and queue QoS 1 messages for us while we are away. With
+    `session_expiry` (seconds) the client speaks MQTT 5 and its session ends that
+    long after it went away; connect it with `session_properties(session_expiry)`
+    and clean_start=False. Otherwise it speaks MQTT 3.1.1.
     """
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not persistent,
-        protocol=mqtt.MQTTv311,
-    )
+    if session_expiry is not None:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                             protocol=mqtt.MQTTv5)
+    else:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not persistent,
+            protocol=mqtt.MQTTv311,
+        )
     if settings.username:
         client.username_pw_set(settings.username, settings.password)
     if settings.tls:
@@ -138,6 +148,13 @@ def make_client(settings: MqttSettings, client_id: str, *, persistent: bool = Tr
     )
     client.enable_logger(logging.getLogger(f"{__name__}.paho"))
     return client
+
+
+def session_properties(session_expiry: int) -> Properties:
+    """MQTT 5 CONNECT properties asking the broker to keep our session `session_expiry` s."""
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = session_expiry
+    return props
 
 
 def reason_failed(reason_code: Any) -> bool:
