@@ -101,7 +101,7 @@ TYPO_MIN_LEN = 5
 TYPO_BLOCK = word_set(
     """there threw these those where light night fight right sight tight might
     weight height eighth seventh sever kaski kaksin kolmas neljas viides kuudes
-    kuusta viisas nollaa"""
+    kuusta viisas nollaa kasin"""
 )
 
 # --- number words --------------------------------------------------------------
@@ -116,33 +116,35 @@ ARTICLE = "article"  # Swedish "en": also an article, and Finnish "I don't"
 
 _NUMBER_TABLE: dict[str, list[str]] = {
     CARDINAL: [
-        "nolla noll zero",
-        "yksi yks ett etta ettan one",
-        "kaksi kaks två two",
-        "kolme tre three",
-        "neljä fyra four",
-        "viisi viis fem five",
-        "kuusi kuus sex six",
-        "seitsemän seittemän sju seven",
-        "kahdeksan kaheksan åtta eight",
-        "yhdeksän yheksän nio nine",
-        "kymmenen kymmene tio ten",
+        "nolla noll zero nil",
+        "yksi yks yhden ett etta ettan one",
+        "kaksi kaks kahden kahta två two",
+        "kolme kolmen kolmea tre three",
+        "neljä neljän neljää fyra four",
+        "viisi viis viiden viittä fem five",
+        "kuusi kuus kuuden kuutta sex six",
+        "seitsemän seittemän seitsemää sju seven",
+        "kahdeksan kaheksan kahdeksaa åtta eight",
+        "yhdeksän yheksän yhdeksää nio nine",
+        "kymmenen kymmene kymmentä tio ten",
     ],
     GRADE: [
-        "nollan nollanen",
-        "ykkönen ykkösen ykkösii",
-        "kakkonen kakkosen tvåa tvåan",
-        "kolmonen kolmosen trea trean",
-        "nelonen nelosen fyran",
-        "vitonen vitosen viitonen femma femman",
-        "kutonen kutosen sexa sexan",
+        "nollan nollaa nollanen nollis",
+        "ykkönen ykköne ykkösen ykköstä ykkösii ykköset",
+        "kakkonen kakkone kakkosen kakkosta tvåa tvåan",
+        "kolmonen kolmone kolmosen kolmosta trea trean",
+        "nelonen nelone nelosen nelosta fyran",
+        "vitonen vitone vitosen vitosta viitonen viitosen femma femman",
+        "kutonen kutone kutosen kutosta sexa sexan",
         "seiska seiskan seiskaa sjua sjuan",
-        "kasi kasin kasii åttan",
-        "ysi ysin ysii nia nian",
-        "kymppi kympin kymppiä kymppii kybä tia tian",
+        "kasi kasin kasii kasia åttan",
+        "ysi ysin ysii ysiä nia nian",
+        "kymppi kympin kymppiä kymppii kybä täyskymppi täyskympin tia tian",
     ],
     ARTICLE: ["", "en"],
 }
+# Before a number word and not the number: "en tia", "ett nia", "a ten".
+ARTICLES = frozenset({"en", "ett", "a", "an"})
 
 
 def _build_numbers() -> dict[str, tuple[int, str]]:
@@ -180,9 +182,11 @@ def number_word(word: str) -> tuple[int, str] | None:
 # ("Annan 9", "Arvosana: kasi", "Jag ger 10", "I give it 9", "Täysi kymppi").
 LEAD_IN = word_set(
     """annan annoin arvosana arvosanani arvio arvioni vastaus vastaukseni vastaan
-    numero pisteet täysi täyden täydet taysi tayden taydet ehdottomasti ehdoton
-    ger betyg betyget svar mitt jag ger absolut
-    i give it score rating my answer is id would definitely on arvosanaksi numeroksi"""
+    numero pisteet täysi täys täyden täydet taysi tays tayden taydet ehdottomasti ehdoton
+    varmaan ehkä ehka
+    ger betyg betyget svar mitt jag ger absolut kanske nog
+    i give it score rating my answer is id would definitely on arvosanaksi numeroksi
+    a solid perfect say probably maybe"""
 )
 
 # Before a Likert label: "Olen täysin samaa mieltä", "Jag är helt av samma
@@ -191,7 +195,7 @@ LEAD_IN = word_set(
 # also in mid-reply ("Hyvä hoito, annan kympin" -> comment "Hyvä hoito").
 SCORE_LEAD_IN = word_set(
     """annan annoin arvosana arvosanani arvosanaksi numeroksi vastaus vastaukseni numero
-    pisteet täysi täyden taysi tayden ger betyg betyget svar score rating"""
+    pisteet täysi täys täyden taysi tays tayden ger betyg betyget svar score rating"""
 )
 LIKERT_LEAD_IN = word_set(
     "olen olin kyllä kylla joo jag är ar ja i im am yes"
@@ -201,26 +205,37 @@ LIKERT_LEAD_IN = word_set(
 
 _FI_AGREE = r"(?:samaa|saamaa|sama)(?: mielta)?"
 _FI_DIS = r"eri(?: mielta)?"
+_FI_HALF_AGREE = r"(?:samaa|saamaa|sama) mielta"
+# Tried in this order at one position: the full labels first, then negated and
+# half labels ("samaa mieltä", "agree"), which on a 1-5 agreement scale are the
+# plain agree (4) and disagree (2) of every standard five-point Likert scale.
 LIKERT_LABELS: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
     (value, re.compile(rf"(?:{pattern})(?= |$)"))
     for value, pattern in (
         (3, r"(?:ei|en) (?:samaa|sama) (?:eika|enka|eli|tai) eri(?: mielta)?"
             r"|varken (?:av )?samma eller (?:av )?annan(?: asikt)?|varken eller"
             r"|neither agree nor disagree|neither agree or disagree|neither nor"),
-        (5, rf"taysin {_FI_AGREE}|{_FI_AGREE} taysin"
+        (5, rf"taysin {_FI_AGREE}|{_FI_AGREE} taysin|ehdottomasti {_FI_AGREE}"
             r"|helt (?:av )?samma(?: asikt)?|helt enig|instammer helt"
-            r"|(?:completely|strongly|fully|totally) agree"
+            r"|haller (?:helt|fullstandigt|absolut) med"
+            r"|(?:completely|strongly|fully|totally|absolutely) agree"
             r"|agree (?:completely|strongly|fully|totally)"),
         (4, rf"(?:osittain|jokseenkin) {_FI_AGREE}"
-            r"|delvis (?:av )?samma(?: asikt)?|delvis enig|instammer delvis"
+            r"|delvis (?:av )?samma(?: asikt)?|delvis enig|instammer delvis|haller delvis med"
             r"|(?:partly|partially|somewhat) agree|agree partly"),
         (2, rf"(?:osittain|jokseenkin) {_FI_DIS}"
-            r"|delvis (?:av )?annan(?: asikt)?|delvis oenig"
+            r"|delvis (?:av )?annan(?: asikt)?|delvis oenig|haller delvis inte med"
             r"|(?:partly|partially|somewhat) disagree|disagree partly"),
         (1, rf"taysin {_FI_DIS}"
-            r"|helt (?:av )?annan(?: asikt)?|helt oenig"
+            r"|helt (?:av )?annan(?: asikt)?|helt oenig|haller inte alls med"
+            r"|en ole (?:yhtaan|ollenkaan|lainkaan) samaa mielta"
             r"|(?:completely|strongly|fully|totally) disagree"
-            r"|disagree (?:completely|strongly|fully|totally)"),
+            r"|disagree (?:completely|strongly|fully|totally)"
+            r"|(?:don t|dont|do not) agree at all"),
+        (2, rf"(?:en ole|ei ole|ei) {_FI_HALF_AGREE}|inte (?:av )?samma asikt"
+            r"|haller inte med|instammer inte|inte enig|(?:don t|dont|do not) agree"),
+        (4, rf"{_FI_HALF_AGREE}|av samma asikt|haller med|instammer|enig|agree"),
+        (2, r"eri mielta|av annan asikt|oenig|disagree"),
     )
 )
 
@@ -228,7 +243,7 @@ LIKERT_LABELS: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
 LIKERT_VOCAB = tuple(sorted(word_set(
     """taysin samaa mielta osittain jokseenkin samma annan asikt delvis varken
     eller completely strongly fully totally agree disagree partly partially
-    somewhat neither instammer"""
+    somewhat neither instammer ehdottomasti haller absolutely"""
 )))
 
 # --- opting out ------------------------------------------------------------------
@@ -288,6 +303,66 @@ OPTOUT_PHRASES = re.compile(
     )
 )
 
+# --- what is said after (or before) a score and is no comment --------------------
+
+# "9 kiitos", "10 tack så mycket", "9 thanks!": politeness is not an answer to the
+# open question. Only when every word of the rest is one of these.
+PLEASANTRY = word_set(
+    """kiitos kiitti kiitoksia kiitokset kiitos kitos kiits kiitti kiitokset paljon
+    vaan vain ja nain moi hei terveisin ok okei oki okay okey joo juu jep
+    tack tackar tusen sa mycket och hej halsningar
+    thanks thank thx ty tnx you very much so a lot lots and cheers for asking bye regards"""
+)
+# Wishes that are politeness as a whole, though their words are not ("hyvää").
+PLEASANTRY_PHRASES = re.compile(
+    r"\b(?:hyvaa (?:paivanjatkoa|paivaa|jatkoa|viikonloppua|joulua|kesaa|syksya)"
+    r"|ha en (?:bra|trevlig|fin) (?:dag|helg)|have a (?:nice|good|great) (?:day|weekend))\b"
+)
+
+# The highest score in words ("täydet pisteet", "full pott", "full marks").
+MAX_SCORE = re.compile(
+    r"(?:taydet pisteet|tayden pisteet|full pott|fullt pott|full marks|full score"
+    r"|top marks|maximum|maksimi|max)(?= |$)"
+)
+
+MAX_FIRST = frozenset({"taydet", "tayden", "full", "fullt", "top", "maximum", "maksimi", "max"})
+
+# --- declining this survey (not an opt-out) ------------------------------------------
+
+# A reply that starts with one of these says "not this survey" (matched on the
+# folded words joined by one space). It ends the survey politely; only the
+# opt-out keywords and phrases above stop the number's surveys for good.
+DECLINE = re.compile(
+    r"^(?:(?:hei|moi|hej|hi|hello|sorry|anteeksi|forlat|kiitos|kiitti|tack|thanks|thank you)"
+    r" )*(?:"
+    # Finnish
+    r"(?:ei|en) (?:kiitos|kiitti|kitos|kiits|kiitoksia)(?: |$)"
+    r"|kiitos (?:ei|mutta ei)(?: |$)"
+    r"|(?:mina |ma )?en (?:nyt |enaa )?(?:halua|jaksa|ehdi|aio|viitsi|taho|tahdo|ala)"
+    r"(?: (?:nyt|enaa|tahan))? (?:vastata|vastaa|vastailla|osallistua|osallistu)(?: |$)"
+    r"|(?:mina |ma )?en (?:vastaa|osallistu|jaksa|halua|viitsi)$"
+    r"|ei (?:kiinnosta|huvita|nappaa|jaksa|oo aikaa|ole aikaa|nyt)(?: |$)"
+    r"|jatan (?:valiin|vastaamatta)(?: |$)"
+    # Swedish
+    r"|(?:nej|nä|nä|na) tack(?: |$)|tack men nej(?: |$)"
+    r"|(?:jag )?(?:vill|tanker|orkar|hinner) inte (?:svara|delta|vara med)(?: |$)"
+    r"|(?:jag )?vill inte$|(?:inte|ej) intresserad(?: |$)|avstar(?: |$)"
+    # English
+    r"|no (?:thanks|thank you|thx|ty|thankyou)(?: |$)|thanks but no(?: |$)"
+    r"|(?:i )?(?:don t|dont|do not|would rather not|d rather not|rather not|won t|will not)"
+    r"(?: (?:want|wish|like) to)? (?:answer|reply|respond|participate|take part)(?: |$)"
+    r"|(?:i )?(?:d|would) rather not(?: |$)|(?:i m |im |i am )?not interested(?: |$)"
+    r"|(?:i )?decline$|(?:i ll |ill |i will )pass$"
+    r")"
+)
+# Words that may follow a decline of a free-text question and still leave it a
+# decline ("en halua vastata tähän kyselyyn", "no thanks, not now").
+DECLINE_FILLER = word_set(
+    """tahan kyselyyn kyselyihin nyt enaa kiitos kiitti tassa vaiheessa
+    nu pa enkaten detta den tack inte just
+    now this survey to the thanks not right at moment"""
+)
+
 # --- numbers that are not scores ------------------------------------------------
 
 # Words after a number that make it a quantity ("2 tuntia", "85-vuotias", "3 dagar").
@@ -314,5 +389,5 @@ PREFIX_BEFORE = re.compile(
 
 # Words that are never "corrected" into a number word.
 KNOWN_WORDS = frozenset(
-    LEAD_IN | LIKERT_LEAD_IN | OPTOUT_FIRST | POLITE | frozenset(LIKERT_VOCAB)
+    LEAD_IN | LIKERT_LEAD_IN | OPTOUT_FIRST | POLITE | PLEASANTRY | frozenset(LIKERT_VOCAB)
 )

@@ -1,9 +1,9 @@
-"""Reading one SMS reply text: an answer, an opt-out, or unclear.
+"""Reading one SMS reply text: an answer, a decline, an opt-out, or unclear.
 
 Pure: text in, `Reply` out, never an exception.
 
-How a reply is read (the table of real replies in tests/test_replies.py is
-the specification in examples):
+How a reply is read (the tables of real replies in tests/test_replies.py and
+tests/data/replies_dev.tsv are the specification in examples):
 
 * Opt-out wins over everything. The reply opts out when its first word is a
   keyword (STOP, STOPP, LOPETA, SLUTA, AVSLUTA, UNSUBSCRIBE...; digits and
@@ -14,6 +14,11 @@ the specification in examples):
   is no keyword. A one-word reply one typo from a keyword of 5+ letters
   ("lopeat") opts out. "Peruuta"/"cancel" do not: they are meant for
   appointments.
+* A decline ("ei kiitos", "en halua vastata", "nej tack", "no thanks",
+  "don't want to answer") says "not this survey": never for good. On a scale
+  question it counts when no value is read and the reply starts with one; a
+  free-text answer must be only the decline ("Ei kiitos tarvinnut jonottaa"
+  is an answer).
 * Text questions: any non-empty text (trimmed, whitespace collapsed) is the answer.
 * Scale questions read digits anywhere ("9", "9/10", "10!!", "Hyvä palvelu 9")
   and number words in Finnish, Swedish and English, with or without ä/ö/å,
@@ -25,17 +30,28 @@ the specification in examples):
   by punctuation, because they also start ordinary sentences ("Kolme
   hoitajaa..."). Likert questions also read the label phrases of the three
   languages ("täysin samaa mieltä", "delvis av annan åsikt", "strongly
-  agree"); a half label ("samaa mieltä", "agree") could be 4 or 5 and stays
-  unclear. Adjectives ("erinomainen") are not mapped to values.
+  agree"); a plain "samaa mieltä", "av samma åsikt", "agree" is 4 and "eri
+  mieltä", "disagree" 2, as on any five-point agreement scale. Yes/no and
+  adjectives ("kyllä", "erinomainen") are not mapped to values.
+* A score that opens the reply (after words like "annan", "täys", "kiitos")
+  keeps everything after it as the comment, numbers and all: "10 lääkäri oli
+  5/5", "9 (2 käyntiä)", "8, odotin 45 min". Only a second value right after
+  it as a range or choice ("9-10", "8 tai 9") or standing alone ("8 9", "9
+  kymppi") makes it unclear. "9+", "9-", "ysi plus" are school grades read as
+  their number; "pistettä", "poäng", "points" and "täydet pisteet" (the top)
+  are understood.
 * Numbers that are times, dates, phone numbers, ordinals or quantities
   ("klo 9.30", "2.3.", "040 123", "3:e", "2 tuntia") are not scores.
-* More than one possible value ("7-8", "5 tai 6", "8,5", "9+", "9 kymppi"),
-  a value outside the scale, or no value at all is unclear: never guessed.
+* Otherwise more than one possible value ("7-8", "5 tai 6", "8,5", "8½",
+  "Hoitajat 10, lääkäri 5"), a value outside the scale, or no value at all is
+  unclear: never guessed.
   An answer to a scale question always has a value; a comment alone is
   unclear (the caller keeps the message and may re-ask). Emoji are never
   read as values (👍 is unclear, a thumb is no number), only keycap digits.
 * The comment is the rest of the reply in the person's own words, with the
-  separators around the score (",", "-", ":", "/10") trimmed.
+  separators around the score (",", "-", ":", "/10") trimmed. Politeness,
+  emoji or punctuation alone ("9 kiitos", "10 tack!", "9 😊") is no comment:
+  it must not take the place of an answer to the open question.
 * `lang` only settles words whose meaning depends on the language: a bare
   "en" is one in Swedish and "I don't" in Finnish.
 """
@@ -44,7 +60,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -52,12 +68,16 @@ from typing import Any, Literal
 from survey import _reply_words as W
 from survey.model import KINDS, SCALES
 
-ReplyKind = Literal["answer", "optout", "unclear"]
+ReplyKind = Literal["answer", "optout", "decline", "unclear"]
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What a reply says: `answer` (value and/or comment), `optout`, or `unclear`."""
+    """What a reply says: `answer` (value and/or comment), `optout`, `decline`, or `unclear`.
+
+    `decline` is "not this survey" ("ei kiitos", "nej tack", "no thanks"): the
+    survey ends politely and is not asked again; only `optout` is for good.
+    """
 
     kind: ReplyKind
     value: int | None = None
@@ -69,10 +89,21 @@ class Reply:
 
 _UNCLEAR = Reply("unclear")
 _OPTOUT = Reply("optout")
+_DECLINE = Reply("decline")
 
 _WORD = re.compile(r"[^\W\d_]+")
 _NUMBER = re.compile(r"\d+|" + W.KEYCAP_TEN)
 _ANY_TOKEN = re.compile(r"[^\W_]")
+# Between a leading score and a second number: a range or a choice ("9-10", "8/9").
+_RANGE_MARK = re.compile(r"-|/|~|\.\.")
+_RANGE_WORDS = frozenset({"tai", "vai", "or", "eller", "to", "till"})
+_AND_WORDS = frozenset({"ja", "och", "and", "&"})
+# What may stay attached to a second number and still leave it standing alone.
+_SECOND_TAIL = re.compile(r"(?:[ \t]*/[ \t]*\d+)?(?:[ \t]*\++|-(?![ \t]*[^\W_]))?")
+# "9+", "9 +", "ysi+", "kasi plus", "ysi miinus", and "9-" at the end: a school
+# grade a little above or below the number, read as the number.
+_SIGN = re.compile(r"[ \t]*(?:\++|(?:plus|miinus|minus)(?![^\W\d_]))")
+_TRAILING_MINUS = re.compile(r"[ \t]*-(?=[\W_]*$)")
 # Compounds read at a number's position, before anything else.
 _DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{2,4}(?!\d))?|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)")
 _TIME = re.compile(r"\d{1,2}[:.]\d{2}(?!\d)")
@@ -151,21 +182,28 @@ def read_reply(text: str, kind: str, lang: str | None = None) -> Reply:
     if _is_optout(text, norm, words):
         return _OPTOUT
     if kind == "text":
+        if _is_decline(words, whole=True):
+            return _DECLINE
         comment = _tidy(text)
         return Reply("answer", None, comment) if comment else _UNCLEAR
     low, high = SCALES[kind]
     try:
-        scores = _digit_scores(text, norm, high)
-        scores += _word_scores(norm, words, kind, high, lang)
+        scores = _leading(text, norm, words, kind, high, lang)
+        if scores is None:
+            scores = _digit_scores(text, norm, high)
+            scores += _word_scores(norm, words, kind, high, lang)
     except _Ambiguous:
         return _UNCLEAR
     values = {s.value for s in scores}
+    if not values and _is_decline(words, whole=False):
+        return _DECLINE
     if len(values) != 1:
         return _UNCLEAR
     value = values.pop()
     if not low <= value <= high:
         return _UNCLEAR
-    return Reply("answer", value, _comment(text, words, scores))
+    comment = _comment(text, words, scores)
+    return Reply("answer", value, None if comment and _says_nothing(comment) else comment)
 
 
 # --- opting out ---------------------------------------------------------------
@@ -190,7 +228,7 @@ def _is_optout(text: str, norm: str, words: list[_Word]) -> bool:
             return True
     if W.OPTOUT_PHRASES.search(" ".join(w.folded for w in words)):
         return True
-    content = [w.folded for w in words if w.folded not in W.POLITE]
+    content = [w.folded for w in words if w.folded not in W.POLITE and w.folded not in _NO]
     if len(content) != 1:
         return False
     word = content[0]
@@ -201,6 +239,141 @@ def _is_optout(text: str, norm: str, words: list[_Word]) -> bool:
     return any(
         len(key) >= W.TYPO_MIN_LEN and W.within_one_edit(word, key) for key in W.OPTOUT_FIRST
     )
+
+
+_NO = frozenset({"ei", "en", "nej", "no"})
+
+
+# --- declining, and what says nothing -------------------------------------------------
+
+
+def _is_decline(words: list[_Word], *, whole: bool) -> bool:
+    """"ei kiitos", "en halua vastata", "nej tack", "no thanks"...: not this survey.
+
+    On a scale question (no value read) the reply need only start with a decline;
+    a free-text answer must be nothing more than one ("Ei kiitos tarvinnut
+    jonottaa" is an answer).
+    """
+    if not words or len(words) > 16:
+        return False
+    joined = " ".join(w.folded for w in words)
+    m = W.DECLINE.match(joined)
+    if m is None:
+        return False
+    return not whole or all(w in W.DECLINE_FILLER for w in joined[m.end():].split())
+
+
+def _says_nothing(comment: str) -> bool:
+    """A comment of only politeness, emoji or punctuation ("kiitos!", "😊", "thx")."""
+    norm = W.normalise(comment)
+    if any(c.isdigit() for c in norm):
+        return False
+    folded = " ".join(W.fold(w) for w in _WORD.findall(norm))
+    folded = W.PLEASANTRY_PHRASES.sub(" ", folded)
+    return all(w in W.PLEASANTRY or w in W.LEAD_IN or w in W.ARTICLES or _is_thanks_typo(w)
+               for w in folded.split())
+
+
+def _is_thanks_typo(word: str) -> bool:
+    return len(word) >= W.TYPO_MIN_LEN and W.within_one_edit(word, "kiitos")
+
+
+# --- a score that leads the reply ---------------------------------------------------
+
+
+def _leading(text: str, norm: str, words: list[_Word], kind: str, high: int,
+             lang: str | None) -> list[_Score] | None:
+    """The score that opens the reply and what repeats it; None when none opens it.
+
+    Everything after a leading score is the comment, numbers and all ("10
+    lääkäri oli 5/5", "9 (2 käyntiä)"), unless a second value follows at once as
+    a range or a choice ("9-10", "8 tai 9") or stands alone ("8 9", "9 kymppi").
+    """
+    first = _first_score(text, norm, words, kind, high, lang)
+    if first is None:
+        return None
+    return [first, *_repeats(norm, words, kind, first)]
+
+
+def _first_score(text: str, norm: str, words: list[_Word], kind: str, high: int,
+                 lang: str | None) -> _Score | None:
+    digit = _NUMBER.search(norm)
+    skip = W.LEAD_IN | W.POLITE | (W.LIKERT_LEAD_IN if kind == "likert" else frozenset())
+    for k, w in enumerate(words):
+        if digit is not None and digit.start() < w.start:
+            break
+        if w.folded in W.MAX_FIRST and (full := _full_marks(norm, words, k, high)):
+            return full
+        if kind == "likert" and (label := _likert_label(norm, words, k)) is not None:
+            return label
+        if w.folded in skip or (w.folded in W.ARTICLES and k + 1 < len(words)
+                                and _word_value(words[k + 1].text) is not None):
+            continue
+        return _number_word_score(norm, words, k, high, lang, leading=True)
+    return _read_number(text, norm, digit, high)[1] if digit is not None else None
+
+
+def _full_marks(norm: str, words: list[_Word], k: int, high: int) -> _Score | None:
+    """"täydet pisteet", "full pott", "full marks": the top of the scale."""
+    joined = " ".join(w.folded for w in words[k : k + 3])
+    full = W.MAX_SCORE.match(joined)
+    if full is None:
+        return None
+    last = words[k + joined[: full.end()].count(" ")]
+    return _Score(high, words[k].start, _after_number_word(norm, last.end, high))
+
+
+def _next_token(norm: str, words: list[_Word], pos: int) -> tuple[int, int, int | None] | None:
+    """(start, end, word index or None for digits) of the first token at or after `pos`."""
+    k = bisect_left(words, pos, key=lambda w: w.start)
+    digit = _NUMBER.search(norm, pos)
+    if k < len(words) and (digit is None or words[k].start < digit.start()):
+        return words[k].start, words[k].end, k
+    return (digit.start(), digit.end(), None) if digit is not None else None
+
+
+def _repeats(norm: str, words: list[_Word], kind: str, first: _Score) -> list[_Score]:
+    """Second values right after a leading score: the same value again, or raise."""
+    found: list[_Score] = []
+    pos = first.end
+    while (token := _next_token(norm, words, pos)) is not None:
+        start, end, k = token
+        ranged = bool(_RANGE_MARK.search(norm, pos, start))
+        if k is not None and words[k].folded in _RANGE_WORDS | _AND_WORDS:
+            ranged = ranged or words[k].folded in _RANGE_WORDS
+            token = _next_token(norm, words, end)
+            if token is None:
+                break
+            start, end, k = token
+        second = _second_value(norm, words, kind, start, end, k)
+        if second is None or W.UNIT_AFTER.match(norm, end):
+            break  # a word, or "9 - 2 tuntia jonossa": a quantity in the comment
+        if second.value == first.value:
+            found.append(second)
+            pos = second.end
+            continue
+        if ranged or not _ANY_TOKEN.search(norm, second.end):
+            raise _Ambiguous  # "9-10", "8 tai 9", "8 9", "9 kymppi", "5 täysin eri mieltä"
+        break
+    return found
+
+
+def _second_value(norm: str, words: list[_Word], kind: str, start: int, end: int,
+                  k: int | None) -> _Score | None:
+    """A number, number word or Likert label at start..end, as a score (no typos read)."""
+    if k is None:
+        token = norm[start:end]
+        value = 10 if token == W.KEYCAP_TEN else int(token)
+        tail = _SECOND_TAIL.match(norm, end)
+        return _Score(value, start, tail.end() if tail else end)
+    if kind == "likert":
+        label = _likert_label(norm, words, k)
+        if label is not None:
+            return label
+    hit = W.NUMBER_WORDS.get(words[k].text) or W.NUMBER_WORDS.get(words[k].folded)
+    if hit is None or hit[1] == W.ARTICLE:
+        return None
+    return _Score(hit[0], start, end)
 
 
 # --- digits -------------------------------------------------------------------
@@ -274,13 +447,9 @@ def _finish_score(norm: str, start: int, end: int, value: int, high: int) -> tup
         extra = pattern.match(norm, end) if pattern else None
         if extra:
             end = extra.end()
-    if norm.startswith("+", end):
-        if value != high:
-            raise _Ambiguous  # "9+" is a school grade between 9 and 10
-        while norm.startswith("+", end):
-            end += 1
-    elif norm.startswith("-", end) and not _ANY_TOKEN.search(norm, end + 1):
-        raise _Ambiguous  # "9-" at the end: a school grade below 9
+    sign = _SIGN.match(norm, end) or _TRAILING_MINUS.match(norm, end)
+    if sign:
+        end = sign.end()  # "9+", "9-": a school grade, read as its number
     if start > 0 and _LEADING_MINUS.fullmatch(norm, 0, start):
         start -= 1
         value = -value  # "-1": out of every scale
@@ -381,6 +550,10 @@ def _after_number_word(norm: str, end: int, high: int) -> int:
     alt = _ALTERNATIVE.match(norm, end)
     if alt and _word_value(alt.group("other")) is not None:
         raise _Ambiguous  # "kasi tai ysi", "seven-eight", "tre eller fyra"
+    for extra in (_POINTS, _SIGN, _TRAILING_MINUS):
+        more = extra.match(norm, end)
+        if more:
+            end = more.end()  # "kymmenen pistettä", "tio poäng", "ysi+", "kasi miinus"
     following = _NEXT_WORD.match(norm, end)
     if following and _word_value(following.group(1)) is not None:
         raise _Ambiguous  # "ysi kymppi", "kaksi kolme"

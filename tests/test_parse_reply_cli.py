@@ -56,7 +56,7 @@ def test_stdin_lines_give_one_object_each(
     assert code == 0
     assert objs == [
         {"kind": "answer", "value": 9, "comment": None},
-        {"kind": "answer", "value": 10, "comment": "kiitos!"},
+        {"kind": "answer", "value": 10, "comment": None},  # politeness is no comment
         {"kind": "optout", "value": None, "comment": None},
         {"kind": "unclear", "value": None, "comment": None},
         {"kind": "unclear", "value": None, "comment": None},
@@ -67,7 +67,7 @@ def test_stdin_lines_give_one_object_each(
 
 def test_stdin_through_the_installed_command() -> None:
     """A real pipe into a real process: UTF-8 in, one JSON line per reply out."""
-    replies = "täysin samaa mieltä, hyvä\nhelt av annan åsikt\nagree\nSLUTA\n"
+    replies = "täysin samaa mieltä, hyvä\nhelt av annan åsikt\nagree\nSLUTA\nnej tack\n"
     proc = subprocess.run(
         [sys.executable, "-m", "palaute", "survey", "parse-reply", "--kind", "likert"],
         input=replies.encode(), capture_output=True, check=True, timeout=60,
@@ -76,8 +76,9 @@ def test_stdin_through_the_installed_command() -> None:
     assert objs == [
         {"kind": "answer", "value": 5, "comment": "hyvä"},
         {"kind": "answer", "value": 1, "comment": None},
-        {"kind": "unclear", "value": None, "comment": None},
+        {"kind": "answer", "value": 4, "comment": None},
         {"kind": "optout", "value": None, "comment": None},
+        {"kind": "decline", "value": None, "comment": None},
     ]
 
 
