@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from survey.scoring import round_half_up
 
@@ -36,11 +37,26 @@ class AnomalySettings:
     volume_min_daily: float = 5.0  # baseline responses a day to judge a device's volume
 
 
+class QuarantineDay(Protocol):
+    """One device's day in the quarantine (central.store.QuarantineOverflow)."""
+
+    @property
+    def device(self) -> str: ...
+    @property
+    def day(self) -> date: ...
+    @property
+    def stored(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def dropped_bytes(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Anomaly:
     """One finding: what kind, about whom, a sentence, and the figures behind it."""
 
-    kind: str  # concentration | burst | silent | rate_drop | volume_drop
+    kind: str  # concentration | burst | silent | rate_drop | volume_drop | quarantine_full
     subject: str  # e.g. "device tays-lobby-3" or "unit ensiapu"
     summary: str
     evidence: dict[str, object] = field(default_factory=dict)
@@ -249,4 +265,26 @@ def volume_drop(devices: Mapping[str, Mapping[date, int]], end: date,
                       "recent_responses": recent, "recent_per_day": round_half_up(recent_avg, 1),
                       "baseline_from": base_start.isoformat(), "baseline_responses": base,
                       "baseline_per_day": round_half_up(base_avg, 1)}))
+    return found
+
+
+def quarantine_full(overflows: Iterable[QuarantineDay]) -> list[Anomaly]:
+    """Devices whose refused messages filled their daily quarantine (the rest only counted).
+
+    A device sending that much that the central cannot use is broken or in wrong
+    hands (a stolen device's password used to flood the central): one anomaly per
+    device, with its days."""
+    per_device: dict[str, list[QuarantineDay]] = {}
+    for o in overflows:
+        per_device.setdefault(o.device, []).append(o)
+    found = []
+    for device, days in sorted(per_device.items()):
+        dropped = sum(d.dropped for d in days)
+        mb = sum(d.dropped_bytes for d in days) / 1e6
+        found.append(Anomaly(
+            "quarantine_full", f"device {device}",
+            f"{dropped} refused messages ({mb:.1f} MB) not kept on {len(days)} day(s): "
+            "its daily quarantine limit was reached",
+            {"days": ", ".join(d.day.isoformat() for d in days), "dropped": dropped,
+             "kept": sum(d.stored for d in days)}))
     return found

@@ -81,7 +81,7 @@ def central_db_url(config: Config) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from central.receiver import DEFAULT_SESSION_EXPIRY, Receiver
+    from central.receiver import DEFAULT_QUARANTINE_BYTES_PER_DAY, DEFAULT_SESSION_EXPIRY, Receiver
     from central.store import open_central
     from sync.mqtt import load_mqtt_settings
 
@@ -95,6 +95,8 @@ def _serve(args: argparse.Namespace) -> int:
     group = central.get_str("share_group", "central")
     expiry = central.get_int("session_expiry_seconds", DEFAULT_SESSION_EXPIRY, min=1,
                              max=86400)
+    quarantine_limit = central.get_int("quarantine_bytes_per_day",
+                                       DEFAULT_QUARANTINE_BYTES_PER_DAY, min=0)
     from central.enroll import start_enrolment_server
 
     stop = stop_on_signals()
@@ -105,7 +107,8 @@ def _serve(args: argparse.Namespace) -> int:
         report_daily.ensure(store)
         enrolment = start_enrolment_server(config)  # only when the config has [enrol]
         try:
-            Receiver(store, mqtt_settings, share_group=group, session_expiry=expiry).run(stop)
+            Receiver(store, mqtt_settings, share_group=group, session_expiry=expiry,
+                     quarantine_limit=quarantine_limit).run(stop)
         finally:
             if enrolment is not None:
                 enrolment.close()

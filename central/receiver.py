@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from central.store import CentralStore, CentralStoreDataError, CentralStoreError
+from central.store import CentralStore, CentralStoreDataError, CentralStoreError, local_date_of
 from survey import systemd
 from sync import protocol
 from sync.mqtt import MqttSettings, make_client, reason_failed, session_properties
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 # lives, the broker keeps giving it its share of the shared subscription (queued, not
 # delivered): a dead receiver must not hold batches for long. Long enough for a restart.
 DEFAULT_SESSION_EXPIRY = 120
+# What one device's refused messages may take in the quarantine a day (four messages of
+# the broker's largest size: enough to see what went wrong; the rest is only counted).
+DEFAULT_QUARANTINE_BYTES_PER_DAY = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,37 +55,42 @@ class ReceiverStats:
     statuses: int = 0
     errors: int = 0
     connects: int = 0
+    quarantine_dropped: int = 0
+    # "DEVICE DAY" of each device whose quarantine is full today (alarmed once each)
+    quarantine_full: set[str] = field(default_factory=set)
 
 
 def handle_message(
     store: CentralStore, topic_text: str, payload: bytes, now: datetime,
     stats: ReceiverStats | None = None,
     after_commit: Callable[[str], None] | None = None,
+    quarantine_limit: int | None = DEFAULT_QUARANTINE_BYTES_PER_DAY,
 ) -> Outgoing | None:
     """Process one incoming message; returns the ack to publish, if any.
 
     Raises CentralStoreError only when the store itself fails (then nothing is
-    acked and the device's resend brings the batch back).
+    acked and the device's resend brings the batch back). Refused messages are
+    kept up to `quarantine_limit` bytes per device a day, then only counted.
     """
     stats = stats or ReceiverStats()
+    q = _Quarantine(store, topic_text, payload, now, stats, quarantine_limit)
     try:
         topic = Topic.parse(topic_text)
     except ProtocolError as exc:
-        _quarantine(store, topic_text, str(exc), payload, now, stats)
+        q(str(exc))
         return None
     if topic.kind == "status":
-        _handle_status(store, topic, payload, now, stats)
+        _handle_status(store, topic, payload, now, stats, q)
         return None
     if topic.kind != "responses":
-        _quarantine(store, topic_text, f"unexpected {topic.kind} message", payload, now, stats)
+        q(f"unexpected {topic.kind} message")
         return None
     stats.batches += 1
     check = protocol.check_batch(topic, payload)
     if check.accepted:
         stats.stored += _store(store, check, now)
     if check.error or check.rejected:
-        reason = check.error or "; ".join(f"{rid}: {err}" for rid, err in check.rejected[:10])
-        _quarantine(store, topic_text, reason, payload, now, stats)
+        q(check.error or "; ".join(f"{rid}: {err}" for rid, err in check.rejected[:10]))
     if check.batch_id is None:
         log.warning("%s: batch without a usable id cannot be acked: %s", topic_text, check.error)
         return None
@@ -113,30 +121,81 @@ def _store(store: CentralStore, check: protocol.BatchCheck, now: datetime) -> in
     return new
 
 
+def device_of_topic(topic: str) -> str:
+    """The device segment of a `palaute/v1/SITE/DEVICE/…` topic ("" when there is none).
+
+    The broker's ACL lets a device publish only under its own id, so this names
+    whose quarantine budget a refused message is counted against.
+    """
+    parts = topic.split("/")
+    if len(parts) >= 4 and "/".join(parts[:2]) == protocol.ROOT:
+        return protocol.storable_text(parts[3][:200])
+    return ""
+
+
+@dataclass
+class _Quarantine:
+    """Keeps one incoming message in the quarantine with a reason, within its device's budget."""
+
+    store: CentralStore
+    topic: str
+    payload: bytes
+    now: datetime
+    stats: ReceiverStats
+    limit: int | None
+
+    def __call__(self, reason: str) -> None:
+        device = device_of_topic(self.topic)
+        # The reason may quote what the device sent: no NUL or lone surrogate may reach
+        # the table.
+        kept = self.store.quarantine(
+            protocol.storable_text(self.topic[:1000]), protocol.storable_text(reason[:2000]),
+            self.payload, self.now, device=device, limit=self.limit)
+        if kept:
+            log.warning("quarantined a message on %s: %s", self.topic[:200], reason[:300])
+            self.stats.quarantined += 1
+            return
+        self.stats.quarantine_dropped += 1
+        key = f"{device} {local_date_of(self.now)}"
+        if key not in self.stats.quarantine_full:
+            day = key.split(" ")[1]
+            self.stats.quarantine_full = {k for k in self.stats.quarantine_full
+                                          if k.endswith(day)} | {key}
+            log.error("quarantine full for device %r today (%d bytes a day): its further "
+                      "refused messages are counted, not kept", device, self.limit)
+
+
 def _quarantine(store: CentralStore, topic: str, reason: str, payload: bytes, now: datetime,
-                stats: ReceiverStats) -> None:
-    log.warning("quarantined a message on %s: %s", topic[:200], reason[:300])
-    # The reason may quote what the device sent: no NUL or lone surrogate may reach the table.
-    store.quarantine(protocol.storable_text(topic[:1000]), protocol.storable_text(reason[:2000]),
-                     payload, now)
-    stats.quarantined += 1
+                stats: ReceiverStats, limit: int | None = DEFAULT_QUARANTINE_BYTES_PER_DAY
+                ) -> None:
+    _Quarantine(store, topic, payload, now, stats, limit)(reason)
 
 
 def _handle_status(store: CentralStore, topic: Topic, payload: bytes, now: datetime,
-                   stats: ReceiverStats) -> None:
+                   stats: ReceiverStats, quarantine: Callable[[str], None]) -> None:
     if not payload:
         return  # a cleared retained status
     try:
         obj = protocol.decode(payload, max_bytes=256 * 1024)
     except ProtocolError as exc:
-        _quarantine(store, str(topic), f"status: {exc}", payload, now, stats)
+        quarantine(f"status: {exc}")
         return
     problems = protocol.status_problems(topic, obj)
     if problems:
-        _quarantine(store, str(topic), "status: " + "; ".join(problems), payload, now, stats)
+        quarantine("status: " + "; ".join(problems))
         return
     store.upsert_device_status(topic.device, topic.site, obj, now)
     stats.statuses += 1
+
+
+def status_line(stats: ReceiverStats) -> str:
+    """The receiver's one-line status for systemd (`systemctl status`), with its alarms."""
+    line = (f"batches {stats.batches}, stored {stats.stored}, "
+            f"quarantined {stats.quarantined}, errors {stats.errors}")
+    if stats.quarantine_dropped:
+        line += (f"; ALARM quarantine full for {len(stats.quarantine_full)} device(s) today, "
+                 f"{stats.quarantine_dropped} refused messages not kept")
+    return line
 
 
 class Receiver:
@@ -151,9 +210,11 @@ class Receiver:
         after_commit: Callable[[str], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         session_expiry: int = DEFAULT_SESSION_EXPIRY,
+        quarantine_limit: int | None = DEFAULT_QUARANTINE_BYTES_PER_DAY,
     ) -> None:
         self.store = store
         self.session_expiry = session_expiry
+        self.quarantine_limit = quarantine_limit
         self.mqtt_settings = mqtt_settings
         self.share_group = share_group
         self.after_commit = after_commit
@@ -193,10 +254,10 @@ class Receiver:
         try:
             if topic.encode("utf-8") != msg._topic:
                 _quarantine(self.store, topic, "topic is not UTF-8", bytes(msg.payload),
-                            self.clock(), self.stats)
+                            self.clock(), self.stats, self.quarantine_limit)
                 return
             out = handle_message(self.store, topic, bytes(msg.payload), self.clock(),
-                                 self.stats, self.after_commit)
+                                 self.stats, self.after_commit, self.quarantine_limit)
         except CentralStoreError as exc:
             self.stats.errors += 1
             log.error("store failed on a message from %s (not acked): %s", topic[:200], exc)
@@ -236,10 +297,7 @@ class Receiver:
                     systemd.notify_watchdog()
                 else:  # no pings: systemd restarts a receiver that can no longer receive
                     log.error("the MQTT network thread has stopped")
-                systemd.notify_status(
-                    f"batches {self.stats.batches}, stored {self.stats.stored}, "
-                    f"quarantined {self.stats.quarantined}, errors {self.stats.errors}"
-                )
+                systemd.notify_status(status_line(self.stats))
         finally:
             systemd.notify_stopping()
             self.stop()

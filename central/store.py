@@ -109,6 +109,18 @@ def statement_values(answers: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 @dataclass(frozen=True)
+class QuarantineOverflow:
+    """One device's day on which the quarantine limit was reached."""
+
+    device: str
+    day: date
+    stored: int
+    stored_bytes: int
+    dropped: int
+    dropped_bytes: int
+
+
+@dataclass(frozen=True)
 class ResponseRow:
     """One response made ready for the central tables (values in RESPONSE_COLUMNS order)."""
 
@@ -233,7 +245,21 @@ CREATE TABLE device_status (
 )
 """
 
-MIGRATIONS: list[tuple[str, str]] = [(_M1_SQLITE, _M1_POSTGRES)]
+# What each device's refused messages took in the quarantine per (local) day: kept up
+# to a limit, the rest only counted, so that junk cannot fill the central's disk.
+_M2 = """
+CREATE TABLE quarantine_budget (
+    device TEXT NOT NULL,
+    day TEXT NOT NULL,
+    stored_bytes BIGINT NOT NULL DEFAULT 0,
+    stored INTEGER NOT NULL DEFAULT 0,
+    dropped INTEGER NOT NULL DEFAULT 0,
+    dropped_bytes BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, day)
+)
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [(_M1_SQLITE, _M1_POSTGRES), (_M2, _M2)]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -272,9 +298,48 @@ class CentralStore:
     def _insert_rows(self, rows: list[ResponseRow]) -> int:
         raise NotImplementedError
 
-    def quarantine(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
-        """Keep a message that could not be processed, with why."""
+    def _transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """One write transaction; yields something with execute(sql, params)."""
         raise NotImplementedError
+
+    def quarantine(self, topic: str, reason: str, payload: bytes, received_at: datetime, *,
+                   device: str = "", limit: int | None = None) -> bool:
+        """Keep a message that could not be processed, with why; False when not kept.
+
+        What `device` had kept on the day of `received_at` (local time) is counted;
+        past `limit` bytes a day the message is only counted as dropped.
+        """
+        p = self.placeholder
+        day = local_date_of(received_at).isoformat()
+        size = len(payload) + len(topic.encode()) + len(reason.encode())
+        with self._lock, self._transaction() as c:
+            c.execute(f"INSERT INTO quarantine_budget (device, day) VALUES ({p}, {p}) "
+                      "ON CONFLICT (device, day) DO NOTHING", (device, day))
+            lock = " FOR UPDATE" if self.dialect == "postgresql" else ""
+            used = c.execute(f"SELECT stored_bytes FROM quarantine_budget WHERE device = {p} "
+                             f"AND day = {p}{lock}", (device, day)).fetchone()[0]
+            if limit is not None and int(used) + size > limit:
+                c.execute(f"UPDATE quarantine_budget SET dropped = dropped + 1, "
+                          f"dropped_bytes = dropped_bytes + {p} WHERE device = {p} AND day = {p}",
+                          (size, device, day))
+                return False
+            at: Any = iso_utc(received_at) if self.dialect == "sqlite" else received_at
+            c.execute(f"INSERT INTO quarantine (received_at, topic, reason, payload) "
+                      f"VALUES ({p}, {p}, {p}, {p})", (at, topic, reason, bytes(payload)))
+            c.execute(f"UPDATE quarantine_budget SET stored = stored + 1, "
+                      f"stored_bytes = stored_bytes + {p} WHERE device = {p} AND day = {p}",
+                      (size, device, day))
+        return True
+
+    def quarantine_overflows(self, start: date, end: date) -> list[QuarantineOverflow]:
+        """Days in [start, end] on which some device's refused messages were only counted."""
+        p = self.placeholder
+        rows = self.execute(
+            "SELECT device, day, stored, stored_bytes, dropped, dropped_bytes "
+            f"FROM quarantine_budget WHERE dropped > 0 AND day BETWEEN {p} AND {p} "
+            "ORDER BY day, device", (start.isoformat(), end.isoformat()))
+        return [QuarantineOverflow(str(d), date.fromisoformat(str(day)), int(s), int(sb),
+                                   int(n), int(nb)) for d, day, s, sb, n, nb in rows]
 
     def upsert_device_status(
         self, device: str, site: str, payload: dict[str, Any], at: datetime
@@ -425,12 +490,8 @@ class SqliteCentralStore(CentralStore):
                     )
         return new
 
-    def quarantine(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
-        with self._write() as c:
-            c.execute(
-                "INSERT INTO quarantine (received_at, topic, reason, payload) VALUES (?,?,?,?)",
-                (iso_utc(received_at), topic, reason, bytes(payload)),
-            )
+    def _transaction(self) -> contextlib.AbstractContextManager[Any]:
+        return self._write()
 
     def upsert_device_status(
         self, device: str, site: str, payload: dict[str, Any], at: datetime
@@ -564,13 +625,8 @@ class PostgresCentralStore(CentralStore):
                 )
         return len(new_ids)
 
-    def quarantine(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
-        with self._tx() as cur:
-            cur.execute(
-                "INSERT INTO quarantine (received_at, topic, reason, payload) "
-                "VALUES (%s, %s, %s, %s)",
-                (received_at, topic, reason, bytes(payload)),
-            )
+    def _transaction(self) -> contextlib.AbstractContextManager[Any]:
+        return self._tx()
 
     def upsert_device_status(
         self, device: str, site: str, payload: dict[str, Any], at: datetime
