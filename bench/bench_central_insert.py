@@ -28,6 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from central.store import RESPONSE_COLUMNS, CentralStore, open_central, response_row
+from survey.db import transaction
 from sync import protocol
 
 START = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
@@ -59,17 +60,15 @@ def naive_insert(store: CentralStore, batch: list[dict[str, Any]]) -> None:
     now = datetime.now(UTC)
     rows = [response_row(r, now) for r in batch]
     if store.dialect == "sqlite":
-        conn: Any = store.conn  # type: ignore[attr-defined]
-        conn.execute("BEGIN IMMEDIATE")
-        for row in rows:
-            values = [store._sqlite_value(row.values[k])  # type: ignore[attr-defined]
-                      for k in RESPONSE_COLUMNS]
-            conn.execute(f"INSERT INTO responses ({cols}) VALUES ({marks}) "
-                         "ON CONFLICT (id) DO NOTHING", values)
-            for q, v in row.statements:
-                conn.execute("INSERT INTO statement_answers VALUES (?, ?, ?) "
-                             "ON CONFLICT DO NOTHING", (row.id, q, v))
-        conn.execute("COMMIT")
+        with transaction(store.conn) as conn:  # type: ignore[attr-defined]
+            for row in rows:
+                values = [store._sqlite_value(row.values[k])  # type: ignore[attr-defined]
+                          for k in RESPONSE_COLUMNS]
+                conn.execute(f"INSERT INTO responses ({cols}) VALUES ({marks}) "
+                             "ON CONFLICT (id) DO NOTHING", values)
+                for q, v in row.statements:
+                    conn.execute("INSERT INTO statement_answers VALUES (?, ?, ?) "
+                                 "ON CONFLICT DO NOTHING", (row.id, q, v))
         return
     pg: Any = store.conn  # type: ignore[attr-defined]
     with pg.transaction(), pg.cursor() as cur:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from survey.config import Config
+from survey.db import transaction
 from survey.errors import PalauteError
 from survey.files import write_atomically
 from sync.mqtt import is_loopback
@@ -81,21 +82,15 @@ class TokenBook:
 
     def redeem(self, token: str, now: datetime) -> dict[str, Any]:
         """The settings of a valid token, spending it; TokenRefused otherwise."""
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self.conn.execute(
-                    "SELECT settings, expires_at, used_at FROM tokens WHERE digest = ?",
-                    (_digest(token),),
-                ).fetchone()
-                if row is None or row[2] is not None or datetime.fromisoformat(row[1]) < now:
-                    raise TokenRefused("token unknown, used or expired")
-                self.conn.execute("UPDATE tokens SET used_at = ? WHERE digest = ?",
-                                  (now.isoformat(), _digest(token)))
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self.conn) as c:
+            row = c.execute(
+                "SELECT settings, expires_at, used_at FROM tokens WHERE digest = ?",
+                (_digest(token),),
+            ).fetchone()
+            if row is None or row[2] is not None or datetime.fromisoformat(row[1]) < now:
+                raise TokenRefused("token unknown, used or expired")
+            c.execute("UPDATE tokens SET used_at = ? WHERE digest = ?",
+                      (now.isoformat(), _digest(token)))
         settings: dict[str, Any] = json.loads(row[0])
         return settings
 

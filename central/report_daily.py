@@ -13,7 +13,6 @@ in one transaction that holds the inserting writers back until it commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from central.store import CentralStore
 
@@ -176,22 +175,7 @@ def installed(store: CentralStore) -> bool:
 
 def install(store: CentralStore) -> None:
     """Create (or rebuild) the aggregate tables and their triggers and fill them, atomically."""
-    if store.dialect == "postgresql":
-        # One execute without parameters is one transaction of several statements.
-        store.execute(";\n".join(_pg_script()), ())
-        return
-    _sqlite_transaction(store, _sqlite_script())
-
-
-def _sqlite_transaction(store: CentralStore, statements: Sequence[str]) -> None:
-    store.execute("BEGIN IMMEDIATE")
-    try:
-        for sql in statements:
-            store.execute(sql)
-    except BaseException:
-        store.execute("ROLLBACK")
-        raise
-    store.execute("COMMIT")
+    store.run_statements(_pg_script() if store.dialect == "postgresql" else _sqlite_script())
 
 
 def ensure(store: CentralStore) -> bool:

@@ -25,7 +25,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from survey.errors import PalauteError
+from survey.db import (
+    USER_VERSION_RETIRED,
+    Migration,
+    Schema,
+    installed_version,
+    legacy_user_version,
+    migrate,
+    record_versions,
+    refuse_newer,
+    retire_user_version,
+    script,
+    transaction,
+)
+from survey.errors import NewerSchemaError, PalauteError
 
 log = logging.getLogger(__name__)
 
@@ -259,12 +272,28 @@ CREATE TABLE quarantine_budget (
 )
 """
 
-MIGRATIONS: list[tuple[str, str]] = [(_M1_SQLITE, _M1_POSTGRES), (_M2, _M2)]
-SCHEMA_VERSION = len(MIGRATIONS)
+# One component, "central", in each dialect: the two lists grow together.
+_M1_NAME = "responses, statement answers, quarantine, device status"
+_M2_NAME = "quarantine budget"
+SQLITE_SCHEMA = Schema("central", (
+    Migration(_M1_NAME, script(_M1_SQLITE)), Migration(_M2_NAME, script(_M2)),
+))
+POSTGRES_SCHEMA = Schema("central", (
+    Migration(_M1_NAME, script(_M1_POSTGRES)), Migration(_M2_NAME, script(_M2)),
+))
+SCHEMA_VERSION = SQLITE_SCHEMA.version
+# Before `schema_versions`, the version was PRAGMA user_version (SQLite) or the one row of
+# palaute_schema (PostgreSQL), at most 2; adopting sets both to USER_VERSION_RETIRED,
+# which a palaute of that layout refuses as newer.
+LEGACY_VERSION_MAX = 2
 
 
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+@contextlib.contextmanager
+def _newer_is_central() -> Iterator[None]:
+    try:
+        yield
+    except NewerSchemaError as exc:
+        raise NewerCentralSchemaError(str(exc)) from None
 
 
 # -- the store ---------------------------------------------------------------------
@@ -371,6 +400,11 @@ class CentralStore:
 
     @property
     def schema_version(self) -> int:
+        """The installed version of the central's tables."""
+        raise NotImplementedError
+
+    def run_statements(self, statements: Sequence[str]) -> None:
+        """Run statements without parameters (DDL or DML) as one write transaction."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -416,45 +450,41 @@ class SqliteCentralStore(CentralStore):
     def _setup(self) -> None:
         c = self.conn
         c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = c.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise NewerCentralSchemaError(
-                f"{self.path}: written by a newer palaute (schema {version}, this one knows "
-                f"{SCHEMA_VERSION}); upgrade palaute. The file was not changed."
-            )
-        if self.path != ":memory:":
-            c.execute("PRAGMA journal_mode = WAL")
-        c.execute("PRAGMA synchronous = FULL")
-        if version < SCHEMA_VERSION:
+        with _newer_is_central():
+            # Refuse a newer file before anything is written to it.
+            legacy = legacy_user_version(c, LEGACY_VERSION_MAX, self.path)
+            if legacy is None:
+                refuse_newer(SQLITE_SCHEMA, installed_version(c, "central"), self.path)
+            if self.path != ":memory:":
+                c.execute("PRAGMA journal_mode = WAL")
+            c.execute("PRAGMA synchronous = FULL")
+            if legacy is None and installed_version(c, "central") == SQLITE_SCHEMA.version:
+                return
             with self._write() as w:
-                current = w.execute("PRAGMA user_version").fetchone()[0]
-                for index in range(current, SCHEMA_VERSION):
-                    log.info("%s: migrating central schema %d -> %d", self.path, index, index + 1)
-                    for statement in _statements(MIGRATIONS[index][0]):
-                        w.execute(statement)
-                    w.execute(f"PRAGMA user_version = {index + 1}")
+                legacy = legacy_user_version(w, LEGACY_VERSION_MAX, self.path)
+                if legacy is not None:
+                    retire_user_version(w, {"central": legacy})
+                migrate(w, SQLITE_SCHEMA, self.path)
+
+    def _explain(self, exc: sqlite3.Error) -> CentralStoreError:
+        if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+            return CentralStoreDataError(f"{self.path}: refused the data: {exc}")
+        return CentralStoreError(f"{self.path}: central store error: {exc}")
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            c = self.conn
-            try:
-                c.execute("BEGIN IMMEDIATE")
-                try:
-                    yield c
-                except BaseException:
-                    if c.in_transaction:
-                        c.execute("ROLLBACK")
-                    raise
-                c.execute("COMMIT")
-            except (sqlite3.IntegrityError, sqlite3.DataError) as exc:
-                raise CentralStoreDataError(f"{self.path}: refused the data: {exc}") from exc
-            except sqlite3.Error as exc:
-                raise CentralStoreError(f"{self.path}: central store error: {exc}") from exc
+        with self._lock, transaction(self.conn, explain=self._explain) as c:
+            yield c
+
+    def run_statements(self, statements: Sequence[str]) -> None:
+        with self._write() as c:
+            for sql in statements:
+                c.execute(sql)
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        with self._lock:
+            return installed_version(self.conn, "central")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -537,30 +567,40 @@ class PostgresCentralStore(CentralStore):
             raise
 
     def _migrate(self) -> None:
-        with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+        # One transaction (DDL included): a refusal or an error leaves the database as it was.
+        with _newer_is_central(), self._lock, self.conn.transaction(), \
+                self.conn.cursor() as cur:
             # Several receivers may start at once: one migrates, the others wait.
             cur.execute("SELECT pg_advisory_xact_lock(727011)")
-            cur.execute("CREATE TABLE IF NOT EXISTS palaute_schema (version INTEGER NOT NULL)")
-            row = cur.execute("SELECT version FROM palaute_schema").fetchone()
-            if row is None:
-                cur.execute("INSERT INTO palaute_schema (version) VALUES (0)")
-                version = 0
-            else:
-                version = int(row[0])
-            if version > SCHEMA_VERSION:
-                raise NewerCentralSchemaError(
-                    f"the database was written by a newer palaute (schema {version}, this one "
-                    f"knows {SCHEMA_VERSION}); upgrade palaute. Nothing was changed."
-                )
-            for index in range(version, SCHEMA_VERSION):
-                log.info("migrating central schema %d -> %d", index, index + 1)
-                for statement in _statements(MIGRATIONS[index][1]):
-                    cur.execute(statement)
-                cur.execute("UPDATE palaute_schema SET version = %s", (index + 1,))
+            where = f"the database {_redact(self.url)}"
+            if installed_version(cur, "central", "postgresql") == 0:
+                self._adopt_legacy(cur, where)
+            migrate(cur, POSTGRES_SCHEMA, where, "postgresql")
+
+    @staticmethod
+    def _adopt_legacy(cur: Any, where: str) -> None:
+        """Move the version from palaute_schema (the old layout) to schema_versions."""
+        cur.execute("CREATE TABLE IF NOT EXISTS palaute_schema (version INTEGER NOT NULL)")
+        row = cur.execute("SELECT version FROM palaute_schema").fetchone()
+        legacy = 0 if row is None else int(row[0])
+        if legacy > LEGACY_VERSION_MAX:
+            raise NewerSchemaError(
+                f"{where}: written by a newer palaute (schema {legacy}, this one knows up to "
+                f"{LEGACY_VERSION_MAX}); upgrade palaute here. Nothing was changed."
+            )
+        cur.execute("DELETE FROM palaute_schema")
+        cur.execute("INSERT INTO palaute_schema (version) VALUES (%s)", (USER_VERSION_RETIRED,))
+        record_versions(cur, {"central": legacy}, "postgresql")
 
     @property
     def schema_version(self) -> int:
-        return int(self.execute("SELECT version FROM palaute_schema")[0][0])
+        with self._tx() as cur:
+            return installed_version(cur, "central", "postgresql")
+
+    def run_statements(self, statements: Sequence[str]) -> None:
+        with self._tx() as cur:
+            for sql in statements:
+                cur.execute(sql)
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Any]:

@@ -1,7 +1,9 @@
 """The gateway's tables in the local store: invitations, sessions, outbox, inbox, opt-outs.
 
-Every state change that must survive a crash is one committed transaction
-(`Store.write()`), and the order of writes gives the guarantees:
+The tables are the gateway's own (sms_gateway/schema.py; GatewayStore creates or
+migrates them when it opens). Reads go through `Store.read()`; every state change that
+must survive a crash is one committed transaction (`Store.write()`), and the order of
+writes gives the guarantees:
 
 * at most once: a row is marked `sending` and committed before AT+CMGS; a row
   found `sending` at start-up becomes `unknown` and is never sent again unless
@@ -31,6 +33,7 @@ from sms_gateway.invitations import Invitation
 from sms_gateway.privacy import PhoneHasher, redact
 from sms_gateway.scheduler import Window, decide
 from sms_gateway.scheduler import deadline as deadline_of
+from sms_gateway.schema import SMS_SCHEMA
 from survey.store import Store
 
 log = logging.getLogger(__name__)
@@ -111,12 +114,19 @@ class GatewayStore:
     """The SMS gateway's view of the local store (see module doc)."""
 
     def __init__(self, store: Store, hasher: PhoneHasher) -> None:
+        store.ensure_schema(SMS_SCHEMA)  # creates or migrates the gateway's tables
         self.store = store
         self.hash = hasher
 
-    @property
-    def conn(self) -> sqlite3.Connection:
-        return self.store.conn
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Every row of one read query."""
+        with self.store.read() as c:
+            return c.execute(sql, tuple(params)).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first row of one read query, or None."""
+        with self.store.read() as c:
+            return c.execute(sql, tuple(params)).fetchone()
 
     # -- counters and errors --------------------------------------------------
 
@@ -132,7 +142,7 @@ class GatewayStore:
     def counters(self) -> dict[str, int]:
         """Cumulative counters (invited, sent, delivered, answered, completed, …)."""
         out = dict.fromkeys(COUNTERS, 0)
-        for name, value in self.conn.execute("SELECT name, value FROM sms_counters"):
+        for name, value in self._all("SELECT name, value FROM sms_counters"):
             out[name] = int(value)
         return out
 
@@ -149,13 +159,13 @@ class GatewayStore:
     # -- intake ---------------------------------------------------------------
 
     def is_opted_out(self, phone_hash: str) -> bool:
-        row = self.conn.execute("SELECT 1 FROM sms_optouts WHERE phone_hash = ?", (phone_hash,))
-        return row.fetchone() is not None
+        return self._one("SELECT 1 FROM sms_optouts WHERE phone_hash = ?",
+                         (phone_hash,)) is not None
 
     def last_lang(self, phone_hash: str) -> str | None:
         """The language of the number's latest invitation (for a reply outside a session)."""
-        row = self.conn.execute("SELECT lang FROM sms_invitations WHERE phone_hash = ? "
-                                "ORDER BY id DESC LIMIT 1", (phone_hash,)).fetchone()
+        row = self._one("SELECT lang FROM sms_invitations WHERE phone_hash = ? "
+                        "ORDER BY id DESC LIMIT 1", (phone_hash,))
         return row[0] if row else None
 
     def add_invitation(self, inv: Invitation, now: datetime, window: Window) -> str:
@@ -190,8 +200,7 @@ class GatewayStore:
 
     def expire_due(self, now: datetime, window: Window) -> int:
         """Expire queued invitations that can no longer go out in time; returns how many."""
-        rows = self.conn.execute(
-            "SELECT id, event_at, kind FROM sms_invitations WHERE state = 'queued'").fetchall()
+        rows = self._all("SELECT id, event_at, kind FROM sms_invitations WHERE state = 'queued'")
         gone = [r[0] for r in rows if decide(_dt(r[1]), r[2], now, window).action == "expire"]
         if gone:
             with self.store.write() as c:
@@ -211,11 +220,11 @@ class GatewayStore:
     def due_invitations(self, now: datetime, window: Window,
                         limit: int = 20) -> list[tuple[int, str]]:
         """Ids of queued invitations sendable now (in window, no live session, not opted out)."""
-        rows = self.conn.execute(
+        rows = self._all(
             "SELECT i.id, i.event_at, i.kind, i.not_before, i.lang FROM sms_invitations i "
             "WHERE i.state = 'queued' AND NOT EXISTS (SELECT 1 FROM sms_sessions s "
             "WHERE s.phone_hash = i.phone_hash AND s.status = 'live') "
-            "ORDER BY i.event_at, i.id").fetchall()
+            "ORDER BY i.event_at, i.id")
         out: list[tuple[int, str]] = []
         for inv_id, event_at, kind, not_before, lang in rows:
             if not_before and _dt(not_before) > now:
@@ -273,9 +282,9 @@ class GatewayStore:
         return Outgoing(row[1], row[2], outbox_id=row[0], purpose=row[3])
 
     def has_outbox(self, now: datetime) -> bool:
-        return self.conn.execute(
+        return self._one(
             "SELECT 1 FROM sms_outbox WHERE state = 'queued' AND (not_before IS NULL OR "
-            "not_before <= ?) LIMIT 1", (_iso(now),)).fetchone() is not None
+            "not_before <= ?) LIMIT 1", (_iso(now),)) is not None
 
     def sent(self, out: Outgoing, modem: str, refs: Sequence[int], now: datetime) -> None:
         """The modem accepted every part: record refs for delivery reports, forget the number."""
@@ -373,9 +382,9 @@ class GatewayStore:
     def delivery_report(self, modem: str, ref: int, delivered: bool | None,
                         now: datetime) -> bool:
         """Apply a status report (True delivered, False failed, None pending); True if matched."""
-        row = self.conn.execute(
+        row = self._one(
             "SELECT invitation_id FROM sms_refs WHERE modem = ? AND ref = ? "
-            "ORDER BY sent_at DESC, rowid DESC LIMIT 1", (modem, ref)).fetchone()
+            "ORDER BY sent_at DESC, rowid DESC LIMIT 1", (modem, ref))
         if row is None:
             return False
         if row[0] is None or delivered is None:
@@ -412,9 +421,9 @@ class GatewayStore:
 
     def ready_messages(self, now: datetime, timeout: timedelta) -> list[Assembled]:
         """Complete multipart sets, single messages, and incomplete sets older than `timeout`."""
-        rows = self.conn.execute(
+        rows = self._all(
             "SELECT id, sender, sender_hash, ref, total, seq, text, received_at, scts FROM "
-            "sms_inbox WHERE state = 'pending' ORDER BY id").fetchall()
+            "sms_inbox WHERE state = 'pending' ORDER BY id")
         groups: dict[tuple[str, int, int], list[list[Any]]] = {}
         for r in rows:
             key = (r[2], r[3], r[4]) if r[3] >= 0 else (r[2], -1 - r[0], 1)
@@ -448,10 +457,10 @@ class GatewayStore:
                            first: datetime) -> bool:
         """True when these parts complete the sender's latest set with this reference, which
         was processed (timed out) without them; a reused reference repeats a seq."""
-        rows = self.conn.execute(
+        rows = self._all(
             "SELECT message_id, seq FROM sms_inbox WHERE state = 'done' AND sender_hash = ? "
             "AND ref = ? AND total = ? AND received_at >= ? ORDER BY message_id DESC",
-            (h, ref, total, _iso(first - LATE_PART_WINDOW))).fetchall()
+            (h, ref, total, _iso(first - LATE_PART_WINDOW)))
         if not rows:
             return False
         latest = {seq for mid, seq in rows if mid == rows[0][0]}
@@ -459,8 +468,8 @@ class GatewayStore:
 
     def first_pending(self, phone_hash: str) -> datetime | None:
         """When the number's oldest part still waiting for processing was received."""
-        row = self.conn.execute("SELECT MIN(received_at) FROM sms_inbox WHERE state = "
-                                "'pending' AND sender_hash = ?", (phone_hash,)).fetchone()
+        row = self._one("SELECT MIN(received_at) FROM sms_inbox WHERE state = "
+                        "'pending' AND sender_hash = ?", (phone_hash,))
         return _dt(row[0]) if row and row[0] else None
 
     def live_session(self, phone_hash: str) -> SessionRow | None:
@@ -473,7 +482,7 @@ class GatewayStore:
 
     def _sessions(self, where: str, params: tuple[Any, ...]) -> list[SessionRow]:
         return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], State.from_json(r[7]))
-                for r in self.conn.execute(
+                for r in self._all(
                     "SELECT id, phone, phone_hash, unit, survey, survey_version, response_id, "
                     f"state FROM sms_sessions {where} ORDER BY id", params)]
 
@@ -543,41 +552,40 @@ class GatewayStore:
 
     def status(self) -> dict[str, Any]:
         """Queue depths by state, live sessions, unknown rows, counters, last errors."""
-        def by_state(table: str) -> dict[str, int]:
-            return {s: int(n) for s, n in self.conn.execute(
-                f"SELECT state, COUNT(*) FROM {table} GROUP BY state ORDER BY state")}
+        with self.store.read() as c:  # one snapshot: the figures add up
+            def by_state(table: str) -> dict[str, int]:
+                return {s: int(n) for s, n in c.execute(
+                    f"SELECT state, COUNT(*) FROM {table} GROUP BY state ORDER BY state")}
 
-        unknown = [{"id": r[0], "unit": r[1], "kind": r[2], "sending_at": r[3], "error": r[4]}
-                   for r in self.conn.execute(
-                       "SELECT id, unit, kind, sending_at, error FROM sms_invitations "
-                       "WHERE state = 'unknown' ORDER BY id")]
-        return {
-            "invitations": by_state("sms_invitations"),
-            "outbox": by_state("sms_outbox"),
-            "inbox_pending": int(self.conn.execute(
-                "SELECT COUNT(*) FROM sms_inbox WHERE state = 'pending'").fetchone()[0]),
-            "live_sessions": int(self.conn.execute(
-                "SELECT COUNT(*) FROM sms_sessions WHERE status = 'live'").fetchone()[0]),
-            "opted_out_numbers": int(self.conn.execute(
-                "SELECT COUNT(*) FROM sms_optouts").fetchone()[0]),
-            "rejected_items": int(self.conn.execute(
-                "SELECT COUNT(*) FROM sms_rejects").fetchone()[0]),
-            "unknown_invitations": unknown,
-            "counters": self.counters(),
-            "last_errors": self.last_errors(),
-            "modems": json.loads(self.store.get_meta("sms.modems") or "[]"),
-        }
+            def count(sql: str) -> int:
+                return int(c.execute(sql).fetchone()[0])
+
+            unknown = [
+                {"id": r[0], "unit": r[1], "kind": r[2], "sending_at": r[3], "error": r[4]}
+                for r in c.execute("SELECT id, unit, kind, sending_at, error FROM "
+                                   "sms_invitations WHERE state = 'unknown' ORDER BY id")]
+            out: dict[str, Any] = {
+                "invitations": by_state("sms_invitations"),
+                "outbox": by_state("sms_outbox"),
+                "inbox_pending": count("SELECT COUNT(*) FROM sms_inbox WHERE state = 'pending'"),
+                "live_sessions": count("SELECT COUNT(*) FROM sms_sessions WHERE status = 'live'"),
+                "opted_out_numbers": count("SELECT COUNT(*) FROM sms_optouts"),
+                "rejected_items": count("SELECT COUNT(*) FROM sms_rejects"),
+                "unknown_invitations": unknown,
+            }
+        return {**out, "counters": self.counters(), "last_errors": self.last_errors(),
+                "modems": json.loads(self.store.get_meta("sms.modems") or "[]")}
 
 
 def sms_daily_counters(store: Store, days: int = 62) -> dict[str, dict[str, int]]:
     """Counters per day (YYYY-MM-DD, Helsinki) for the last `days` days with activity."""
-    try:
-        rows = store.conn.execute(
+    if store.component_version(SMS_SCHEMA) < 2:
+        return {}  # not a gateway (or one from before the daily counters)
+    with store.read() as c:
+        rows = c.execute(
             "SELECT day, name, value FROM sms_counters_daily WHERE day IN (SELECT DISTINCT day "
             "FROM sms_counters_daily ORDER BY day DESC LIMIT ?) ORDER BY day", (days,)
         ).fetchall()
-    except sqlite3.OperationalError:
-        return {}
     out: dict[str, dict[str, int]] = {}
     for day, name, value in rows:
         out.setdefault(day, dict.fromkeys(COUNTERS, 0))[name] = int(value)
@@ -587,10 +595,10 @@ def sms_daily_counters(store: Store, days: int = 62) -> dict[str, dict[str, int]
 def sms_status_counters(store: Store) -> dict[str, int]:
     """Cumulative SMS counters for the sync agent's status heartbeat (no phone numbers)."""
     out = dict.fromkeys(COUNTERS, 0)
-    try:
-        rows = store.conn.execute("SELECT name, value FROM sms_counters").fetchall()
-    except sqlite3.OperationalError:
-        return out  # a store from before the gateway's tables
+    if not store.component_version(SMS_SCHEMA):
+        return out  # not a gateway: the file has no SMS tables
+    with store.read() as c:
+        rows = c.execute("SELECT name, value FROM sms_counters").fetchall()
     for name, value in rows:
         if name in out:
             out[name] = int(value)

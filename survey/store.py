@@ -1,8 +1,11 @@
 """The local store: one SQLite file per device, safe across power cuts.
 
 WAL mode with `synchronous=FULL`: once a write method returns, the row is on
-disk. The schema version lives in `PRAGMA user_version`; migrations only go
-forward, and a file from a newer palaute is refused untouched.
+disk. The store owns only the core's tables (CORE_SCHEMA); another part that
+keeps tables in the same file (the SMS gateway) brings its own Schema to
+`ensure_schema` and works through `read()` and `write()`. Versions live in
+`schema_versions` (survey.db); migrations only go forward, and a file from a
+newer palaute is refused untouched.
 
 A response is written at its first answer (`start_response` + `set_answer`)
 and becomes final (complete, abandoned, expired) with `finalise`, which gives
@@ -17,7 +20,7 @@ import json
 import logging
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +29,20 @@ from typing import Any
 import sqlite_utils
 
 from survey.config import DeviceIdentity
-from survey.errors import NewerSchemaError, StoreError
+from survey.db import (
+    Executor,
+    Migration,
+    Schema,
+    installed_version,
+    legacy_user_version,
+    migrate,
+    record_versions,
+    refuse_newer,
+    retire_user_version,
+    script,
+    transaction,
+)
+from survey.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +50,8 @@ FINAL_STATUSES = frozenset({"complete", "abandoned", "expired"})
 CHANNELS = frozenset({"kiosk", "kiosk-audio", "sms"})
 BUSY_TIMEOUT_MS = 10_000
 
-Migration = Callable[[sqlite3.Connection], None]
-
-
-def run_script(conn: sqlite3.Connection, script: str) -> None:
-    """Run `;`-separated DDL inside the current transaction (executescript would commit)."""
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-def _m1_responses(conn: sqlite3.Connection) -> None:
-    run_script(
-        conn,
+def _m1_responses(conn: Executor) -> None:
+    script(
         """
         CREATE TABLE responses (
             id TEXT PRIMARY KEY,
@@ -84,151 +89,19 @@ def _m1_responses(conn: sqlite3.Connection) -> None:
         );
         INSERT INTO meta (key, value) VALUES ('next_seq', '1');
         """
-    )
+    )(conn)
 
 
-# Forward-only: append, never edit or reorder. Index i brings the file to
-# user_version i + 1. Other parts (the SMS gateway) append their tables here.
-def _m2_sms_gateway(conn: sqlite3.Connection) -> None:
-    # The SMS gateway's own tables (sms_gateway/gateway_store.py reads and writes them).
-    # Phone numbers are NULLed once their invitation/session/message is no longer live;
-    # *_hash columns are HMAC-SHA256 under the device's key.
-    run_script(
-        conn,
-        """
-        CREATE TABLE sms_invitations (
-            id INTEGER PRIMARY KEY,
-            dedup TEXT NOT NULL UNIQUE,
-            source TEXT NOT NULL,
-            unit TEXT NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('visit', 'call')),
-            lang TEXT NOT NULL,
-            event_at TEXT NOT NULL,
-            deadline TEXT NOT NULL,
-            phone TEXT,
-            phone_hash TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent',
-                'unknown', 'expired', 'failed', 'optedout')),
-            created_at TEXT NOT NULL,
-            not_before TEXT,
-            session_id INTEGER,
-            modem TEXT,
-            sending_at TEXT,
-            sent_at TEXT,
-            delivered_at TEXT,
-            delivery TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            error TEXT
-        );
-        CREATE INDEX sms_invitations_state ON sms_invitations (state, event_at);
-        CREATE TABLE sms_sessions (
-            id INTEGER PRIMARY KEY,
-            invitation_id INTEGER,
-            phone TEXT,
-            phone_hash TEXT NOT NULL,
-            unit TEXT NOT NULL,
-            survey TEXT NOT NULL,
-            survey_version INTEGER NOT NULL,
-            lang TEXT NOT NULL,
-            response_id TEXT NOT NULL,
-            state TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'live'
-                CHECK (status IN ('live', 'complete', 'expired', 'optedout', 'cancelled')),
-            started_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            expires_at TEXT NOT NULL
-        );
-        CREATE UNIQUE INDEX sms_sessions_live ON sms_sessions (phone_hash) WHERE status = 'live';
-        CREATE TABLE sms_outbox (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER,
-            phone TEXT,
-            phone_hash TEXT NOT NULL,
-            purpose TEXT NOT NULL,
-            text TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'queued'
-                CHECK (state IN ('queued', 'sending', 'sent', 'unknown', 'failed')),
-            created_at TEXT NOT NULL,
-            not_before TEXT,
-            modem TEXT,
-            sending_at TEXT,
-            sent_at TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            error TEXT
-        );
-        CREATE INDEX sms_outbox_state ON sms_outbox (state, id);
-        CREATE TABLE sms_refs (
-            modem TEXT NOT NULL,
-            ref INTEGER NOT NULL,
-            invitation_id INTEGER,
-            outbox_id INTEGER,
-            sent_at TEXT NOT NULL
-        );
-        CREATE INDEX sms_refs_modem_ref ON sms_refs (modem, ref, sent_at);
-        CREATE TABLE sms_inbox (
-            id INTEGER PRIMARY KEY,
-            modem TEXT NOT NULL,
-            sender TEXT,
-            sender_hash TEXT NOT NULL,
-            scts TEXT NOT NULL,
-            ref INTEGER NOT NULL,
-            total INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            digest TEXT NOT NULL,
-            text TEXT,
-            received_at TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),
-            message_id INTEGER,
-            UNIQUE (sender_hash, scts, ref, seq, digest)
-        );
-        CREATE INDEX sms_inbox_pending ON sms_inbox (state) WHERE state = 'pending';
-        CREATE TABLE sms_messages (
-            id INTEGER PRIMARY KEY,
-            sender_hash TEXT NOT NULL,
-            session_id INTEGER,
-            text TEXT NOT NULL,
-            parts INTEGER NOT NULL,
-            missing INTEGER NOT NULL,
-            outcome TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            processed_at TEXT NOT NULL
-        );
-        CREATE TABLE sms_optouts (
-            phone_hash TEXT PRIMARY KEY,
-            at TEXT NOT NULL
-        );
-        CREATE TABLE sms_counters (
-            name TEXT PRIMARY KEY,
-            value INTEGER NOT NULL
-        );
-        CREATE TABLE sms_rejects (
-            id INTEGER PRIMARY KEY,
-            source TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            at TEXT NOT NULL
-        )
-        """
-    )
+CORE_SCHEMA = Schema("core", (Migration("responses, answers, meta", _m1_responses),))
+SCHEMA_VERSION = CORE_SCHEMA.version
 
-
-def _m3_sms_daily_counters(conn: sqlite3.Connection) -> None:
-    # Per-day SMS counters (Europe/Helsinki dates), so that central reports can show the
-    # funnel of a period and notice a response rate that drops.
-    run_script(
-        conn,
-        """
-        CREATE TABLE sms_counters_daily (
-            day TEXT NOT NULL,
-            name TEXT NOT NULL,
-            value INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (day, name)
-        )
-        """,
-    )
-
-
-MIGRATIONS: list[Migration] = [_m1_responses, _m2_sms_gateway, _m3_sms_daily_counters]
-SCHEMA_VERSION = len(MIGRATIONS)
+# Before each part owned its schema, `PRAGMA user_version` counted one list of
+# migrations (1 the core's tables; 2 and 3 another part's; files in the field are at 3).
+# Such a file is adopted once (survey.db.retire_user_version): the core's version goes
+# to `schema_versions` and the old number to meta `legacy_user_version`, which a part's
+# Schema.legacy_version maps to its own version.
+LEGACY_USER_VERSION_MAX = 3
+LEGACY_META_KEY = "legacy_user_version"
 
 
 @dataclass(frozen=True)
@@ -309,53 +182,70 @@ class Store:
     def _setup(self) -> None:
         c = self.conn
         c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = c.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise NewerSchemaError(
-                f"{self.path}: written by a newer palaute (schema {version}, this one knows "
-                f"{SCHEMA_VERSION}); upgrade palaute on this device. The file was not changed."
-            )
+        # Every check that can refuse the file runs before anything is written to it.
+        where = str(self.path)
+        legacy = legacy_user_version(c, LEGACY_USER_VERSION_MAX, where)
+        if legacy is None:
+            refuse_newer(CORE_SCHEMA, installed_version(c, CORE_SCHEMA.component), where)
         mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"{self.path}: cannot switch the store to WAL mode (got {mode})")
         c.execute("PRAGMA synchronous = FULL")
         c.execute("PRAGMA foreign_keys = ON")
-        if version < SCHEMA_VERSION:
-            self._migrate(version)
+        if legacy is not None or installed_version(c, CORE_SCHEMA.component) < CORE_SCHEMA.version:
+            with self.write() as w:
+                # Re-read under the write lock: another process may have migrated meanwhile.
+                legacy = legacy_user_version(w, LEGACY_USER_VERSION_MAX, where)
+                if legacy is not None:
+                    log.info("%s: schema versions move from user_version %d to schema_versions",
+                             self.path, legacy)
+                    retire_user_version(w, {CORE_SCHEMA.component: min(legacy, 1)})
+                migrate(w, CORE_SCHEMA, where)
+                if legacy:
+                    w.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
+                              (LEGACY_META_KEY, str(legacy)))
 
-    def _migrate(self, version: int) -> None:
-        with self.write() as c:
-            # Re-read under the write lock: another process may have migrated meanwhile.
-            current = c.execute("PRAGMA user_version").fetchone()[0]
-            for index in range(current, SCHEMA_VERSION):
-                log.info("%s: migrating store schema %d -> %d", self.path, index, index + 1)
-                MIGRATIONS[index](c)
-                c.execute(f"PRAGMA user_version = {index + 1}")
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT); rolled back on error.
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT); rolled back on error."""
-        c = self.conn
-        try:
-            c.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise self._explain(exc) from None
-        try:
-            yield c
-        except sqlite3.Error as exc:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
-            raise self._explain(exc) from None
-        except BaseException:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
-            raise
-        try:
-            c.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
-            raise self._explain(exc) from None
+        The connection it gives is for this transaction only; sqlite3 errors become
+        StoreError with what to do."""
+        return transaction(self.conn, explain=self._explain)
+
+    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One read transaction: every query inside sees the same snapshot of the file."""
+        return transaction(self.conn, immediate=False, explain=self._explain)
+
+    def ensure_schema(self, schema: Schema) -> None:
+        """Create or migrate another part's own tables in this file (e.g. the SMS gateway's).
+
+        NewerSchemaError, with the file unchanged, when they are newer than `schema`."""
+        where = str(self.path)
+        with self.read() as c:
+            found = self._adopted_version(c, schema)
+            recorded = installed_version(c, schema.component) == found
+        refuse_newer(schema, found, where)
+        if found < schema.version or not recorded:
+            with self.write() as w:
+                # Under the write lock: another process may have done it meanwhile.
+                if not installed_version(w, schema.component):
+                    record_versions(w, {schema.component: self._adopted_version(w, schema)})
+                migrate(w, schema, where)
+
+    @staticmethod
+    def _adopted_version(c: sqlite3.Connection, schema: Schema) -> int:
+        """The part's version, or in a file adopted from the old layout, the version its
+        tables were at then."""
+        found = installed_version(c, schema.component)
+        if found or schema.legacy_version is None:
+            return found
+        row = c.execute("SELECT value FROM meta WHERE key = ?", (LEGACY_META_KEY,)).fetchone()
+        return schema.legacy_version(int(row[0])) if row else 0
+
+    def component_version(self, schema: Schema) -> int:
+        """The installed version of one part's tables in this file (0: not installed)."""
+        with self.read() as c:
+            return self._adopted_version(c, schema)
 
     def close(self) -> None:
         """Close the store; safe to call twice."""
@@ -370,7 +260,8 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        """The version of the core's tables (see CORE_SCHEMA)."""
+        return self.component_version(CORE_SCHEMA)
 
     # -- writing responses -------------------------------------------------
 

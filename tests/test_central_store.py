@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from central.store import CentralStoreError, open_central, response_row
+from central.store import (
+    POSTGRES_SCHEMA,
+    SCHEMA_VERSION,
+    SQLITE_SCHEMA,
+    CentralStoreError,
+    NewerCentralSchemaError,
+    open_central,
+    response_row,
+)
+from survey.db import USER_VERSION_RETIRED
 
 
 def wire(n: int = 0, **over: Any) -> dict[str, Any]:
@@ -119,3 +128,79 @@ def test_postgres_reconnects_after_losing_its_connection(pg_server: Any) -> None
             db.insert_responses([wire(2)])  # this one finds the connection gone: not stored
         assert db.insert_responses([wire(3)]) == 1
         assert db.count_responses() == 2
+
+
+# -- migrations: the central's versions in schema_versions, adopted from the old layout ------
+
+_OLD_ROW = ("r1", "d1", "tays", "sairaala", "ensiapu", "kiosk", "national", 3, "fi",
+            "2025-03-04T08:00:00+00:00", "2025-03-04T08:01:00+00:00", "2025-03-04", "complete",
+            1, 9, 0, "[]", "{}", "2025-03-04T08:02:00+00:00")
+
+
+def test_both_dialects_have_the_same_migrations() -> None:
+    assert [m.name for m in SQLITE_SCHEMA.migrations] == [
+        m.name for m in POSTGRES_SCHEMA.migrations]
+
+
+def test_sqlite_central_of_the_old_layout_is_adopted(tmp_path: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    SQLITE_SCHEMA.migrations[0].apply(conn)  # what the old code ran, then user_version = 1
+    conn.execute(f"INSERT INTO responses VALUES ({','.join('?' * len(_OLD_ROW))})", _OLD_ROW)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with open_central(f"sqlite:///{path}") as db:
+        assert db.response_ids() == {"r1"} and db.schema_version == SCHEMA_VERSION == 2
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == USER_VERSION_RETIRED
+    conn.execute("UPDATE schema_versions SET version = 99")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NewerCentralSchemaError, match="newer palaute"):
+        open_central(f"sqlite:///{path}")
+    assert path.read_bytes() == before
+
+
+def _pg(url: str, *sql: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    rows: list[tuple[Any, ...]] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in sql:
+            cur = conn.execute(statement)
+            rows = cur.fetchall() if cur.description else []
+    return rows
+
+
+def test_postgres_central_of_the_old_layout_is_adopted(pg_server: Any) -> None:
+    import psycopg
+
+    url = pg_server.create_database(f"old_{uuid.uuid4().hex[:8]}")
+    with psycopg.connect(url) as conn, conn.cursor() as cur:  # as the old code left it
+        cur.execute("CREATE TABLE palaute_schema (version INTEGER NOT NULL)")
+        cur.execute("INSERT INTO palaute_schema (version) VALUES (1)")
+        POSTGRES_SCHEMA.migrations[0].apply(cur)
+        cur.execute("INSERT INTO responses VALUES (" + ",".join(["%s"] * len(_OLD_ROW)) + ")",
+                    (*_OLD_ROW[:12], *_OLD_ROW[12:15], False, *_OLD_ROW[16:]))
+    with open_central(url) as db:
+        assert db.response_ids() == {"r1"} and db.schema_version == SCHEMA_VERSION == 2
+    # A palaute of the old layout reads palaute_schema and refuses what it does not know.
+    assert _pg(url, "SELECT version FROM palaute_schema") == [(USER_VERSION_RETIRED,)]
+    with open_central(url) as db:
+        assert db.count_responses() == 1
+
+
+def test_newer_postgres_central_is_refused_untouched(pg_server: Any) -> None:
+    url = pg_server.create_database(f"newer_{uuid.uuid4().hex[:8]}")
+    open_central(url).close()
+    _pg(url, "UPDATE schema_versions SET version = 99")
+    tables = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    before = _pg(url, tables)
+    with pytest.raises(NewerCentralSchemaError, match=r"central schema .* newer palaute"):
+        open_central(url)
+    assert _pg(url, tables) == before
+    assert _pg(url, "SELECT component, version FROM schema_versions") == [("central", 99)]
