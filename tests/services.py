@@ -55,7 +55,15 @@ class Postgres:
             self._as_user = ["runuser", "-u", "postgres", "--"]
 
     def _run(self, *args: str) -> None:
-        subprocess.run([*self._as_user, *args], check=True, capture_output=True, timeout=120)
+        done = subprocess.run([*self._as_user, *args], capture_output=True, text=True,
+                              timeout=120, check=False)
+        if done.returncode != 0:
+            log = self.folder / "log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(
+                f"PostgreSQL test cluster: {Path(args[0]).name} failed ({done.returncode}):\n"
+                f"{done.stderr.strip()}\n{tail}".rstrip()
+            )
 
     def start(self) -> Postgres:
         self._run(
@@ -113,12 +121,25 @@ def kill_process(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     proc.wait(10)
 
 
+def postgres_absent() -> str | None:
+    """Why PostgreSQL tests cannot run here at all (no server given, none installed), or None."""
+    if os.environ.get("PALAUTE_TEST_PG_URL") or _pg_bin() is not None:
+        return None
+    return ("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb, no "
+            "PALAUTE_TEST_PG_URL): install the Debian package postgresql (./dev.sh does)")
+
+
 def start_postgres() -> Postgres | ExternalPostgres:
     """The PostgreSQL server for this test session: PALAUTE_TEST_PG_URL or a throwaway one."""
     url = os.environ.get("PALAUTE_TEST_PG_URL")
     if url:
         return ExternalPostgres(url)
-    return Postgres().start()
+    server = Postgres()
+    try:
+        return server.start()
+    except BaseException:
+        server.stop()
+        raise
 
 
 _db_counter = 0

@@ -15,25 +15,14 @@ from central.store import CentralStore, open_central
 from palaute.cli import main
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh central database; PostgreSQL is skipped (with the reason) when unavailable."""
-    from services import new_central_url
-
-    try:
-        return new_central_url(request, tmp_path)
-    except Exception as exc:  # no server binaries, no PALAUTE_TEST_PG_URL reachable
-        pytest.skip(f"no PostgreSQL for the report tests: {exc}")
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'central.sqlite'}"
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[CentralStore]:
-    with open_central(db_url) as store:
+def db(central_url: str) -> Iterator[CentralStore]:
+    with open_central(central_url) as store:
         yield store
 
 
@@ -46,10 +35,10 @@ def report_json(url: str, tmp_path: Path, *args: str) -> dict[str, Any]:
 
 
 def test_county_distribution_gives_the_published_figures(
-        db: CentralStore, db_url: str, tmp_path: Path) -> None:
+        db: CentralStore, central_url: str, tmp_path: Path) -> None:
     assert insert(db, spread(COUNTY, datetime(2025, 1, 1, tzinfo=UTC),
                              timedelta(seconds=100))) == 57814
-    data = report_json(db_url, tmp_path, "--from", "2025-01-01", "--to", "2025-03-31")
+    data = report_json(central_url, tmp_path, "--from", "2025-01-01", "--to", "2025-03-31")
     # By hand: n = 57814; promoters 11079 + 39503 = 50582; detractors
     # 522+230+217+186+479+484+300 = 2418; NPS = (50582 - 2418) / 57814 = 83.308 %;
     # mean = 539836 / 57814 = 9.3375.
@@ -63,7 +52,7 @@ def _values(counts: list[int]) -> list[int]:
     return [v for v, c in enumerate(counts) for _ in range(c)]
 
 
-def test_groups_small_group_suppressed_in_json(db: CentralStore, db_url: str,
+def test_groups_small_group_suppressed_in_json(db: CentralStore, central_url: str,
                                                tmp_path: Path) -> None:
     big = [0, 0, 0, 1, 0, 0, 1, 2, 1, 3, 2]  # n 10: promoters 5, detractors 2 -> 30.0
     small = [10, 9, 9]
@@ -72,7 +61,7 @@ def test_groups_small_group_suppressed_in_json(db: CentralStore, db_url: str,
     rows += [response(NOON + timedelta(minutes=i), v, area="vanhus", text="Hyvä")
              for i, v in enumerate(small)]
     insert(db, rows)
-    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
+    data = report_json(central_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
     # perhe is big, but total minus perhe would be vanhus: perhe is protected (n only).
     assert data["groups"] == [
         {"key": "perhe", "n": 10, "counts": None, "mean": None, "nps": None},
@@ -90,15 +79,15 @@ def test_groups_small_group_suppressed_in_json(db: CentralStore, db_url: str,
     assert shares["total"]["share"] == 23.1  # 3 of 13
 
 
-def test_small_total_is_suppressed_too(db: CentralStore, db_url: str, tmp_path: Path) -> None:
+def test_small_total_is_suppressed_too(db: CentralStore, central_url: str, tmp_path: Path) -> None:
     insert(db, [response(NOON + timedelta(minutes=i), 9) for i in range(4)])
-    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
+    data = report_json(central_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
     assert data["total"] == {"key": "total", "n": "<5", "counts": None, "mean": None,
                              "nps": None}
     assert data["groups"][0]["n"] == "<5"
 
 
-def test_monthly_trend_and_rolling_30_days(db: CentralStore, db_url: str,
+def test_monthly_trend_and_rolling_30_days(db: CentralStore, central_url: str,
                                            tmp_path: Path) -> None:
     jan = datetime(2025, 1, 10, 10, tzinfo=UTC)
     feb = datetime(2025, 2, 20, 10, tzinfo=UTC)
@@ -107,7 +96,7 @@ def test_monthly_trend_and_rolling_30_days(db: CentralStore, db_url: str,
     insert(db, [response(feb + timedelta(minutes=i), 10) for i in range(10)])  # NPS 100.0
     insert(db, [response(feb + timedelta(minutes=i), 7, device="lobby-2", unit="lab")
                 for i in range(3)])  # a small unit
-    data = report_json(db_url, tmp_path, "--from", "2025-01-01", "--to", "2025-02-28",
+    data = report_json(central_url, tmp_path, "--from", "2025-01-01", "--to", "2025-02-28",
                        "--by", "unit")
     assert data["trend"]["months"] == ["2025-01", "2025-02"]
     rows = {r["key"]: r for r in data["trend"]["rows"]}
@@ -130,7 +119,7 @@ def test_monthly_trend_and_rolling_30_days(db: CentralStore, db_url: str,
     assert rolling["2025-02-28"] == {"label": "2025-02-28", "n": 13, "nps": 76.9}
 
 
-def test_statements_mean_n_and_agreeing(db: CentralStore, db_url: str, tmp_path: Path) -> None:
+def test_statements_mean_n_and_agreeing(db: CentralStore, central_url: str, tmp_path: Path) -> None:
     s1 = [5, 4, 3, 5, 2, 4]
     insert(db, [response(NOON + timedelta(minutes=i), 9, statements={"s1": v, **(
         {"s2": 5} if i < 3 else {})}) for i, v in enumerate(s1)])
@@ -139,7 +128,7 @@ def test_statements_mean_n_and_agreeing(db: CentralStore, db_url: str, tmp_path:
     for r in relatives:
         r["survey"] = "relatives"
     insert(db, relatives)
-    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
+    data = report_json(central_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
     rows = {(r["key"], r["survey"], r["question"]): r for r in data["statements"]}
     # national s1: mean 23 / 6 = 3.83; agreeing 4 of 6 = 66.7 %
     assert rows[("sairaalapalvelut", "national", "s1")] == {
@@ -155,7 +144,7 @@ def test_statements_mean_n_and_agreeing(db: CentralStore, db_url: str, tmp_path:
         "n": "<5", "mean": None, "agree_share": None}
 
 
-def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, db_url: str,
+def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, central_url: str,
                                                       tmp_path: Path) -> None:
     normal = [0, 0, 0, 1, 1, 2, 2, 3, 4, 6, 6]  # 25 a week, one value at most 24 %
     start = datetime(2025, 3, 3, 9, tzinfo=UTC)  # a Monday
@@ -178,7 +167,7 @@ def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, db_url: 
     daily = {(end - timedelta(days=i)).isoformat(): {"sent": 50, "answered": 1 if i < 7 else 10}
              for i in range(35)}
     db.upsert_device_status("gw-drop", "tays", {"sms": {"daily": daily}}, now)
-    data = report_json(db_url, tmp_path, "--from", "2025-03-31", "--to", "2025-04-13",
+    data = report_json(central_url, tmp_path, "--from", "2025-03-31", "--to", "2025-04-13",
                        "--now", now.isoformat(), "--silent-hours", "48")
     found = {(a["kind"], a["subject"]): a["evidence"] for a in data["anomalies"]}
     trap = found[("concentration", "device asumis-1")]
@@ -196,7 +185,7 @@ def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, db_url: 
     assert (drop["baseline_sent"], drop["baseline_answered"]) == (1400, 280)
 
 
-def test_sms_funnel_from_gateway_status(db: CentralStore, db_url: str, tmp_path: Path) -> None:
+def test_sms_funnel_from_gateway_status(db: CentralStore, central_url: str, tmp_path: Path) -> None:
     insert(db, [response(NOON + timedelta(minutes=i), 9, channel="sms") for i in range(5)])
     at = datetime(2025, 3, 31, 12, tzinfo=UTC)
     cumulative = {"invited": 120, "sent": 100, "delivered": 96, "answered": 20,
@@ -207,7 +196,7 @@ def test_sms_funnel_from_gateway_status(db: CentralStore, db_url: str, tmp_path:
                             "completed": 3}, "2025-03-03": {"sent": 30, "answered": 6}}
     db.upsert_device_status("gw-2", "satakunta", {"sms": {"daily": daily}}, at)
     db.upsert_device_status("lobby-1", "tays", {"online": True}, at)
-    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31",
+    data = report_json(central_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31",
                        "--now", "2025-04-01")
     funnel = data["sms_funnel"]
     gws = {g["device"]: g for g in funnel["gateways"]}
@@ -221,10 +210,10 @@ def test_sms_funnel_from_gateway_status(db: CentralStore, db_url: str, tmp_path:
     assert "phone" not in json.dumps(funnel)
 
 
-def test_period_filter_is_by_local_date(db: CentralStore, db_url: str, tmp_path: Path) -> None:
+def test_period_filter_is_by_local_date(db: CentralStore, central_url: str, tmp_path: Path) -> None:
     # 2025-02-28 22:30 UTC is already 1 March in Helsinki.
     late = datetime(2025, 2, 28, 22, 30, tzinfo=UTC)
     insert(db, [response(late + timedelta(seconds=i), 10) for i in range(5)])
-    data = report_json(db_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-01")
+    data = report_json(central_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-01")
     assert data["total"]["n"] == 5
     assert date.fromisoformat(data["period"]["from"]) == date(2025, 3, 1)

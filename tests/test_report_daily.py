@@ -17,15 +17,9 @@ from central.reports import ReportParams, build_report
 from central.store import CentralStore, open_central
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CentralStore]:
-    from services import new_central_url
-
-    try:
-        url = new_central_url(request, tmp_path)
-    except Exception as exc:
-        pytest.skip(f"no PostgreSQL for the report tests: {exc}")
-    with open_central(url) as store:
+@pytest.fixture
+def db(central_url: str) -> Iterator[CentralStore]:
+    with open_central(central_url) as store:
         yield store
 
 
