@@ -1,25 +1,28 @@
-"""Device enrolment: one-time tokens and the HTTPS endpoint that redeems them.
+"""Device enrolment: one-time tokens and the work of redeeming one.
 
 `palaute central enroll-token` records what a device will be (id, site, area,
 unit, roles, survey) under a random token and prints the token once; only its
-SHA-256 is kept. `palaute central serve` runs the endpoint when `[enrol]` is
-configured: a device POSTs {"token": …} and gets its settings plus fresh MQTT
-credentials; the token is spent in the same transaction, so it works once.
+SHA-256 is kept. `palaute central serve` runs the endpoint (`central.web`) when
+`[enrol]` is configured: a device POSTs {"token": …} and gets its settings plus
+fresh MQTT credentials. The token is spent in the transaction that finishes the
+enrolment: the broker files are written and the broker reloaded first, and if
+that fails the files are put back, the caller gets an error and the token stays
+valid.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import secrets
 import sqlite3
-import ssl
 import subprocess
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,8 @@ from sync.mqtt import is_loopback
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 4096
+RELOAD_TIMEOUT = 30.0  # seconds for `reload_command`
+DEFAULT_RATE_PER_MINUTE = 20
 
 
 class EnrolmentError(PalauteError):
@@ -80,8 +84,13 @@ class TokenBook:
             )
         return token
 
-    def redeem(self, token: str, now: datetime) -> dict[str, Any]:
-        """The settings of a valid token, spending it; TokenRefused otherwise."""
+    @contextlib.contextmanager
+    def redeeming(self, token: str, now: datetime) -> Iterator[dict[str, Any]]:
+        """The settings of a valid token (TokenRefused otherwise), spent when the block ends.
+
+        The token's row stays locked while the block runs; if the block raises, the
+        token is not spent.
+        """
         with self._lock, transaction(self.conn) as c:
             row = c.execute(
                 "SELECT settings, expires_at, used_at FROM tokens WHERE digest = ?",
@@ -89,10 +98,15 @@ class TokenBook:
             ).fetchone()
             if row is None or row[2] is not None or datetime.fromisoformat(row[1]) < now:
                 raise TokenRefused("token unknown, used or expired")
+            settings: dict[str, Any] = json.loads(row[0])
+            yield settings
             c.execute("UPDATE tokens SET used_at = ? WHERE digest = ?",
                       (now.isoformat(), _digest(token)))
-        settings: dict[str, Any] = json.loads(row[0])
-        return settings
+
+    def redeem(self, token: str, now: datetime) -> dict[str, Any]:
+        """The settings of a valid token, spending it; TokenRefused otherwise."""
+        with self.redeeming(token, now) as settings:
+            return settings
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,7 @@ class EnrolmentSettings:
     password_file: Path | None
     acl_file: Path | None
     reload_command: str
+    rate_per_minute: int = DEFAULT_RATE_PER_MINUTE
 
     @classmethod
     def from_config(cls, config: Config) -> EnrolmentSettings | None:
@@ -116,7 +131,7 @@ class EnrolmentSettings:
             return None
         sec = config.section("enrol")
         sec.check_keys({"tokens", "listen", "certfile", "keyfile", "broker_url",
-                        "password_file", "acl_file", "reload_command"})
+                        "password_file", "acl_file", "reload_command", "rate_per_minute"})
         host, _, port = sec.get_str("listen", "0.0.0.0:8443").rpartition(":")
         if not port.isdigit():
             raise sec.error("listen", "must be HOST:PORT")
@@ -133,14 +148,21 @@ class EnrolmentSettings:
             password_file=sec.get_path("password_file", None),
             acl_file=sec.get_path("acl_file", None),
             reload_command=sec.get_str("reload_command", ""),
+            rate_per_minute=sec.get_int("rate_per_minute", DEFAULT_RATE_PER_MINUTE, min=1),
         )
 
 
 def add_broker_account(settings: EnrolmentSettings, device: str, site: str,
                        password: str) -> None:
-    """Add (or replace) the device's broker account and ACL block, then reload the broker."""
+    """Add (or replace) the device's broker account and ACL block, then reload the broker.
+
+    When the reload fails the files are put back as they were and EnrolmentError
+    is raised: the broker and its files never disagree about the device.
+    """
     from central.broker import DeviceAccount, device_acl_lines, hash_password
 
+    before = {path: _contents(path) for path in (settings.password_file, settings.acl_file)
+              if path is not None}
     if settings.password_file:
         lines = [ln for ln in _lines(settings.password_file) if not ln.startswith(f"{device}:")]
         _write_lines(settings.password_file, [*lines, f"{device}:{hash_password(password)}"])
@@ -151,7 +173,45 @@ def add_broker_account(settings: EnrolmentSettings, device: str, site: str,
         kept.append("\n".join(device_acl_lines(DeviceAccount(device, site))))
         _write_lines(settings.acl_file, "\n\n".join(kept).splitlines())
     if settings.reload_command:
-        subprocess.run(settings.reload_command, shell=True, check=False)
+        problem = _reload(settings.reload_command)
+        if problem:
+            for path, contents in before.items():
+                _put_back(path, contents)
+            raise EnrolmentError(f"reload_command {settings.reload_command!r} {problem}; "
+                                 f"the broker files were put back and {device} was not enrolled")
+
+
+def _reload(command: str) -> str | None:
+    """Run the broker's reload command; what went wrong, or None."""
+    try:
+        done = subprocess.run(command, shell=True, check=False, capture_output=True,
+                              timeout=RELOAD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return f"did not finish in {RELOAD_TIMEOUT:.0f} s"
+    except OSError as exc:
+        return f"could not run: {exc.strerror}"
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return f"failed (exit {done.returncode}{': ' + err[-1][:200] if err else ''})"
+    return None
+
+
+def _contents(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _put_back(path: Path, contents: bytes | None) -> None:
+    """Restore a file as `_contents` read it (None: it did not exist)."""
+    try:
+        if contents is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_atomically(path, contents, new_mode=0o600)
+    except OSError as exc:
+        log.error("%s: cannot put the file back: %s", path, exc.strerror)
 
 
 def _lines(path: Path) -> list[str]:
@@ -169,85 +229,59 @@ def _write_lines(path: Path, lines: list[str]) -> None:
         raise EnrolmentError(f"{path}: cannot write: {exc.strerror}") from None
 
 
-class EnrolmentServer:
-    """The HTTPS endpoint `POST /enroll`; runs in a thread beside the receiver."""
+class Enrolment:
+    """Redeems tokens: the device's settings and new broker credentials, or an error."""
 
     def __init__(self, settings: EnrolmentSettings) -> None:
         self.settings = settings
         self.book = TokenBook(settings.tokens)
-        self.httpd = ThreadingHTTPServer((settings.listen_host, settings.listen_port),
-                                         self._handler())
+
+    def enrol(self, token: str, now: datetime | None = None) -> dict[str, Any]:
+        """Redeem a token (TokenRefused, or EnrolmentError with the token still valid)."""
+        password = secrets.token_urlsafe(24)
+        with self.book.redeeming(token, now or datetime.now(UTC)) as device:
+            add_broker_account(self.settings, device["device_id"], device["site"], password)
+        log.info("enrolled device %s", device["device_id"])
+        return {**device, "broker_url": self.settings.broker_url,
+                "username": device["device_id"], "password": password}
+
+    def close(self) -> None:
+        self.book.close()
+
+
+class EnrolmentServer(Enrolment):
+    """The enrolment endpoint on the central's web server (`central.web`), TLS unless loopback."""
+
+    def __init__(self, settings: EnrolmentSettings, *, handshake_timeout: float = 10.0) -> None:
+        from central.web.app import make_app
+        from central.web.enrol import enrol_routes
+        from central.web.server import WebServer, tls_context
+
+        super().__init__(settings)
+        tls = None
         if settings.certfile and settings.keyfile:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-            ctx.load_cert_chain(settings.certfile, settings.keyfile)
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="enrol",
-                                        daemon=True)
+            tls = tls_context(settings.certfile, settings.keyfile)
+        app = make_app(enrol_routes(self), rate_per_minute=settings.rate_per_minute)
+        try:
+            self.web = WebServer(app, settings.listen_host, settings.listen_port, tls=tls,
+                                 handshake_timeout=handshake_timeout)
+        except PalauteError:
+            self.book.close()
+            raise
 
     @property
     def port(self) -> int:
-        return int(self.httpd.server_address[1])
+        return self.web.port
 
     def start(self) -> EnrolmentServer:
-        self._thread.start()
+        self.web.start()
         log.info("enrolment endpoint on port %d", self.port)
         return self
 
     def close(self) -> None:
         """Stop serving; safe to call twice."""
-        if self._thread.is_alive():
-            self.httpd.shutdown()
-            self._thread.join(timeout=5)
-        self.httpd.server_close()
-        self.book.close()
-
-    def enrol(self, token: str) -> dict[str, Any]:
-        """Redeem a token: the device's settings and new broker credentials."""
-        settings = self.book.redeem(token, datetime.now(UTC))
-        password = secrets.token_urlsafe(24)
-        add_broker_account(self.settings, settings["device_id"], settings["site"], password)
-        log.info("enrolled device %s", settings["device_id"])
-        return {**settings, "broker_url": self.settings.broker_url,
-                "username": settings["device_id"], "password": password}
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("enrol: " + format, *args)
-
-            def _reply(self, code: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self) -> None:
-                if self.path != "/enroll":
-                    return self._reply(404, {"error": "not found"})
-                try:
-                    length = int(self.headers.get("Content-Length", "0"))
-                    if not 0 < length <= MAX_BODY:
-                        return self._reply(400, {"error": "body missing or too large"})
-                    token = json.loads(self.rfile.read(length))["token"]
-                    if not isinstance(token, str):
-                        raise TypeError("token must be a string")
-                except (ValueError, KeyError, TypeError) as exc:
-                    return self._reply(400, {"error": f"bad request: {exc}"})
-                try:
-                    return self._reply(200, server.enrol(token))
-                except TokenRefused:
-                    return self._reply(403, {"error": "token refused"})
-                except EnrolmentError as exc:
-                    log.error("enrolment failed: %s", exc)
-                    return self._reply(500, {"error": "enrolment failed on the central"})
-
-        return Handler
+        self.web.close()
+        super().close()
 
 
 def start_enrolment_server(config: Config) -> EnrolmentServer | None:

@@ -311,7 +311,7 @@ def fetch_enrolment(url: str, token: str, *, ca_file: str | None = None,
         raise ProvisionError(f"--enroll: the token was refused ({resp.status_code}): it is wrong, "
                              "used already or expired; ask for a new one")
     if resp.status_code != 200:
-        raise ProvisionError(f"--enroll: {url} answered {resp.status_code}")
+        raise ProvisionError(f"--enroll: {url} answered {resp.status_code}{_said(resp)}")
     try:
         data = resp.json()
         return Settings(
@@ -323,6 +323,15 @@ def fetch_enrolment(url: str, token: str, *, ca_file: str | None = None,
     except (ValueError, KeyError, TypeError) as exc:
         raise ProvisionError(f"--enroll: {url} sent an enrolment this palaute cannot read "
                              f"({exc.__class__.__name__}: {exc})") from None
+
+
+def _said(resp: Any) -> str:
+    """': MESSAGE' when an error answer carries the server's {"error": MESSAGE}."""
+    try:
+        message = resp.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return f": {message[:200]}" if isinstance(message, str) and message.isprintable() else ""
 
 
 def merge_local(settings: Settings, **local: Any) -> Settings:
