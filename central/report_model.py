@@ -8,9 +8,9 @@ total).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,79 @@ def secondary_suppression(sizes: Mapping[str, int], min_n: int = MIN_N) -> set[s
     return extra
 
 
+TARGET_MEASURES = ("nps", "top", "agree", "mean")
+# The range of each measure: NPS in points, shares in percent, a mean on 1-5.
+TARGET_RANGES = {"nps": (-100.0, 100.0), "top": (0.0, 100.0), "agree": (0.0, 100.0),
+                 "mean": (1.0, 5.0)}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target level (an OKR): `measure` of `question` should reach `value`.
+
+    measure: "nps" (the NPS question), "top" (share of 5s on a statement, %), "agree"
+    (share of 4-5, %) or "mean" (1-5). scope: "" (everything), "area" or "unit" with
+    `scope_key` naming it. A unit's own target wins over its area's, which wins over
+    the general one."""
+
+    measure: str
+    question: str
+    value: float
+    scope: str = ""
+    scope_key: str = ""
+
+    @property
+    def specificity(self) -> int:
+        return {"": 0, "area": 1, "unit": 2}[self.scope]
+
+
+def parse_targets(data: Mapping[str, Any], where: str = "[targets]") -> tuple[Target, ...]:
+    """The `[targets]` table of the central's config as Targets.
+
+    Keys: `nps = 70`, `QUESTION_top = 74`, `QUESTION_agree = 90`, `QUESTION_mean = 4.5`,
+    in `[targets]` (all) or `[targets.area.CODE]` / `[targets.unit.CODE]`."""
+    out: list[Target] = []
+
+    def read(table: Mapping[str, Any], scope: str, key: str, path: str) -> None:
+        for name, value in table.items():
+            if scope == "" and name in ("area", "unit") and isinstance(value, dict):
+                for code, sub in value.items():
+                    if not isinstance(sub, dict):
+                        raise ReportError(f"{path}.{name}.{code}: must be a table of targets "
+                                          f"(e.g. [targets.{name}.{code}] nps = 50)")
+                    read(sub, name, str(code), f"{path}.{name}.{code}")
+                continue
+            out.append(_target(name, value, scope, key, f"{path} {name}"))
+
+    read(data, "", "", where)
+    return tuple(out)
+
+
+def _target(name: str, value: Any, scope: str, key: str, where: str) -> Target:
+    if name == "nps":
+        measure, question = "nps", "nps"
+    else:
+        question, _, measure = name.rpartition("_")
+        if not question or measure not in TARGET_MEASURES[1:]:
+            raise ReportError(f"{where}: unknown target (use nps, or QUESTION_top, "
+                              "QUESTION_agree, QUESTION_mean, e.g. s1_top = 74)")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ReportError(f"{where}: must be a number, not {value!r}")
+    low, high = TARGET_RANGES[measure]
+    if not low <= float(value) <= high:
+        raise ReportError(f"{where}: {value} is outside {low:g}..{high:g}")
+    return Target(measure, question, float(value), scope, key)
+
+
+def target_for(targets: Sequence[Target], measure: str, question: str,
+               area: str | None, unit: str | None) -> Target | None:
+    """The most specific target of a measure for a group in `area`/`unit` (None: none)."""
+    fitting = [t for t in targets if t.measure == measure and t.question == question
+               and (t.scope == "" or (t.scope == "area" and t.scope_key == area)
+                    or (t.scope == "unit" and t.scope_key == unit))]
+    return max(fitting, key=lambda t: t.specificity, default=None)
+
+
 @dataclass(frozen=True)
 class ReportParams:
     """What to report: the period (local dates, inclusive), grouping, filters and `now`."""
@@ -62,7 +135,9 @@ class ReportParams:
     trend_from: date | None = None  # the trend may reach further back than the period
     settings: AnomalySettings = field(default_factory=AnomalySettings)
     max_texts: int = 200  # free texts shown per group, newest first
-    lang: str = "fi"  # language of the statements' wording
+    lang: str = "fi"  # language of every text of the report, and of the statements' wording
+    targets: tuple[Target, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)  # code -> display name
 
     def __post_init__(self) -> None:
         if self.by not in GROUP_KEYS:
@@ -156,10 +231,58 @@ class TextShareRow:
 
 @dataclass(frozen=True)
 class FreeText:
-    """One free text and when it was given."""
+    """One free text, when it was given, on which channel, and the response's NPS answer."""
 
     finished_at: datetime
     text: str
+    channel: str = ""
+    score: int | None = None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """n, NPS and mean of one group in one period; the figures are None under MIN_N or
+    when protected (so that a small group cannot be worked out from the total)."""
+
+    n: int
+    nps: float | None
+    mean: float | None
+    protected: bool = False
+
+    @property
+    def shown(self) -> bool:
+        return self.n >= MIN_N and not self.protected and self.nps is not None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A group's figures now, in the previous period and in the same period a year before."""
+
+    key: str
+    now: Figures
+    previous: Figures
+    last_year: Figures
+
+    @staticmethod
+    def change(now: Figures, then: Figures) -> float | None:
+        """NPS change in points (None unless both figures are shown)."""
+        if not (now.shown and then.shown) or now.nps is None or then.nps is None:
+            return None
+        return round(now.nps - then.nps, 1)
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """A target and how a group fares against it; `actual` None when suppressed."""
+
+    key: str
+    target: Target
+    n: int
+    actual: float | None
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.actual is None else self.actual >= self.target.value
 
 
 @dataclass(frozen=True)
@@ -211,9 +334,34 @@ class Report:
     sms: list[SmsFunnelRow]
     sms_total: SmsFunnelRow | None
     anomalies: list[Anomaly] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
+    previous_period: tuple[date, date] | None = None
+    last_year_period: tuple[date, date] | None = None
+    target_rows: list[TargetRow] = field(default_factory=list)
+    # Texts of groups hidden in the tables, pooled without their group's name; shown only
+    # when they come from at least two hidden groups with MIN_N responses together.
+    pooled_texts: list[FreeText] = field(default_factory=list)
 
-    @property
-    def title(self) -> str:
-        """A heading naming the filter and the period."""
-        what = ", ".join(f"{k} {v}" for k, v in self.params.filters) or "all responses"
-        return f"Feedback report: {what}, {self.params.date_from} – {self.params.date_to}"
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period just before: the previous calendar month(s) when the period is whole
+    months, else as many days just before."""
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        y, m = start.year, start.month - months
+        while m < 1:
+            y, m = y - 1, m + 12
+        first = date(y, m, 1)
+        return first, start - timedelta(days=1)
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def year_before(start: date, end: date) -> tuple[date, date]:
+    """The same dates a year earlier (29 February becomes the 28th)."""
+    def back(d: date) -> date:
+        try:
+            return d.replace(year=d.year - 1)
+        except ValueError:
+            return d.replace(year=d.year - 1, day=28)
+    return back(start), back(end)

@@ -1,50 +1,59 @@
-"""Renderers of a Report: a text table, CSV, JSON and one self-contained HTML file.
+"""Renderers of a Report: a text table, CSV and JSON here; HTML and PDF in report_html.
 
 Renderers only format: suppression of small groups is already in the Report, so
 every format shows "<5" (and nothing more) for the same groups, and for the groups
 protected so that a small group cannot be worked out from the total, their n with a
 mark (PROTECTED_MARK) and a footnote (JSON: n, nulls, and the "protected" lists).
-The HTML embeds its CSS and its chart (a PNG made with matplotlib's Agg backend,
-base64) so it reads offline and prints cleanly.
 
-Number format: the HTML is read (and copied into spreadsheets) by people, so with
---lang fi or sv its tables and headline write a decimal comma as the counties do
-("NPS 73,6"; a pasted "1.5" would become the 1st of May in Finnish Excel). JSON and CSV
-are for machines and keep the decimal point (CSV: comma-separated, UTF-8; in Finnish
-Excel import it with Data > From Text/CSV, delimiter comma, locale English); so does
-the terminal table. Anomaly evidence is shown as recorded.
+Every text a reader sees comes from the message catalogue of the report's language
+(central.i18n): section titles, column headers, notes, chart labels and anomaly
+sentences. Number format: the HTML and PDF are read by people, so in fi and sv they
+write a decimal comma and group thousands as the counties do ("NPS 73,6, N = 112 224").
+JSON and CSV are for machines and keep the decimal point (CSV: comma-separated, UTF-8,
+headers in the report's language; in Finnish Excel import it with Data > From
+Text/CSV, delimiter comma, locale English); so does the terminal table.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
-import html
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Any
 
+from central.i18n import Lang
 from central.report_model import (
-    LOCAL_ZONE,
     MIN_N,
     SMS_COUNTERS,
     SUPPRESSED,
+    Comparison,
+    Figures,
     GroupRow,
     Report,
     SmsFunnelRow,
+    TargetRow,
     TrendPoint,
 )
 
-FORMATS = ("table", "csv", "json", "html")
+FORMATS = ("table", "csv", "json", "html", "pdf")
 DASH = "–"
 PROTECTED_MARK = "†"
-PROTECTED_NOTE = (f"{PROTECTED_MARK} also hidden so that a small group cannot be worked out "
-                  "from the total")
-CHART_GROUPS = 8  # lines in the trend chart besides the total (the largest groups)
-DECIMAL_COMMA_LANGS = ("fi", "sv")  # HTML languages whose readers write "73,6"
-_DECIMAL = re.compile(r"^(-?\d+)\.(\d+)$")
+CHANNELS = ("kiosk", "kiosk-audio", "sms")
+SMS_COUNTER_LABELS = {
+    "invited": "invited", "sent": "sent", "delivered": "delivered", "answered": "answered",
+    "completed": "completed", "opted_out": "opted out", "expired": "expired",
+}
+GROUP_LABELS = {"area": "area", "unit": "unit", "device": "device", "channel": "channel",
+                "month": "month"}
+
+
+def protected_note(tr: Lang) -> str:
+    """The footnote of rows marked PROTECTED_MARK."""
+    return PROTECTED_MARK + " " + tr.t(
+        "also hidden so that a small group cannot be worked out from the total")
 
 
 def _num(value: float | None, places: int = 1) -> str:
@@ -61,37 +70,141 @@ def _marked(count: int) -> str:
     return f"{count}{PROTECTED_MARK}"
 
 
-def _has_mark(rows: Iterable[Sequence[str]]) -> bool:
+def has_mark(rows: Iterable[Sequence[str]]) -> bool:
+    """Whether a table has a protected row (and so needs the footnote)."""
     return any(c.endswith(PROTECTED_MARK) for row in rows for c in row)
+
+
+def row_key(key: str, tr: Lang) -> str:
+    """A group key in a table: the key itself (a code, as in the data), "total" translated.
+    The HTML page names codes for people (key_label)."""
+    return tr.t("total") if key == "total" else key
+
+
+def key_label(report: Report, key: str, tr: Lang) -> str:
+    """A group key as a reader of the page should see it: "total" translated, a month
+    named, a channel named, a code by its registered name when there is one."""
+    by = report.params.by
+    if key == "total":
+        return tr.t("total")
+    if by == "month" and re.fullmatch(r"\d{4}-\d{2}", key):
+        return tr.month(key)
+    if by == "channel" and key in CHANNELS:
+        return channel_label(key, tr)
+    return report.params.names.get(key, key)
+
+
+def channel_label(channel: str, tr: Lang) -> str:
+    """A channel's name in the report's language."""
+    return {"kiosk": tr.t("kiosk"), "kiosk-audio": tr.t("kiosk, audio mode"),
+            "sms": tr.t("SMS")}.get(channel, channel)
+
+
+def group_label(report: Report, tr: Lang) -> str:
+    """The name of the grouping column ("area", "unit", …) in the report's language."""
+    return tr.t(GROUP_LABELS[report.params.by])
+
+
+def title(report: Report, tr: Lang) -> str:
+    """The heading: what the report covers and its period, in the report's language."""
+    p = report.params
+    names = dict(p.filters)
+    parts = [p.names.get(names[k], names[k]) for k in ("unit", "area", "device", "channel")
+             if k in names]
+    what = ", ".join(parts) if parts else tr.t("all responses")
+    return tr.t("Feedback report: {what}, {start} – {end}", what=what,
+                start=tr.day(p.date_from), end=tr.day(p.date_to))
 
 
 # -- sections as rows of strings (shared by table, CSV and HTML) ----------------------
 
 
-def nps_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+def nps_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the main table: n, counts 0..10, mean, NPS; suppressed as "<5"."""
-    header = [report.params.by, "n", *(str(i) for i in range(11)), "mean", "NPS"]
+    header = [group_label(report, tr), "n", *(str(i) for i in range(11)), tr.t("mean"), "NPS"]
     rows = []
     for g in [*report.groups, report.total]:
         s = g.summary
+        key = row_key(g.key, tr)
         if s is None:
             n = _marked(g.n) if g.protected else _n(g.n)
-            rows.append([g.key, n, *([DASH] * 11), DASH, DASH])
+            rows.append([key, n, *([DASH] * 11), DASH, DASH])
         else:
-            rows.append([g.key, str(s.n), *(str(c) for c in s.counts), _num(s.mean, 2),
+            rows.append([key, str(s.n), *(str(c) for c in s.counts), _num(s.mean, 2),
                          _num(s.nps)])
     return header, rows
 
 
-def share_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+def share_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the shares (percent) of each answer 0..10."""
-    header = [report.params.by, "n", *(f"{i} %" for i in range(11))]
+    header = [group_label(report, tr), "n", *(f"{i} %" for i in range(11))]
     rows = []
     for g in [*report.groups, report.total]:
         s = g.summary
+        key = row_key(g.key, tr)
         n = _marked(g.n) if g.protected else _n(g.n)
-        rows.append([g.key, n, *([DASH] * 11)] if s is None
-                    else [g.key, str(s.n), *(_num(x) for x in s.shares)])
+        rows.append([key, n, *([DASH] * 11)] if s is None
+                    else [key, str(s.n), *(_num(x) for x in s.shares)])
+    return header, rows
+
+
+def _fig_cells(f: Figures) -> list[str]:
+    if f.protected:
+        return [_marked(f.n), DASH, DASH]
+    if not f.shown:
+        return [_n(f.n), DASH, DASH]
+    return [str(f.n), _num(f.nps), _num(f.mean, 2)]
+
+
+def _signed(value: float | None) -> str:
+    return DASH if value is None else f"{value + 0.0:+.1f}"
+
+
+def comparison_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
+    """Each group now, in the previous period and a year before, with the NPS changes."""
+    prev = _period_label(report.previous_period, tr)
+    year = _period_label(report.last_year_period, tr)
+    header = [group_label(report, tr), "n", "NPS", tr.t("mean"),
+              f"n ({prev})", f"NPS ({prev})", f"{tr.t('mean')} ({prev})", tr.t("change"),
+              f"n ({year})", f"NPS ({year})", f"{tr.t('mean')} ({year})", tr.t("change")]
+    rows = []
+    for c in report.comparisons:
+        rows.append([row_key(c.key, tr), *_fig_cells(c.now),
+                     *_fig_cells(c.previous), _signed(Comparison.change(c.now, c.previous)),
+                     *_fig_cells(c.last_year), _signed(Comparison.change(c.now, c.last_year))])
+    return header, rows
+
+
+def _period_label(period: tuple[date, date] | None, tr: Lang) -> str:
+    if period is None:
+        return DASH
+    start, end = period
+    if start.day == 1 and start.month == end.month and start.year == end.year:
+        return tr.month(start.isoformat()[:7])
+    return f"{tr.day(start)}–{tr.day(end)}"
+
+
+def target_measure_label(row: TargetRow, tr: Lang) -> str:
+    """What a target measures, in words: "NPS", "s1: share of 5s %", …"""
+    t = row.target
+    if t.measure == "nps":
+        return "NPS"
+    what = {"top": tr.t("share of 5s %"), "agree": tr.t("agree (4-5) %"),
+            "mean": tr.t("mean")}[t.measure]
+    return f"{t.question}: {what}"
+
+
+def target_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
+    """Each target that applies, the figure it is measured against, and met or not."""
+    header = [group_label(report, tr), tr.t("measure"), "n", tr.t("target"), tr.t("result"),
+              tr.t("met")]
+    rows = []
+    for r in report.target_rows:
+        places = 2 if r.target.measure == "mean" else 1
+        met = DASH if r.met is None else tr.t("yes") if r.met else tr.t("no")
+        n = _n(r.n) if r.actual is None else str(r.n)
+        rows.append([row_key(r.key, tr), target_measure_label(r, tr), n,
+                     _num(r.target.value, places), _num(r.actual, places), met])
     return header, rows
 
 
@@ -101,58 +214,81 @@ def _point(p: TrendPoint) -> str:
     return SUPPRESSED if 0 < p.n < MIN_N else _num(p.nps)
 
 
-def trend_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+def trend_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
     """Monthly NPS per group and in total, with the rolling 30-day NPS at the period's end."""
-    header = [report.params.by, *report.months, "30 days"]
-    rows = [[t.key, *(_point(p) for p in t.months), _point(t.rolling)]
+    header = [group_label(report, tr), *(tr.month(m) for m in report.months), tr.t("30 days")]
+    rows = [[row_key(t.key, tr), *(_point(p) for p in t.months), _point(t.rolling)]
             for t in [*report.trend, report.trend_total]]
+    rows.append([tr.t("n (total)"), *(_n(p.n) for p in report.trend_total.months),
+                 _n(report.trend_total.rolling.n)])
     return header, rows
 
 
-def rolling_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+def rolling_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
     """The total's rolling 30-day NPS at each month's end and on the last day."""
     points = report.rolling
     picked = [p for i, p in enumerate(points)
               if i + 1 == len(points) or points[i + 1].label[:7] != p.label[:7]]
-    return ["30 days ending", "n", "NPS"], [[p.label, _n(p.n), _point(p)] for p in picked]
+    return ([tr.t("30 days ending"), "n", "NPS"],
+            [[tr.day(date.fromisoformat(p.label)), _n(p.n), _point(p)] for p in picked])
 
 
-def statement_rows(report: Report) -> tuple[list[str], list[list[str]]]:
-    """Statements: mean 1-5, n and share agreeing (4-5) per statement per group."""
-    header = ["survey", "id", "statement", report.params.by, "n", "mean", "agree %"]
+def statement_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
+    """Statements: n, the share of each answer 1-5, share of 5s, share 4-5 and mean."""
+    header = [tr.t("survey"), tr.t("statement"), group_label(report, tr), "n",
+              *(f"{i} %" for i in range(1, 6)), tr.t("share of 5s %"), tr.t("agree (4-5) %"),
+              tr.t("mean")]
     rows = []
     for s in report.statements:
-        head = [s.survey, s.question, s.label, s.key]
+        head = [s.survey, f"{s.question}: {s.label}", row_key(s.key, tr)]
         if s.summary is None:
-            rows.append([*head, _marked(s.n) if s.protected else SUPPRESSED, DASH, DASH])
+            rows.append([*head, _marked(s.n) if s.protected else SUPPRESSED, *([DASH] * 8)])
         else:
-            rows.append([*head, str(s.n), _num(s.summary.mean, 2), _num(s.summary.agree_share)])
+            sm = s.summary
+            shares = sm.shares or (None,) * 5
+            rows.append([*head, str(s.n), *(_num(x) for x in shares), _num(sm.top_share),
+                         _num(sm.agree_share), _num(sm.mean, 2)])
     return header, rows
 
 
-def text_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+def text_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
     """Share of responses with free text per group."""
-    header = [report.params.by, "responses", "with text", "share %"]
-    rows = [[t.key, _marked(t.responses) if t.protected else SUPPRESSED, DASH, DASH]
-            if t.share is None else [t.key, str(t.responses), str(t.with_text), _num(t.share)]
+    header = [group_label(report, tr), tr.t("responses"), tr.t("with text"), tr.t("share %")]
+    rows = [[row_key(t.key, tr), _marked(t.responses) if t.protected else SUPPRESSED,
+             DASH, DASH]
+            if t.share is None else [row_key(t.key, tr), str(t.responses),
+                                     str(t.with_text), _num(t.share)]
             for t in report.text_shares]
     return header, rows
 
 
-def sms_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+def _basis(basis: str, tr: Lang) -> str:
+    """A funnel row's basis ("period", "from DAY", "cumulative", ", whole gateway")."""
+    whole = basis.endswith(", whole gateway")
+    core = basis.removesuffix(", whole gateway")
+    if core.startswith("from "):
+        text = tr.t("from {day}", day=tr.day(date.fromisoformat(core[5:])))
+    else:
+        text = {"period": tr.t("period"), "cumulative": tr.t("cumulative"),
+                "mixed": tr.t("mixed")}.get(core, core)
+    return text + (", " + tr.t("whole gateway") if whole else "")
+
+
+def sms_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
     """The SMS funnel per gateway and in total."""
-    header = ["gateway", "basis", *SMS_COUNTERS, "response rate %", "completion rate %"]
+    header = [tr.t("gateway"), tr.t("basis"), *(tr.t(SMS_COUNTER_LABELS[c]) for c in SMS_COUNTERS),
+              tr.t("response rate %"), tr.t("completion rate %")]
     rows = []
     funnel: list[SmsFunnelRow] = [*report.sms, *([report.sms_total] if report.sms_total else [])]
     for r in funnel:
-        cells = _funnel_cells(r)
-        rows.append([r.device, r.basis, *(str(cells[c]) if cells[c] is not None else DASH
-                                           for c in SMS_COUNTERS),
+        cells = funnel_cells(r)
+        rows.append([tr.t("total") if r.device == "total" else r.device, _basis(r.basis, tr),
+                     *(str(cells[c]) if cells[c] is not None else DASH for c in SMS_COUNTERS),
                      _num(r.response_rate), _num(r.completion_rate)])
     return header, rows
 
 
-def _funnel_cells(r: SmsFunnelRow) -> dict[str, int | str | None]:
+def funnel_cells(r: SmsFunnelRow) -> dict[str, int | str | None]:
     """Counters as shown: answered "<5" and completed hidden under MIN_N answered;
     completed hidden (answered marked) when protected."""
     cells: dict[str, int | str | None] = dict(r.counts)
@@ -163,16 +299,57 @@ def _funnel_cells(r: SmsFunnelRow) -> dict[str, int | str | None]:
     return cells
 
 
-def anomaly_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+ANOMALY_SENTENCES = {
+    "concentration": "{subject}: {share} % of answers were {value} in the week of {week}, "
+                     "against {baseline_share} % before",
+    "burst": "{subject}: {flagged} of {total} responses flagged as misuse in the hour "
+             "{worst_hour} UTC ({hours} such hours)",
+    "silent": "{subject}: silent for {hours_silent} hours (limit {limit_hours})",
+    "rate_drop": "{subject}: SMS response rate {recent_rate} % in the last days "
+                 "({recent_from} – {recent_to}), against {baseline_rate} % before",
+    "volume_drop": "{subject}: {recent_per_day} responses a day in the last days "
+                   "({recent_from} – {recent_to}), against {baseline_per_day} before",
+}
+ANOMALY_KINDS = {"concentration": "one value stands out", "burst": "burst of presses",
+                 "silent": "silent device", "rate_drop": "SMS response rate drop",
+                 "volume_drop": "fewer responses"}
+
+
+def anomaly_kind(kind: str, tr: Lang) -> str:
+    """The name of an anomaly kind in the report's language."""
+    return tr.t(ANOMALY_KINDS[kind]) if kind in ANOMALY_KINDS else kind
+
+
+def anomaly_sentence(kind: str, subject: str, evidence: dict[str, object], fallback: str,
+                     tr: Lang) -> str:
+    """An anomaly as a sentence in the report's language (its English summary when the
+    kind has no sentence of its own)."""
+    template = ANOMALY_SENTENCES.get(kind)
+    if template is None:
+        return fallback
+    what, _, name = subject.partition(" ")
+    fields: dict[str, object] = {
+        k: tr.num(v, 1) if isinstance(v, float) else v for k, v in evidence.items()}
+    fields["subject"] = f"{tr.t(what)} {name}" if name else subject
+    try:
+        return tr.t(template, **fields)
+    except (KeyError, IndexError):
+        return fallback
+
+
+def anomaly_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
     """Anomalies with their evidence as key=value pairs."""
-    header = ["kind", "subject", "finding", "evidence"]
-    rows = [[a.kind, a.subject, a.summary,
+    header = [tr.t("kind"), tr.t("subject"), tr.t("finding"), tr.t("evidence")]
+    rows = [[anomaly_kind(a.kind, tr), a.subject,
+             anomaly_sentence(a.kind, a.subject, a.evidence, a.summary, tr),
              ", ".join(f"{k}={v}" for k, v in a.evidence.items())] for a in report.anomalies]
     return header, rows
 
 
-SECTIONS = (
-    ("NPS", nps_rows), ("Shares of answers", share_rows), ("Monthly NPS", trend_rows),
+Rows = Callable[[Report, Lang], tuple[list[str], list[list[str]]]]
+SECTIONS: tuple[tuple[str, Rows], ...] = (
+    ("NPS", nps_rows), ("Shares of answers", share_rows),
+    ("Comparison", comparison_rows), ("Targets", target_rows), ("Monthly NPS", trend_rows),
     ("Rolling 30-day NPS", rolling_rows), ("Statements", statement_rows),
     ("Free text", text_rows), ("SMS funnel", sms_rows), ("Anomalies", anomaly_rows),
 )
@@ -181,7 +358,7 @@ SECTIONS = (
 # -- table ------------------------------------------------------------------------------
 
 
-_FIGURE = re.compile(r"^(-?[\d.]+|<5|–|)†?$")
+_FIGURE = re.compile(r"^([-+]?[\d.]+|<5|–|)†?$")
 
 
 def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -196,39 +373,47 @@ def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [line(header), *(line(r) for r in rows)]
 
 
-def render_table(report: Report) -> str:
+def suppression_note(tr: Lang) -> str:
+    """The note on suppression, as the table and the page say it."""
+    return tr.t("Groups with fewer than {min_n} answers are shown as {mark}; groups marked "
+                "{protected} show only their n, so that a small group cannot be worked out "
+                "from the total.", min_n=MIN_N, mark=SUPPRESSED, protected=PROTECTED_MARK)
+
+
+def render_table(report: Report, tr: Lang) -> str:
     """Plain text for a terminal: every section as aligned columns."""
-    out = [f"{report.title} (by {report.params.by})",
-           f"Groups with fewer than {MIN_N} answers are shown as {SUPPRESSED}; groups marked "
-           f"{PROTECTED_MARK} show only their n, so that a small group cannot be worked out "
-           "from the total."]
-    for title, rows_of in SECTIONS:
-        header, rows = rows_of(report)
-        out += ["", title]
-        if title == "Anomalies":
-            out += [f"- {r[2]}\n    evidence: {r[3]}" for r in rows] or ["(none found)"]
+    out = [f"{title(report, tr)} ({tr.t('by')} {group_label(report, tr)})",
+           suppression_note(tr)]
+    for name, rows_of in SECTIONS:
+        header, rows = rows_of(report, tr)
+        if name in ("Comparison", "Targets") and not rows:
+            continue
+        out += ["", tr.t(name)]
+        if name == "Anomalies":
+            out += [f"- {r[2]}\n    {tr.t('evidence')}: {r[3]}" for r in rows] \
+                or [tr.t("(none found)")]
         else:
-            out += _aligned(header, rows) if rows else ["(none)"]
-            out += [PROTECTED_NOTE] if _has_mark(rows) else []
+            out += _aligned(header, rows) if rows else [tr.t("(none)")]
+            out += [protected_note(tr)] if has_mark(rows) else []
     return "\n".join(out) + "\n"
 
 
 # -- CSV ----------------------------------------------------------------------------------
 
 
-def render_csv(report: Report) -> str:
+def render_csv(report: Report, tr: Lang) -> str:
     """Every section as a CSV table, each headed by a row naming the section."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    for i, (title, rows_of) in enumerate(SECTIONS):
-        header, rows = rows_of(report)
+    for i, (name, rows_of) in enumerate(SECTIONS):
+        header, rows = rows_of(report, tr)
         if i:
             w.writerow([])
-        w.writerow([f"# {title}"])
+        w.writerow([f"# {tr.t(name)}"])
         w.writerow(header)
         w.writerows(rows)
-        if _has_mark(rows):
-            w.writerow([PROTECTED_NOTE])
+        if has_mark(rows):
+            w.writerow([protected_note(tr)])
     return buf.getvalue()
 
 
@@ -236,7 +421,7 @@ def render_csv(report: Report) -> str:
 
 
 def _funnel_json(r: SmsFunnelRow) -> dict[str, Any]:
-    cells = _funnel_cells(r)
+    cells = funnel_cells(r)
     if r.protected:
         cells["answered"] = r.counts["answered"]  # the real n, as in the other sections
     return {"device": r.device, "basis": r.basis, **cells,
@@ -268,15 +453,40 @@ def protected_json(report: Report) -> dict[str, Any]:
     }
 
 
+def _figures_json(f: Figures) -> dict[str, Any]:
+    return {"n": f.n if f.shown or f.protected or f.n == 0 else SUPPRESSED,
+            "nps": f.nps if f.shown else None, "mean": f.mean if f.shown else None}
+
+
+def _period_json(period: tuple[date, date] | None) -> dict[str, str] | None:
+    return None if period is None else {"from": period[0].isoformat(),
+                                        "to": period[1].isoformat()}
+
+
 def report_json(report: Report) -> dict[str, Any]:
     """The report as JSON data: groups and total (key, n, counts, mean, nps) and sections."""
     p = report.params
     return {
         "period": {"from": p.date_from.isoformat(), "to": p.date_to.isoformat(), "by": p.by,
                    "filters": dict(p.filters)},
+        "lang": p.lang,
         "min_n": MIN_N,
         "groups": [g.as_json() for g in report.groups],
         "total": report.total.as_json(),
+        "comparison": {
+            "previous_period": _period_json(report.previous_period),
+            "last_year_period": _period_json(report.last_year_period),
+            "rows": [{"key": c.key, "now": _figures_json(c.now),
+                      "previous": _figures_json(c.previous),
+                      "last_year": _figures_json(c.last_year),
+                      "change_previous": Comparison.change(c.now, c.previous),
+                      "change_last_year": Comparison.change(c.now, c.last_year)}
+                     for c in report.comparisons]},
+        "targets": [{"key": r.key, "measure": r.target.measure, "question": r.target.question,
+                     "target": r.target.value, "scope": r.target.scope or "all",
+                     "scope_key": r.target.scope_key or None,
+                     "n": r.n if r.actual is not None or r.n == 0 else SUPPRESSED,
+                     "actual": r.actual, "met": r.met} for r in report.target_rows],
         "trend": {
             "months": report.months,
             "rows": [{"key": t.key, "months": [m.as_json() for m in t.months],
@@ -287,6 +497,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "statements": [{"key": s.key, "survey": s.survey, "question": s.question,
                         "label": s.label,
                         "n": s.n if s.summary or s.protected else SUPPRESSED,
+                        "shares": list(s.summary.shares) if s.summary else None,
+                        "top_share": s.summary.top_share if s.summary else None,
                         "mean": s.summary.mean if s.summary else None,
                         "agree_share": s.summary.agree_share if s.summary else None}
                        for s in report.statements],
@@ -307,203 +519,24 @@ def render_json(report: Report) -> str:
     return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
 
 
-# -- the chart ------------------------------------------------------------------------------
-
-
-def chart_png(report: Report) -> bytes:
-    """Monthly NPS per group (the largest few) and in total, and the rolling 30-day NPS."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 6.2), dpi=100)
-    FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2]})
-    x = list(range(len(report.months)))
-    largest = sorted(report.trend, key=lambda t: -sum(p.n for p in t.months))[:CHART_GROUPS]
-    for t in sorted(largest, key=lambda t: t.key):
-        top.plot(x, _series(t.months), marker="o", linewidth=1.2, label=t.key)
-    top.plot(x, _series(report.trend_total.months), marker="o", linewidth=2.6, color="black",
-             label="total")
-    top.set_xticks(x, report.months, rotation=45, ha="right", fontsize=8)
-    top.set_ylabel("NPS")
-    top.set_title("Monthly NPS")
-    top.grid(alpha=0.3)
-    top.legend(fontsize=8, loc="best")
-    days = [p.label for p in report.rolling]
-    # Small markers so that a lone day between gaps still shows.
-    bottom.plot(range(len(days)), _series(report.rolling), color="#1f5f8b", linewidth=1.5,
-                marker="o", markersize=2.5)
-    ticks = [i for i, d in enumerate(days) if d.endswith("-01")] or [0]
-    bottom.set_xticks(ticks, [days[i] for i in ticks] if days else [""], rotation=45,
-                      ha="right", fontsize=8)
-    bottom.set_ylabel("NPS")
-    bottom.set_title("Rolling 30-day NPS (total)")
-    bottom.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-def _series(points: Iterable[TrendPoint]) -> list[float]:
-    # Suppressed or empty points are gaps (NaN), never zero.
-    return [p.nps if p.nps is not None and p.n >= MIN_N else float("nan") for p in points]
-
-
-# -- HTML ----------------------------------------------------------------------------------
-
-CSS = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 70em;
-       color: #1a1a1a; padding: 0 1em; }
-h1 { font-size: 1.5em; margin-bottom: 0.2em; }
-h2 { font-size: 1.2em; border-bottom: 2px solid #1f5f8b; padding-bottom: 0.2em; margin-top: 2em; }
-h3 { font-size: 1em; margin-bottom: 0.3em; }
-.meta { color: #555; font-size: 0.9em; }
-.headline { font-size: 1.3em; margin: 0.5em 0; }
-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-thead th { background: #e8f0f6; }
-tr.total td { font-weight: bold; border-top: 2px solid #888; }
-td.suppressed, td.protected { color: #777; font-style: italic; }
-p.note { color: #555; font-size: 0.85em; margin-top: -0.5em; }
-img.chart { max-width: 100%; height: auto; display: block; margin: 0.5em 0; }
-ol.texts { padding-left: 1.5em; }
-ol.texts li { margin: 0.2em 0; }
-ol.texts time { color: #555; font-size: 0.85em; margin-right: 0.5em; }
-.anomaly { margin: 0.5em 0; padding: 0.4em 0.6em; border-left: 4px solid #c0392b;
-           background: #fdf2f1; }
-.anomaly dl { display: grid; grid-template-columns: max-content auto; gap: 0 1em;
-              margin: 0.3em 0 0; font-size: 0.85em; }
-.anomaly dt { color: #555; }
-.anomaly dd { margin: 0; }
-@media print {
-  body { margin: 0; max-width: none; font-size: 10pt; }
-  h2 { break-after: avoid; }
-  table, img.chart, .anomaly, ol.texts li { break-inside: avoid; }
-  thead th, .anomaly { background: none; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _decimal(cell: str, comma: bool) -> str:
-    """A figure with a decimal comma when `comma` (keys and other words unchanged)."""
-    return _DECIMAL.sub(r"\1,\2", cell) if comma else cell
-
-
-def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str,
-                comma: bool = False) -> str:
-    if not rows:
-        return "<p>(none)</p>"
-    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
-    body = []
-    for row in rows:
-        cls = ' class="total"' if "total" in row[:4] else ""
-        cells = "".join(
-            f'<td class="suppressed">{_esc(c)}</td>' if c == SUPPRESSED
-            else f'<td class="protected">{_esc(c)}</td>' if c.endswith(PROTECTED_MARK)
-            else f"<td>{_esc(_decimal(c, comma) if i else c)}</td>" for i, c in enumerate(row))
-        body.append(f"<tr{cls}>{cells}</tr>")
-    note = f'<p class="note">{_esc(PROTECTED_NOTE)}</p>' if _has_mark(rows) else ""
-    return (f'<table id="{table_id}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>{note}")
-
-
-def _headline(total: GroupRow, comma: bool = False) -> str:
-    if total.summary is None:
-        return f'<p class="headline">NPS {DASH}, N {_n(total.n)}</p>'
+def headline_figures(total: GroupRow) -> tuple[float | None, int, float | None]:
+    """(NPS, n, mean) of the total for a headline; NPS None when suppressed."""
     s = total.summary
-    n = f"{s.n:,}".replace(",", "\u00a0")  # thin grouping as in the counties' reports
-    return (f'<p class="headline">NPS <strong>{_decimal(_num(s.nps), comma)}</strong>, '
-            f"N = {n}, mean {_decimal(_num(s.mean, 2), comma)}</p>")
+    return (s.nps, s.n, s.mean) if s else (None, total.n, None)
 
 
-def _texts_html(report: Report) -> str:
-    parts = []
-    for t in report.text_shares:
-        if t.key == "total":
-            continue
-        texts = report.texts.get(t.key, [])
-        parts.append(f"<h3>{_esc(t.key)}</h3>")
-        if t.protected and not report.total.suppressed:
-            parts.append("<p>Texts are not shown so that a small group cannot be worked out "
-                         "from the total.</p>")
-        elif t.share is None or report.total.suppressed:
-            parts.append(f"<p>Fewer than {MIN_N} responses: texts are not shown.</p>")
-        elif not texts:
-            parts.append("<p>No free texts.</p>")
-        else:
-            items = "".join(
-                f'<li><time datetime="{_esc(x.finished_at.isoformat())}">'
-                f"{_esc(x.finished_at.astimezone(LOCAL_ZONE).strftime('%Y-%m-%d %H:%M'))}</time>"
-                f"{_esc(x.text)}</li>"
-                for x in texts)
-            parts.append(f'<ol class="texts">{items}</ol>')
-    return "".join(parts)
-
-
-def _anomalies_html(report: Report) -> str:
-    if not report.anomalies:
-        return "<p>No anomalies found.</p>"
-    out = []
-    for a in report.anomalies:
-        ev = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in a.evidence.items())
-        out.append(f'<div class="anomaly" data-kind="{_esc(a.kind)}"><strong>{_esc(a.kind)}'
-                   f"</strong>: {_esc(a.summary)}<dl>{ev}</dl></div>")
-    return "".join(out)
-
-
-def render_html(report: Report, generated_at: str = "") -> str:
-    """One self-contained HTML page: inline CSS, the chart as a base64 PNG, printable."""
-    chart = base64.b64encode(chart_png(report)).decode("ascii")
-    p = report.params
-
-    def section(sid: str, title: str, body: str) -> str:
-        return f'<section id="{sid}"><h2>{_esc(title)}</h2>{body}</section>'
-
-    comma = p.lang in DECIMAL_COMMA_LANGS
-    tables = {name: _html_table(*rows_of(report), table_id=f"{name}-table", comma=comma)
-              for name, rows_of in (
-        ("nps", nps_rows), ("shares", share_rows), ("trend", trend_rows),
-        ("rolling", rolling_rows), ("statements", statement_rows), ("text", text_rows),
-        ("sms", sms_rows))}
-    body = "".join([
-        f"<header><h1>{_esc(report.title)}</h1>"
-        f'<p class="meta">Grouped by {_esc(p.by)}. Groups with fewer than {MIN_N} answers are '
-        f"shown as {SUPPRESSED}, without their distribution; where only that would keep "
-        f"one from being worked out from the total, another group shows just its n "
-        f"({PROTECTED_MARK})."
-        + (f" Made {_esc(generated_at)}." if generated_at else "") + "</p></header>",
-        section("nps", "NPS", _headline(report.total, comma) + tables["nps"]
-                + "<h3>Shares of answers (%)</h3>" + tables["shares"]),
-        section("trend", "Trend",
-                f'<img class="chart" id="chart" alt="Monthly and rolling 30-day NPS" '
-                f'src="data:image/png;base64,{chart}">'
-                + tables["trend"] + "<h3>Rolling 30-day NPS (total)</h3>" + tables["rolling"]),
-        section("statements", "Statements (1-5)", tables["statements"]),
-        section("free-text", "Free text", tables["text"] + _texts_html(report)),
-        section("sms", "SMS funnel", tables["sms"]),
-        section("anomalies", "Anomalies", _anomalies_html(report)),
-    ])
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_esc(report.title)}</title><style>{CSS}</style></head>"
-            f"<body>{body}</body></html>\n")
-
-
-def render(report: Report, fmt: str, generated_at: str = "") -> str:
-    """The report in one of FORMATS."""
+def render(report: Report, fmt: str, generated_at: str = "",
+           tr: Lang | None = None) -> str:
+    """The report in one of FORMATS but pdf (see report_html.render_pdf), as text."""
+    tr = tr or Lang(report.params.lang)
     if fmt == "table":
-        return render_table(report)
+        return render_table(report, tr)
     if fmt == "csv":
-        return render_csv(report)
+        return render_csv(report, tr)
     if fmt == "json":
         return render_json(report)
     if fmt == "html":
-        return render_html(report, generated_at)
+        from central.report_html import render_html
+
+        return render_html(report, tr, generated_at)
     raise ValueError(f"unknown format {fmt!r}")

@@ -33,6 +33,8 @@ from central.report_model import (
     MIN_N,
     ROLLING_DAYS,
     SMS_COUNTERS,
+    Comparison,
+    Figures,
     FreeText,
     GroupRow,
     Report,
@@ -40,10 +42,14 @@ from central.report_model import (
     ReportParams,
     SmsFunnelRow,
     StatementRow,
+    TargetRow,
     TextShareRow,
     TrendPoint,
     TrendRow,
+    previous_period,
     secondary_suppression,
+    target_for,
+    year_before,
 )
 from central.store import CentralStore, CentralStoreError, iso_utc
 from survey.definition import SHIPPED_SURVEYS, load_survey, shipped_survey_path
@@ -207,7 +213,7 @@ def _rolling(per_day: dict[date, list[int]], start: date, end: date) -> list[Tre
     return points
 
 
-def _tables(sql: _Sql, params: ReportParams) -> dict[str, Any]:
+def _tables(sql: _Sql, params: ReportParams, empty_ok: bool = False) -> dict[str, Any]:
     """Main table, monthly trend, rolling NPS and text shares from one daily aggregate."""
     # The rolling line starts on trend_start: its first window reaches 29 days further back.
     start = params.trend_start - timedelta(days=ROLLING_DAYS - 1)
@@ -225,7 +231,7 @@ def _tables(sql: _Sql, params: ReportParams) -> dict[str, Any]:
         if since30 <= day:
             _add(last30[key], counts[2:])
         _add(total_by_day[day], counts[2:])
-    if not main or sum(c[0] for c in main.values()) == 0:
+    if (not main or sum(c[0] for c in main.values()) == 0) and not empty_ok:
         raise ReportError(f"no responses between {params.date_from} and {params.date_to}"
                           + "".join(f" for {k} {v!r}" for k, v in params.filters))
     keys = sorted(main)
@@ -370,13 +376,32 @@ def _texts(sql: _Sql, params: ReportParams, shown: set[str]) -> dict[str, list[F
             where, values = sql.where(params, params.date_from, params.date_to)
             where += f" AND r.{params.by} = {sql.p}"
             values.append(key)
-        rows = sql.run(
-            f"SELECT r.finished_at, r.answers FROM responses r WHERE r.has_text AND {where} "
-            f"ORDER BY r.local_date DESC, r.finished_at DESC, r.id LIMIT {sql.p}",
-            [*values, params.max_texts])
-        out[key] = [FreeText(_as_time(finished), t) for finished, answers in rows
-                    for t in _texts_of(answers)]
+        out[key] = _text_query(sql, where, values, params.max_texts)
     return out
+
+
+def _text_query(sql: _Sql, where: str, values: list[Any], limit: int) -> list[FreeText]:
+    rows = sql.run(
+        f"SELECT r.finished_at, r.answers, r.channel, r.nps FROM responses r "
+        f"WHERE r.has_text AND {where} "
+        f"ORDER BY r.local_date DESC, r.finished_at DESC, r.id LIMIT {sql.p}",
+        [*values, limit])
+    return [FreeText(_as_time(finished), t, str(channel), None if nps is None else int(nps))
+            for finished, answers, channel, nps in rows for t in _texts_of(answers)]
+
+
+def _pooled_texts(sql: _Sql, params: ReportParams, hidden: Mapping[str, int]) -> list[FreeText]:
+    """Texts of the groups hidden in the tables, without their group's name: only when
+    at least two hidden groups with responses hold MIN_N or more together, so the pool
+    never stands for one small group."""
+    groups = [k for k, n in hidden.items() if n > 0]
+    if params.max_texts <= 0 or len(groups) < 2 or sum(hidden.values()) < MIN_N \
+            or params.by == "month":
+        return []
+    where, values = sql.where(params, params.date_from, params.date_to)
+    marks = ", ".join([sql.p] * len(groups))
+    where += f" AND r.{params.by} IN ({marks})"
+    return _text_query(sql, where, [*values, *sorted(groups)], params.max_texts)
 
 
 # -- SMS funnel -------------------------------------------------------------------------
@@ -612,19 +637,123 @@ def _quarantine(store: CentralStore, params: ReportParams) -> list[Anomaly]:
     return anomalies.quarantine_full(overflows)
 
 
+# -- comparisons and targets ----------------------------------------------------------
+
+
+def _period_counts(sql: _Sql, params: ReportParams, start: date, end: date
+                   ) -> dict[str, list[int]]:
+    """group -> counts of the NPS answers 0..10 in one period."""
+    where, values = sql.where(params, start, end)
+    rows = sql.run(
+        f"SELECT {sql.group(params.by)} AS k, "
+        + ", ".join(sql.count(f"r.nps = {i}") for i in range(11))
+        + f" FROM {sql.src} WHERE {where} GROUP BY k", values)
+    return {str(row[0]): [int(v) for v in row[1:]] for row in rows}
+
+
+def _figures_of(per: Mapping[str, Sequence[int]], keys: Sequence[str]) -> dict[str, Figures]:
+    """Figures of each group and the total, suppressed and protected as the main table."""
+    hide = secondary_suppression({k: sum(per.get(k, [0] * 11)) for k in keys})
+    out = {}
+    total = [0] * 11
+    for k in keys:
+        counts = per.get(k, [0] * 11)
+        _add(total, counts)
+        out[k] = _figures(counts, k in hide)
+    out["total"] = _figures(total)
+    return out
+
+
+def _figures(counts: Sequence[int], protected: bool = False) -> Figures:
+    n = sum(counts)
+    if n < MIN_N or protected:
+        return Figures(n, None, None, protected)
+    s = nps_summary(counts)
+    return Figures(n, s.nps, s.mean)
+
+
+def _comparisons(sql: _Sql, params: ReportParams, groups: Sequence[GroupRow],
+                 total: GroupRow) -> tuple[list[Comparison], tuple[date, date],
+                                           tuple[date, date]]:
+    """Each group and the total now, in the previous period and a year before."""
+    prev = previous_period(params.date_from, params.date_to)
+    year = year_before(params.date_from, params.date_to)
+    if params.by == "month":  # months compare along the trend, not with themselves
+        return [], prev, year
+    keys = [g.key for g in groups]
+    before = _figures_of(_period_counts(sql, params, *prev), keys)
+    ago = _figures_of(_period_counts(sql, params, *year), keys)
+    out = []
+    for g in [*groups, total]:
+        s = g.summary
+        now = Figures(g.n, s.nps if s else None, s.mean if s else None, g.protected)
+        out.append(Comparison(g.key, now, before[g.key], ago[g.key]))
+    return out, prev, year
+
+
+def _unit_areas(sql: _Sql, params: ReportParams) -> dict[str, str]:
+    where, values = sql.where(params, params.date_from, params.date_to)
+    return {str(u): str(a) for u, a in sql.run(
+        f"SELECT DISTINCT r.unit, r.area FROM {sql.src} WHERE {where}", values)}
+
+
+def _target_rows(sql: _Sql, params: ReportParams, groups: Sequence[GroupRow], total: GroupRow,
+                 statements: Sequence[StatementRow]) -> list[TargetRow]:
+    """Every target that applies to a group (or the total) shown in the report."""
+    if not params.targets:
+        return []
+    filters = dict(params.filters)
+    unit_area = _unit_areas(sql, params) if params.by == "unit" else {}
+
+    def scope(key: str) -> tuple[str | None, str | None]:
+        if key == "total":
+            area = filters.get("area")
+            if area is None and "unit" in filters:
+                area = _unit_areas(sql, params).get(filters["unit"])
+            return area, filters.get("unit")
+        if params.by == "area":
+            return key, filters.get("unit")
+        if params.by == "unit":
+            return unit_area.get(key, filters.get("area")), key
+        return filters.get("area"), filters.get("unit")
+
+    out = []
+    for g in [*groups, total]:
+        area, unit = scope(g.key)
+        t = target_for(params.targets, "nps", "nps", area, unit)
+        if t is not None:
+            out.append(TargetRow(g.key, t, g.n, g.summary.nps if g.summary else None))
+    measures = {t.question for t in params.targets if t.measure != "nps"}
+    for st in statements:
+        if st.question not in measures:
+            continue
+        area, unit = scope(st.key)
+        for measure in ("top", "agree", "mean"):
+            t = target_for(params.targets, measure, st.question, area, unit)
+            if t is None:
+                continue
+            summary = st.summary
+            actual = None if summary is None else {
+                "top": summary.top_share, "agree": summary.agree_share,
+                "mean": summary.mean}[measure]
+            out.append(TargetRow(st.key, t, st.n, actual))
+    return out
+
+
 # -- the whole report -------------------------------------------------------------------
 
 
 def build_report(store: CentralStore, params: ReportParams, *, texts: bool = True,
-                 aggregates: bool | None = None) -> Report:
-    """Query the aggregates and assemble the report (raises ReportError on an empty period).
+                 aggregates: bool | None = None, empty_ok: bool = False) -> Report:
+    """Query the aggregates and assemble the report (an empty period raises ReportError
+    unless `empty_ok`: a monthly page says "no answers" rather than failing).
 
     `texts`: fetch the free texts (only the HTML shows them). `aggregates`: read the
     daily aggregates (default: when they are installed)."""
     if aggregates is None:
         aggregates = report_daily.installed(store)
     sql = _Sql(store, aggregates)
-    tables = _tables(sql, params)
+    tables = _tables(sql, params, empty_ok)
     # Texts of a protected free-text row stay hidden too: their number would give the
     # small group's count of texts by subtraction from the total's "with text".
     shown = {g.key for g in tables["groups"] if not g.suppressed} & {
@@ -644,10 +773,17 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     found += _silent(sql, params, statuses, seen)
     found += _drops(sql, params, gateways)
     found += _quarantine(store, params)
+    statements = _statements(sql, params)
+    comparisons, prev, year = _comparisons(sql, params, tables["groups"], tables["total"])
+    hidden = {g.key: g.n for g in tables["groups"] if g.key not in shown}
     return Report(
-        params=params, statements=_statements(sql, params),
+        params=params, statements=statements,
         texts=_texts(sql, params, shown) if texts else {},
-        sms=sms_rows, sms_total=sms_total, anomalies=found, **tables)
+        pooled_texts=_pooled_texts(sql, params, hidden) if texts else [],
+        sms=sms_rows, sms_total=sms_total, anomalies=found,
+        comparisons=comparisons, previous_period=prev, last_year_period=year,
+        target_rows=_target_rows(sql, params, tables["groups"], tables["total"], statements),
+        **tables)
 
 
 def local_today(now: datetime) -> date:
@@ -671,9 +807,7 @@ def last_full_month(now: datetime) -> tuple[date, date]:
     return last.replace(day=1), last
 
 
-def units_in(store: CentralStore, start: date, end: date) -> list[str]:
-    """Units that have responses in the period, sorted."""
+def known_units(store: CentralStore) -> list[str]:
+    """Every unit the central knows (every unit that has sent answers), sorted."""
     sql = _Sql(store)
-    rows = sql.run(f"SELECT DISTINCT r.unit FROM responses r WHERE r.local_date BETWEEN "
-                   f"{sql.p} AND {sql.p} ORDER BY r.unit", [sql.day(start), sql.day(end)])
-    return [str(r[0]) for r in rows]
+    return sorted({str(r[0]) for r in sql.run("SELECT DISTINCT r.unit FROM responses r", [])})

@@ -69,12 +69,15 @@ def nps_summary(counts: Sequence[int]) -> NpsSummary:
 
 @dataclass(frozen=True)
 class LikertSummary:
-    """One statement: mean on 1-5 (two decimals), n, and the share agreeing (4-5)."""
+    """One statement: mean on 1-5 (two decimals), n, the share agreeing (4-5), the share of
+    fives (the counties' target measure) and the share of each answer 1..5."""
 
     n: int
     counts: tuple[int, ...]
     mean: float | None
     agree_share: float | None  # percent, one decimal
+    top_share: float | None = None  # percent of 5s, one decimal
+    shares: tuple[float, ...] = ()  # percent of each answer 1..5, one decimal
 
 
 def likert_summary(counts: Sequence[int]) -> LikertSummary:
@@ -86,7 +89,8 @@ def likert_summary(counts: Sequence[int]) -> LikertSummary:
         return LikertSummary(0, tuple(counts), None, None)
     mean = round_half_up(sum((i + 1) * c for i, c in enumerate(counts)) / n, 2)
     agree = round_half_up((counts[3] + counts[4]) * 100 / n, 1)
-    return LikertSummary(n, tuple(counts), mean, agree)
+    shares = tuple(round_half_up(c * 100 / n, 1) for c in counts)
+    return LikertSummary(n, tuple(counts), mean, agree, shares[4], shares)
 
 
 def text_share(with_text: int, total: int) -> float | None:

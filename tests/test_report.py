@@ -130,10 +130,12 @@ def test_statements_mean_n_and_agreeing(db: CentralStore, central_url: str, tmp_
     insert(db, relatives)
     data = report_json(central_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
     rows = {(r["key"], r["survey"], r["question"]): r for r in data["statements"]}
-    # national s1: mean 23 / 6 = 3.83; agreeing 4 of 6 = 66.7 %
+    # national s1 (5, 4, 3, 5, 2, 4): mean 23 / 6 = 3.83; agreeing 4 of 6 = 66.7 %;
+    # fives 2 of 6 = 33.3 %; one 2 and one 3 (16.7 % each), no 1s
     assert rows[("sairaalapalvelut", "national", "s1")] == {
         "key": "sairaalapalvelut", "survey": "national", "question": "s1",
-        "label": "Sain apua, kun sitä tarvitsin.", "n": 6, "mean": 3.83, "agree_share": 66.7}
+        "label": "Sain apua, kun sitä tarvitsin.", "n": 6, "mean": 3.83, "agree_share": 66.7,
+        "top_share": 33.3, "shares": [0.0, 16.7, 16.7, 33.3, 33.3]}
     assert rows[("total", "national", "s1")]["mean"] == 3.83
     assert rows[("total", "relatives", "s1")]["label"].startswith("Läheiseni sai apua")
     assert (rows[("total", "relatives", "s1")]["n"],
@@ -141,7 +143,7 @@ def test_statements_mean_n_and_agreeing(db: CentralStore, central_url: str, tmp_
     assert rows[("total", "national", "s2")] == {
         "key": "total", "survey": "national", "question": "s2",
         "label": "Minulle jäi tunne, että minusta välitettiin kokonaisvaltaisesti.",
-        "n": "<5", "mean": None, "agree_share": None}
+        "n": "<5", "mean": None, "agree_share": None, "top_share": None, "shares": None}
 
 
 def test_anomalies_found_in_data_made_to_contain_them(db: CentralStore, central_url: str,

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from report_data import NOON, insert, response
 
-from central.report_render import chart_png, render
+from central.report_html import chart_png
+from central.report_render import render
 from central.reports import Report, ReportParams, build_report
 from central.store import open_central
 
@@ -36,7 +37,7 @@ def report(tmp_path: Path) -> Iterator[Report]:
         rows += [response(NOON + timedelta(days=2, minutes=i), 8, area="koti") for i in range(6)]
         insert(db, rows)
         params = ReportParams(date(2025, 2, 1), date(2025, 3, 31),
-                              now=datetime(2025, 4, 1, tzinfo=UTC))
+                              now=datetime(2025, 4, 1, tzinfo=UTC), lang="en")
         yield build_report(db, params)
 
 
@@ -57,18 +58,24 @@ def test_csv_sections_and_suppression(report: Report) -> None:
     assert vanhus[0] == "vanhus" and vanhus[1] == "<5"
     assert set(vanhus[2:]) == {"–"}
     sections = [r[0] for r in rows if r and r[0].startswith("# ")]
-    assert sections == ["# NPS", "# Shares of answers", "# Monthly NPS", "# Rolling 30-day NPS",
-                        "# Statements", "# Free text", "# SMS funnel", "# Anomalies"]
+    assert sections == ["# NPS", "# Shares of answers", "# Comparison", "# Targets",
+                        "# Monthly NPS", "# Rolling 30-day NPS", "# Statements", "# Free text",
+                        "# SMS funnel", "# Anomalies"]
 
 
 def test_html_is_self_contained_escaped_and_newest_first(report: Report) -> None:
     page = render(report, "html")
     assert "<script>" not in page  # the hostile text is escaped, and the page has no script
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; muuta" in page
-    assert SMALL_TEXT not in page  # texts of a group under 5 are never shown
+    # A group under 5 never has its texts under its name: they join the other hidden
+    # groups' texts (vanhus 3 + koti 6, protected), named by none of them.
+    others = page.index("Other groups together")
+    assert page.index(SMALL_TEXT) > others
+    vanhus = page.split("<h3>vanhus</h3>", 1)[1].split("<h3>", 1)[0]
+    assert SMALL_TEXT not in vanhus and "Fewer than 5 responses" in vanhus
     order = [page.index(t) for t in ("Nopea palvelu", "Ystävällinen hoitaja", "&lt;script")]
     assert order == sorted(order)  # newest first
-    assert ">2025-03-10 12:00</time>" in page  # 10:00 UTC, shown in Helsinki time
+    assert ">10 Mar 2025 12:00</time>" in page  # 10:00 UTC, shown in Helsinki time
     assert "@media print" in page and "<style>" in page
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)  # nothing fetched
     assert 'src="data:image/png;base64,' in page
@@ -108,7 +115,7 @@ def test_html_renders_in_headless_chromium(report: Report, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-2000:]
     chart = re.search(r'data-chart="true:(\d+)x(\d+)"', dom)
     assert chart, dom[:500]
-    assert (int(chart.group(1)), int(chart.group(2))) == (900, 620)  # 9 x 6.2 in at 100 dpi
+    assert (int(chart.group(1)), int(chart.group(2))) == (900, 640)  # 9 x 6.4 in at 100 dpi
     tables = re.search(r'data-tables="(\d+)"', dom)
     assert tables and int(tables.group(1)) >= 6
     assert 'data-nps-rows="4"' in dom  # koti, perhe, vanhus, total

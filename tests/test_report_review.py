@@ -27,6 +27,7 @@ def db(central_url: str) -> Iterator[CentralStore]:
 
 
 def _params(start: date, end: date, **kw: Any) -> ReportParams:
+    kw.setdefault("lang", "en")
     return ReportParams(start, end, now=datetime(2025, 6, 1, tzinfo=UTC), **kw)
 
 
@@ -220,7 +221,7 @@ def test_html_in_finnish_writes_a_decimal_comma_and_csv_json_stay_machine_readab
                 enumerate([10, 10, 9, 8, 6, 0])])
     fi = build_report(db, _params(date(2025, 3, 1), date(2025, 3, 31), lang="fi"))
     page = render(fi, "html")
-    assert "NPS <strong>16,7</strong>, N = 6, mean 7,17" in page
+    assert "NPS <strong>16,7</strong>, N = 6, keskiarvo 7,17" in page
     row = re.search(r'<table id="nps-table">.*?<tr class="total">(.*?)</tr>', page, re.S)
     assert row and re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))[-2:] == ["7,17", "16,7"]
     assert "<td>33,3</td>" in page and "<td>33.3</td>" not in page
@@ -228,7 +229,7 @@ def test_html_in_finnish_writes_a_decimal_comma_and_csv_json_stay_machine_readab
                 "html")
     assert "NPS <strong>16.7</strong>" in en and "<td>33,3</td>" not in en
     assert '"nps": 16.7' in render(fi, "json")
-    total = next(r for r in csv.reader(io.StringIO(render(fi, "csv"))) if r[:1] == ["total"])
+    total = next(r for r in csv.reader(io.StringIO(render(fi, "csv"))) if r[:1] == ["yhteensä"])
     assert total[-2:] == ["7.17", "16.7"]
     assert render(fi, "table").count("16.7") >= 1  # the terminal table, as before
 
