@@ -16,13 +16,13 @@ until the session expires; free text is redacted before it is written.
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sms_gateway.privacy import redact
+from survey import sms_texts
 from survey.model import Question, Survey
 from survey.replies import Reply, read_reply
 
@@ -134,10 +134,7 @@ def _question(survey: Survey, qid: str) -> Question:
 
 def invitation_text(survey: Survey, lang: str) -> str:
     """The first SMS: the survey's intro and its first SMS question."""
-    questions = survey.questions_for("sms")
-    if not questions:
-        raise ValueError(f"survey {survey.id} has no SMS questions")
-    return f"{survey.message('sms_intro', lang)}\n{questions[0].prompt(lang, 'sms')}"
+    return sms_texts.invitation(survey, lang)
 
 
 def begin(survey: Survey, lang: str, now: datetime,
@@ -149,26 +146,9 @@ def begin(survey: Survey, lang: str, now: datetime,
     return State(lang=lang, order=order, expires_at=now + lifetime)
 
 
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def clarify_text(survey: Survey, question: Question, lang: str) -> str:
     """The re-ask: the survey's sms_clarify message, naming the valid answers."""
-    low, high = question.scale or (0, 0)
-    answers = f"{low}-{high}" if question.scale else ""
-    template = survey.message("sms_clarify", lang)
-    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    values = _Blank(low=str(low), high=str(high), answers=answers, range=answers,
-                    prompt=question.prompt(lang, "sms"))
-    if not question.scale:
-        return question.prompt(lang, "sms")  # any text answers it: ask it again
-    text = template.format_map(values) if fields else template
-    if not fields & {"low", "high", "answers", "range"}:
-        # "…Vastaa numerolla." -> "…Vastaa numerolla 0-10."
-        text = f"{text.rstrip().rstrip('.')} {answers}."
-    return text
+    return sms_texts.clarify(survey, question, lang)
 
 
 def _open_question(survey: Survey, state: State) -> str | None:

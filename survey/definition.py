@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from survey import sms_texts
 from survey.errors import SurveyError
-from survey.gsm import SEGMENT_SEPTETS, first_non_gsm7, gsm7_length
 from survey.model import KINDS, LANGUAGES, SMS_MAX_QUESTIONS, Question, Survey
+from survey.sms_texts import sms_fit
 from survey.toml_lines import KeyPath, format_key, key_lines, line_of
 
 SHIPPED_SURVEYS: tuple[str, ...] = ("national", "children", "relatives")
@@ -243,9 +244,34 @@ class _Checker:
         messages = self.messages(data, langs)
         if self.problems or survey_id is None or version is None:
             return None
-        return Survey(id=survey_id, version=version, languages=langs, title=title,
-                      questions=questions,
-                      channels=channels, messages=messages, source=self.source)
+        survey = Survey(id=survey_id, version=version, languages=langs, title=title,
+                        questions=questions,
+                        channels=channels, messages=messages, source=self.source)
+        self.composed_lengths(survey)
+        return None if self.problems else survey
+
+    def composed_lengths(self, survey: Survey) -> None:
+        """The invitation and the re-asks, composed as the gateway sends them, fit one SMS."""
+        sms = survey.questions_for("sms")
+        if not sms:
+            return
+        first = next(p for p in self.prompts if p[0] == sms[0].id)
+        for lang in survey.languages:
+            fit = sms_fit(sms_texts.invitation(survey, lang))
+            if not fit.fits:
+                key = "sms_text" if lang in first[3] else "text"
+                self.problem(("messages", "sms_intro", lang),
+                             f"the invitation (this intro, a line break and question "
+                             f"{sms[0].id!r}, as sent) {fit.describe()} - shorten it or "
+                             f"{format_key((*first[1], key, lang))}")
+            fits = [(sms_fit(sms_texts.clarify(survey, q, lang)), q.id) for q in sms if q.scale]
+            over = [(fit, qid) for fit, qid in fits if not fit.fits]
+            if over:
+                fit, _ = max(over, key=lambda o: o[0].length)
+                names = ", ".join(repr(qid) for _, qid in over)
+                self.problem(("messages", "sms_clarify", lang),
+                             f"the re-ask of question {names} (with its answers, as sent) "
+                             f"{fit.describe()} - shorten it")
 
     def languages(self, data: dict[str, Any]) -> tuple[str, ...]:
         value = self.get(data, (), "languages", list, "a list of languages")
@@ -374,14 +400,9 @@ class _Checker:
                                   hint=f" (or add a shorter sms_text.{lang})")
 
     def sms_fits(self, path: KeyPath, text: str, hint: str = "") -> None:
-        length = gsm7_length(text)
-        if length is None:
-            char = first_non_gsm7(text) or "?"
-            self.problem(path, f"has {char!r} (U+{ord(char):04X}), which GSM-7 cannot send;"
-                         f" an SMS text must be GSM-7 to fit one 160-character SMS{hint}")
-        elif length > SEGMENT_SEPTETS:
-            self.problem(path, f"is {length} GSM-7 characters; an SMS text must fit one SMS"
-                         f" ({SEGMENT_SEPTETS}){hint}")
+        fit = sms_fit(text)
+        if not fit.fits:
+            self.problem(path, f"{fit.describe()}; an SMS text must fit one SMS{hint}")
 
     def messages(self, data: dict[str, Any], langs: tuple[str, ...]) -> dict[str, dict[str, str]]:
         value = self.get(data, (), "messages", dict, "a table ([messages.<name>])")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import time
@@ -27,7 +28,7 @@ from services import (
 from palaute import __version__
 from palaute.cli import main
 from survey.config import DeviceIdentity
-from survey.definition import shipped_survey_path
+from survey.definition import load_survey, shipped_survey_path
 from survey.store import Store
 from sync import protocol
 from sync.protocol import RemoteConfig, Topic
@@ -106,7 +107,8 @@ def test_status_heartbeat_reports_queue_sync_and_extras(
             assert first["state"] == "online" and first["software"] == __version__
             assert first["queue_depth"] == 30 and first["last_sync"] is None
             assert first["oldest_unsynced_age_s"] > 0 and first["disk_free_bytes"] > 0
-            assert first["survey"] == {"id": "national", "version": 1}
+            shipped = load_survey(shipped_survey_path("national"))
+            assert first["survey"] == {"id": "national", "version": shipped.version}
             assert first["sms"] == {"sent": 5, "signal": -71}
             with ReceiverThread(url, broker.port) as rx:
                 wait_until(lambda: queue_depth(device.parent / "store.sqlite") == 0, 10,
@@ -167,7 +169,7 @@ def test_remote_config_applied_atomically_or_kept(device: Path, broker: Mosquitt
             assert status["config_version"] is None
             assert survey.read_text() == original
 
-            newer = original.replace("version = 1", "version = 7", 1)
+            newer = re.sub(r"(?m)^version = \d+$", "version = 7", original, count=1)
             publish_retained(broker.port, config_topic, protocol.encode(
                 RemoteConfig(3, newer, {"heartbeat_seconds": 120}).to_dict()))
             wait_until(lambda: (watcher.status(origin) or {}).get("config_version") == 3, 10,
