@@ -9,9 +9,10 @@ VENV=${PALAUTE_VENV:-.venv}
 # What the tests and the demo use from Debian: a real broker, a real database
 # server for the throwaway test cluster, speech synthesis, a browser to render
 # the HTML report, systemd-analyze to verify the units; Pango and DejaVu fonts for
-# WeasyPrint's PDF reports, poppler-utils to read a PDF back in tests.
+# WeasyPrint's PDF reports, poppler-utils to read a PDF back in tests; Voikko to read
+# Finnish free text (survey.topics).
 SYSTEM_PACKAGES=(python3 python3-venv python3-pip mosquitto postgresql espeak-ng sox chromium chromium-driver systemd
-                 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils)
+                 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils libvoikko1 voikko-fi)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
 

@@ -13,6 +13,7 @@ import central.cli
 import kiosk.cli
 import sms_gateway.cli
 import survey.cli
+import survey.topics.cli
 import sync.cli
 from palaute import __version__, demo, field
 from survey.errors import PalauteError
@@ -25,6 +26,7 @@ PARTS: dict[str, tuple[Callable[[SubParsers], None], str]] = {
     "kiosk": (kiosk.cli.register, "the lobby kiosk (touch, buttons, audio mode)"),
     "sync": (sync.cli.register, "the sync agent that carries answers to the central store"),
     "central": (central.cli.register, "the central receiver, store and reports"),
+    "text": (survey.topics.cli.register, "free-text topics and tone (the counties' 20 topics)"),
 }
 # Top-level commands that are one function each (registrar, help).
 COMMANDS: dict[str, tuple[Callable[[str, argparse.ArgumentParser], None], str]] = {

@@ -30,7 +30,7 @@ for role in "${role_list[@]}"; do
                  groups+=(gpio audio video render input) ;;
         sms)     groups+=(dialout) ;;
         sync)    ;;
-        central) packages+=(mosquitto postgresql) ;;
+        central) packages+=(mosquitto postgresql libvoikko1 voikko-fi) ;;   # voikko: free-text topics
         *) die "unknown role '$role' (roles: kiosk sms sync central)" ;;
     esac
 done
