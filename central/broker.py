@@ -41,6 +41,9 @@ class DeviceAccount:
 
     device: str
     site: str = "+"
+    # Where the device is, for the central's registry (a device list line may say).
+    area: str | None = None
+    unit: str | None = None
 
     def topic(self, kind: str) -> str:
         return f"{ROOT}/{self.site}/{self.device}/{kind}"
@@ -60,14 +63,23 @@ def parse_device(text: str, where: str = "") -> DeviceAccount:
 
 
 def parse_device_list(text: str, source: str) -> list[DeviceAccount]:
-    """A device list file: one 'SITE/DEVICE' or 'DEVICE' a line; '#' starts a comment."""
+    """A device list file: one 'SITE/DEVICE [AREA UNIT]' or 'DEVICE' a line; '#' comments.
+
+    With its area and unit, broker-config can also register the device's origin.
+    """
     out: list[DeviceAccount] = []
     seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
+        words = line.split("#", 1)[0].split()
+        if not words:
             continue
-        account = parse_device(line, f"{source}:{number}")
+        where = f"{source}:{number}"
+        account = parse_device(words[0], where)
+        if len(words) == 3 and account.site != "+":
+            account = DeviceAccount(account.device, account.site, words[1], words[2])
+        elif len(words) != 1:
+            raise BrokerConfigError(f"{where}: expected 'SITE/DEVICE AREA UNIT', "
+                                    "'SITE/DEVICE' or 'DEVICE'")
         if account.device in seen:
             raise BrokerConfigError(f"{source}:{number}: device {account.device} listed twice")
         seen.add(account.device)

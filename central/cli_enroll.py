@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from central.enroll import EnrolmentError, EnrolmentSettings, TokenBook
+from central.registry import operator
 from survey.config import load_config
 
 
@@ -37,7 +38,7 @@ def _make_token(args: argparse.Namespace) -> int:
         token = book.make(
             {"device_id": args.device, "site": args.site, "area": args.area, "unit": args.unit,
              "roles": [r.strip() for r in args.roles.split(",") if r.strip()],
-             "survey": args.survey},
+             "survey": args.survey, "made_by": operator()},
             datetime.now(UTC), timedelta(hours=args.hours),
         )
     finally:

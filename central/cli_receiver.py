@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from survey.config import Config, load_config
 from survey.errors import ConfigError, PalauteError
@@ -52,6 +53,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     broker.add_argument("--local-port", type=int, default=None,
                         help="also listen on 127.0.0.1:PORT without TLS (a local receiver)")
     broker.add_argument("--persistence-dir", default="/var/lib/mosquitto/", metavar="DIR")
+    broker.add_argument("--db", metavar="URL", help="also register the listed devices' site, "
+                        "area and unit in this central database (lines 'SITE/DEVICE AREA UNIT')")
     broker.set_defaults(handler=_broker_config)
 
     imp = sub.add_parser("import", help="load responses from a JSON Lines file (idempotent)")
@@ -105,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
     with open_central(central_db_url(config)) as store:
         # Build the report aggregates at service start rather than in the first report.
         report_daily.ensure(store)
-        enrolment = start_enrolment_server(config)  # only when the config has [enrol]
+        enrolment = start_enrolment_server(config, store)  # only when it has [enrol]
         try:
             Receiver(store, mqtt_settings, share_group=group, session_expiry=expiry,
                      quarantine_limit=quarantine_limit).run(stop)
@@ -139,12 +142,35 @@ def _broker_config(args: argparse.Namespace) -> int:
         port=args.port, bind=args.bind, cafile=args.tls_ca, certfile=args.tls_cert,
         keyfile=args.tls_key, local_port=args.local_port, persistence_dir=args.persistence_dir,
     )
+    placed = [d for d in devices if d.area and d.unit]
+    if args.db:
+        from central.registry import DeviceOrigin, check_origin
+
+        origins = [DeviceOrigin(d.device, d.site, d.area or "", d.unit or "") for d in placed]
+        for origin in origins:
+            check_origin(origin)
     files = write_broker_config(args.out, devices, opts, args.central_user,
                                 receivers=args.receiver)
+    if args.db:
+        print(_register(args.db, origins))
     print(f"wrote {files.conf}, {files.passwd}, {files.acl}")
     print(f"passwords of {len(devices) + 1 + len(args.receiver)} accounts in {files.passwords}/ "
           "(copy each to its device as [mqtt] password_file)")
     return 0
+
+
+def _register(url: str, origins: list[Any]) -> str:
+    """Record the devices' origins in the central's registry; what changed, in one line."""
+    from datetime import UTC, datetime
+
+    from central.registry import operator, register
+    from central.store import open_central
+
+    now, actor = datetime.now(UTC), operator()
+    with open_central(url) as store:
+        changed = sum(register(store, o, action="broker-config", actor=actor, at=now)
+                      for o in origins)
+    return f"registry: {len(origins)} devices with an area and unit, {changed} new or changed"
 
 
 def _import(args: argparse.Namespace) -> int:

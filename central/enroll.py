@@ -24,13 +24,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survey.config import Config
 from survey.db import transaction
 from survey.errors import PalauteError
 from survey.files import write_atomically
 from sync.mqtt import is_loopback
+
+if TYPE_CHECKING:
+    from central.store import CentralStore
 
 log = logging.getLogger(__name__)
 
@@ -230,20 +233,44 @@ def _write_lines(path: Path, lines: list[str]) -> None:
 
 
 class Enrolment:
-    """Redeems tokens: the device's settings and new broker credentials, or an error."""
+    """Redeems tokens: the device's settings and new broker credentials, or an error.
 
-    def __init__(self, settings: EnrolmentSettings) -> None:
+    With a central store (`registry`), the device's site, area and unit and its
+    enrolment time are recorded in the central's device registry first.
+    """
+
+    def __init__(self, settings: EnrolmentSettings, registry: CentralStore | None = None) -> None:
         self.settings = settings
+        self.registry = registry
         self.book = TokenBook(settings.tokens)
 
     def enrol(self, token: str, now: datetime | None = None) -> dict[str, Any]:
         """Redeem a token (TokenRefused, or EnrolmentError with the token still valid)."""
         password = secrets.token_urlsafe(24)
-        with self.book.redeeming(token, now or datetime.now(UTC)) as device:
+        now = now or datetime.now(UTC)
+        with self.book.redeeming(token, now) as device:
+            if self.registry is not None:
+                self._register(device, now)
             add_broker_account(self.settings, device["device_id"], device["site"], password)
         log.info("enrolled device %s", device["device_id"])
+        device.pop("made_by", None)
         return {**device, "broker_url": self.settings.broker_url,
                 "username": device["device_id"], "password": password}
+
+    def _register(self, device: dict[str, Any], now: datetime) -> None:
+        from central import registry
+        from central.store import CentralStoreError
+
+        assert self.registry is not None
+        origin = registry.DeviceOrigin(device["device_id"], device["site"], device["area"],
+                                       device["unit"], enrolled_at=now)
+        try:
+            registry.check_origin(origin)
+            registry.register(self.registry, origin, action="enrol",
+                              actor=str(device.get("made_by", "enrolment")), at=now)
+        except (CentralStoreError, registry.RegistryError) as exc:
+            raise EnrolmentError(f"cannot record {origin.device} in the registry: {exc}") \
+                from None
 
     def close(self) -> None:
         self.book.close()
@@ -252,12 +279,13 @@ class Enrolment:
 class EnrolmentServer(Enrolment):
     """The enrolment endpoint on the central's web server (`central.web`), TLS unless loopback."""
 
-    def __init__(self, settings: EnrolmentSettings, *, handshake_timeout: float = 10.0) -> None:
+    def __init__(self, settings: EnrolmentSettings, registry: CentralStore | None = None, *,
+                 handshake_timeout: float = 10.0) -> None:
         from central.web.app import make_app
         from central.web.enrol import enrol_routes
         from central.web.server import WebServer, tls_context
 
-        super().__init__(settings)
+        super().__init__(settings, registry)
         tls = None
         if settings.certfile and settings.keyfile:
             tls = tls_context(settings.certfile, settings.keyfile)
@@ -284,7 +312,8 @@ class EnrolmentServer(Enrolment):
         super().close()
 
 
-def start_enrolment_server(config: Config) -> EnrolmentServer | None:
+def start_enrolment_server(config: Config, registry: CentralStore | None = None
+                           ) -> EnrolmentServer | None:
     """Start the endpoint when the config has `[enrol]`; None otherwise."""
     settings = EnrolmentSettings.from_config(config)
-    return EnrolmentServer(settings).start() if settings else None
+    return EnrolmentServer(settings, registry).start() if settings else None

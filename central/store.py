@@ -272,14 +272,48 @@ CREATE TABLE quarantine_budget (
 )
 """
 
+# The central owns each device's origin (central/registry.py): the registry written by
+# broker-config, enrolment and `move-device`, its audit trail, and the origin a response
+# claimed when the registry overrode it. Timestamps are ISO 8601 text in UTC.
+_M3 = """
+CREATE TABLE device_registry (
+    device TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    area TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    enrolled_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE device_audit (
+    at TEXT NOT NULL,
+    device TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    old_origin TEXT,
+    new_origin TEXT NOT NULL
+);
+CREATE INDEX device_audit_device ON device_audit (device, at);
+CREATE TABLE origin_claims (
+    response_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    site TEXT NOT NULL,
+    area TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    received_at TEXT NOT NULL
+)
+"""
+
 # One component, "central", in each dialect: the two lists grow together.
 _M1_NAME = "responses, statement answers, quarantine, device status"
 _M2_NAME = "quarantine budget"
+_M3_NAME = "device registry, its audit, claimed origins"
 SQLITE_SCHEMA = Schema("central", (
     Migration(_M1_NAME, script(_M1_SQLITE)), Migration(_M2_NAME, script(_M2)),
+    Migration(_M3_NAME, script(_M3)),
 ))
 POSTGRES_SCHEMA = Schema("central", (
     Migration(_M1_NAME, script(_M1_POSTGRES)), Migration(_M2_NAME, script(_M2)),
+    Migration(_M3_NAME, script(_M3)),
 ))
 SCHEMA_VERSION = SQLITE_SCHEMA.version
 # Before `schema_versions`, the version was PRAGMA user_version (SQLite) or the one row of
@@ -327,7 +361,7 @@ class CentralStore:
     def _insert_rows(self, rows: list[ResponseRow]) -> int:
         raise NotImplementedError
 
-    def _transaction(self) -> contextlib.AbstractContextManager[Any]:
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
         """One write transaction; yields something with execute(sql, params)."""
         raise NotImplementedError
 
@@ -341,7 +375,7 @@ class CentralStore:
         p = self.placeholder
         day = local_date_of(received_at).isoformat()
         size = len(payload) + len(topic.encode()) + len(reason.encode())
-        with self._lock, self._transaction() as c:
+        with self._lock, self.transaction() as c:
             c.execute(f"INSERT INTO quarantine_budget (device, day) VALUES ({p}, {p}) "
                       "ON CONFLICT (device, day) DO NOTHING", (device, day))
             lock = " FOR UPDATE" if self.dialect == "postgresql" else ""
@@ -520,7 +554,7 @@ class SqliteCentralStore(CentralStore):
                     )
         return new
 
-    def _transaction(self) -> contextlib.AbstractContextManager[Any]:
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
         return self._write()
 
     def upsert_device_status(
@@ -665,7 +699,7 @@ class PostgresCentralStore(CentralStore):
                 )
         return len(new_ids)
 
-    def _transaction(self) -> contextlib.AbstractContextManager[Any]:
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
         return self._tx()
 
     def upsert_device_status(

@@ -172,7 +172,7 @@ def test_plain_listener_off_loopback_is_refused(tmp_path: Path,
 
 
 def test_device_list_errors_name_the_line() -> None:
-    with pytest.raises(BrokerConfigError, match=r"devices\.txt:2: bad device id"):
+    with pytest.raises(BrokerConfigError, match=r"devices\.txt:2: expected .SITE/DEVICE AREA UNIT"):
         parse_device_list("tays/ok\ntays/bad id\n", "devices.txt")
     with pytest.raises(BrokerConfigError, match="listed twice"):
         parse_device_list("a\nsite/a\n", "devices.txt")
