@@ -169,11 +169,8 @@ def decide_tone(positive: float, negative: float, contrast: bool) -> Tone:
         return Tone.NEUTRAL
     if positive > 0 and negative > 0 and (min(positive, negative) >= 1.0 or contrast):
         return Tone.MIXED
-    if positive > negative:
-        return Tone.POSITIVE
-    if negative > positive:
-        return Tone.NEGATIVE
-    return Tone.MIXED
+    # A weak tie leans to the complaint: feedback that hedges praise is asking for a fix.
+    return Tone.POSITIVE if positive > negative else Tone.NEGATIVE
 
 
 def _segments(language: _Language, text: str) -> Iterable[list[_Token]]:
@@ -197,26 +194,33 @@ def _read_segment(
     lexicon = language.lexicon
     suggestion = _is_suggestion(language, segment)
     tone = _tone(language, segment)
-    phrase_effects = _phrases(lexicon, segment)
-    tone += [(e.tone, False) for e in phrase_effects if e.tone]
+    phrases = _phrases(lexicon, segment)
+    tone += [(effect.tone, False) for effect, _ in phrases if effect.tone]
     if suggestion:
         tone = [(w, e) for w, e in tone if w < 0]
     evaluated = any(weight for weight, _ in tone)
-    found: list[lex.Effect] = []
-    for token in segment:
-        effects = [e for i in token.ids for e in lexicon.effects.get(i, ())]
-        excluded = {e.topic for e in effects if e.exclude}
-        found += [e for e in effects if e.topic and not e.exclude and e.topic not in excluded]
-    found += [e for e in phrase_effects if e.topic and not e.exclude]
-    excluded = {e.topic for e in phrase_effects if e.topic and e.exclude}
-    found = [e for e in found if e.topic not in excluded and (evaluated or not e.evaluated)]
-    topics = {e.topic for e in found if e.topic and not e.fallback}
+    # (effect, the positions it stands on); an exclusion cancels its topic on its positions
+    found: list[tuple[lex.Effect, frozenset[int]]] = []
+    for position, token in enumerate(segment):
+        here = frozenset((position,))
+        found += [(e, here) for i in token.ids for e in lexicon.effects.get(i, ())]
+    found += phrases
+    cancelled = {(e.topic, p) for e, where in found if e.exclude for p in where}
+    kept = [
+        e for e, where in found
+        if e.topic and not e.exclude and (evaluated or not e.evaluated)
+        and not any((e.topic, p) in cancelled for p in where)
+    ]
+    topics = {e.topic for e in kept if e.topic and not e.fallback}
     if topics.isdisjoint(SERVICE_TOPICS):
-        topics |= {e.topic for e in found if e.topic and e.fallback}
+        topics |= {e.topic for e in kept if e.topic and e.fallback}
     return topics, tone, suggestion
 
 
-def _phrases(lexicon: lex.Lexicon, segment: Sequence[_Token]) -> list[lex.Effect]:
+def _phrases(
+    lexicon: lex.Lexicon, segment: Sequence[_Token]
+) -> list[tuple[lex.Effect, frozenset[int]]]:
+    """Phrases found in the segment, each with the positions of its words."""
     present: dict[int, list[int]] = {}
     for position, token in enumerate(segment):
         for ident in token.ids:
@@ -225,12 +229,12 @@ def _phrases(lexicon: lex.Lexicon, segment: Sequence[_Token]) -> list[lex.Effect
     for parts, effect in lexicon.phrases:
         if not all(part in present for part in parts):
             continue
+        reach = lex_reach(len(parts))
         for start in present[parts[0]]:
-            if all(
-                any(abs(p - start) <= lex_reach(len(parts)) for p in present[part])
-                for part in parts[1:]
-            ):
-                found.append(effect)
+            near = [[p for p in present[part] if abs(p - start) <= reach] for part in parts[1:]]
+            if all(near):
+                found.append((effect, frozenset([start, *(min(n, key=lambda p: abs(p - start))
+                                                          for n in near)])))
                 break
     return found
 
