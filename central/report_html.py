@@ -18,6 +18,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 
 from central.i18n import Lang
 from central.report_model import (
@@ -38,6 +39,7 @@ from central.report_render import (
     anomaly_sentence,
     channel_label,
     comparison_rows,
+    evidence_label,
     group_label,
     has_mark,
     key_label,
@@ -139,8 +141,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str, 
                 cells.append(f'<td class="protected">{_esc(c)}</td>')
             elif i == 0:
                 cells.append(f'<th scope="row">{_esc((labels or {}).get(c, c))}</th>')
-            else:
-                cells.append(f"<td>{_esc(_localised(c, tr))}</td>")
+            else:  # a group key in another column (the statements') is named as in the first
+                cells.append(f"<td>{_esc((labels or {}).get(c) or _localised(c, tr))}</td>")
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     note = f'<p class="note">{_esc(protected_note(tr))}</p>' if has_mark(rows) else ""
     return (f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead>'
@@ -307,12 +309,32 @@ def _texts_html(report: Report, tr: Lang) -> str:
     return "".join(parts)
 
 
+def _evidence(value: object, tr: Lang) -> str:
+    """An evidence value for people: numbers and times in the language's format."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return tr.num(value, 1)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return tr.count(value)
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return tr.day(date.fromisoformat(text))
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?", text):
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if when.tzinfo is not None:
+            when = when.astimezone(LOCAL_ZONE)
+        return f"{tr.day(when.date())} {when:%H:%M}"
+    return text
+
+
 def _anomalies_html(report: Report, tr: Lang) -> str:
     if not report.anomalies:
         return f"<p>{_esc(tr.t('No anomalies found.'))}</p>"
     out = []
     for a in report.anomalies:
-        ev = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in a.evidence.items())
+        ev = "".join(f"<dt>{_esc(evidence_label(k, tr))}</dt><dd>{_esc(_evidence(v, tr))}</dd>"
+                     for k, v in a.evidence.items())
         sentence = anomaly_sentence(a.kind, a.subject, a.evidence, a.summary, tr)
         out.append(f'<div class="anomaly" data-kind="{_esc(a.kind)}">'
                    f"<strong>{_esc(anomaly_kind(a.kind, tr))}</strong>: {_esc(sentence)}"

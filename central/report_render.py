@@ -310,9 +310,33 @@ ANOMALY_SENTENCES = {
     "volume_drop": "{subject}: {recent_per_day} responses a day in the last days "
                    "({recent_from} – {recent_to}), against {baseline_per_day} before",
 }
+ANOMALY_SENTENCES["quarantine_full"] = (
+    "{subject}: {dropped} refused messages not kept on the days {days}: its daily "
+    "quarantine limit was reached")
 ANOMALY_KINDS = {"concentration": "one value stands out", "burst": "burst of presses",
                  "silent": "silent device", "rate_drop": "SMS response rate drop",
-                 "volume_drop": "fewer responses"}
+                 "volume_drop": "fewer responses", "quarantine_full": "quarantine full"}
+# The evidence behind an anomaly, named for a reader of the page.
+EVIDENCE_LABELS = {
+    "value": "value", "week": "week", "n": "answers", "count": "answers of the value",
+    "share": "share %", "baseline_n": "answers before", "baseline_count":
+    "answers of the value before", "baseline_share": "share before %",
+    "weeks_affected": "weeks affected", "worst_hour": "worst hour", "flagged": "flagged",
+    "total": "responses", "hours": "hours", "flagged_in_burst_hours": "flagged in those hours",
+    "hours_silent": "hours silent", "last_status": "last status", "last_response":
+    "last response", "limit_hours": "limit (hours)", "recent_from": "recent from",
+    "recent_to": "recent to", "recent_sent": "sent recently", "recent_answered":
+    "answered recently", "recent_rate": "recent rate %", "baseline_from": "compared from",
+    "baseline_sent": "sent before", "baseline_answered": "answered before",
+    "baseline_rate": "rate before %", "recent_responses": "responses recently",
+    "recent_per_day": "a day recently", "baseline_responses": "responses before",
+    "baseline_per_day": "a day before", "days": "days", "dropped": "not kept", "kept": "kept",
+}
+
+
+def evidence_label(key: str, tr: Lang) -> str:
+    """An evidence key as the page names it (the key itself when it has no name)."""
+    return tr.t(EVIDENCE_LABELS[key]) if key in EVIDENCE_LABELS else key
 
 
 def anomaly_kind(kind: str, tr: Lang) -> str:
