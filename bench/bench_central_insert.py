@@ -29,13 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from central.store import RESPONSE_COLUMNS, CentralStore, open_central, response_row
 from survey.db import transaction
+from survey.response import Response, decode_response
 from sync import protocol
 
 START = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
 
 
-def responses(n: int) -> list[dict[str, Any]]:
-    """`n` wire-format responses shaped like a kiosk's (NPS, two statements, some text)."""
+def responses(n: int) -> list[Response]:
+    """`n` responses (read from their wire form) shaped like a kiosk's (NPS, statements, text)."""
     out = []
     for i in range(n):
         at = (START + timedelta(minutes=3 * i)).isoformat(timespec="seconds")
@@ -43,16 +44,16 @@ def responses(n: int) -> list[dict[str, Any]]:
                                    "s2": {"value": 1 + (i * 7) % 5}}
         if i % 4 == 0:
             answers["open"] = {"text": f"Hoitaja oli ystävällinen ja nopea, kiitos {i}"}
-        out.append({
+        out.append(decode_response({
             "id": str(uuid.uuid4()), "device": f"tays-lobby-{i % 5}", "site": "tays",
             "area": "sairaalapalvelut", "unit": "ensiapu", "channel": "kiosk",
             "survey": "national", "survey_version": 3, "lang": "fi", "started_at": at,
-            "finished_at": at, "status": "complete", "seq": i, "answers": answers, "flags": [],
-        })
+            "finished_at": at, "status": "complete", "seq": i + 1, "answers": answers, "flags": [],
+        }))
     return out
 
 
-def naive_insert(store: CentralStore, batch: list[dict[str, Any]]) -> None:
+def naive_insert(store: CentralStore, batch: list[Response]) -> None:
     """The baseline: one INSERT per response and per statement answer, one commit."""
     ph = store.placeholder
     cols = ", ".join(RESPONSE_COLUMNS)
@@ -80,8 +81,8 @@ def naive_insert(store: CentralStore, batch: list[dict[str, Any]]) -> None:
                             "ON CONFLICT DO NOTHING", (row.id, q, v))
 
 
-def measure(url: str, data: list[dict[str, Any]], batch: int,
-            insert: Callable[[CentralStore, list[dict[str, Any]]], Any]) -> float:
+def measure(url: str, data: list[Response], batch: int,
+            insert: Callable[[CentralStore, list[Response]], Any]) -> float:
     """Responses per second inserting `data` in batches into a fresh store at `url`."""
     with open_central(url) as store:
         start = time.perf_counter()

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from central import report_daily
 from central.report_render import render
 from central.reports import ReportParams, build_report
 from central.store import CentralStore, open_central
+from survey.response import decode_response
 
 BENCH_DB = "palaute_bench_report"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -95,12 +97,12 @@ def _timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
 def _ingest(store: CentralStore, n: int) -> dict[str, Any]:
     """Time one batch of 1000 new responses through insert_responses, with the triggers on."""
     t = datetime(2025, 6, 1, 9, tzinfo=UTC).isoformat()
-    batch = [{"id": f"ingest-{n}-{i}", "device": f"dev-{i % 200}", "site": "site-0",
+    batch = [decode_response({"id": str(uuid.uuid4()), "device": f"dev-{i % 200}", "site": "site-0",
               "area": "area-0", "unit": "unit-0", "channel": "kiosk", "survey": "national",
               "survey_version": 1, "lang": "fi", "started_at": t, "finished_at": t,
-              "status": "complete", "seq": i, "answers": {"nps": {"value": i % 11},
-                                                         "s1": {"value": 1 + i % 5}},
-              "flags": []} for i in range(1000)]
+              "status": "complete", "seq": i + 1, "answers": {"nps": {"value": i % 11},
+                                                             "s1": {"value": 1 + i % 5}},
+              "flags": []}) for i in range(1000)]
     t0 = time.perf_counter()
     store.insert_responses(batch)
     return {"insert_1000_with_aggregates_s": round(time.perf_counter() - t0, 3)}

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from central.store import CentralStore
 from survey.errors import PalauteError
-from sync.protocol import response_problems
+from survey.response import Response, ResponseError, decode_response
 
 CHUNK = 1000
 
@@ -36,7 +36,7 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, int, dict[str, Any] | str]]:
+def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, int, Response | str]]:
     """(line number, bytes read, response or the reason the line is bad) for each non-blank line."""
     for number, raw in enumerate(stream, 1):
         size = len(raw)
@@ -54,8 +54,10 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, int, dict[str, Any] | s
         except (ValueError, RecursionError) as exc:
             yield number, size, f"not JSON: {str(exc)[:100]}"
             continue
-        problems = response_problems(obj)
-        yield number, size, ("; ".join(problems) if problems else obj)
+        try:
+            yield number, size, decode_response(obj)
+        except ResponseError as exc:
+            yield number, size, str(exc)
 
 
 def import_jsonl(store: CentralStore, path: Path, *, progress: bool | None = None,
@@ -70,7 +72,7 @@ def import_jsonl(store: CentralStore, path: Path, *, progress: bool | None = Non
         raise ImportFileError(f"{path}: cannot read: {exc.strerror}") from None
     received = now or datetime.now(UTC)
     report = ImportReport()
-    pending: list[dict[str, Any]] = []
+    pending: list[Response] = []
     show = sys.stderr.isatty() if progress is None else progress
     with stream, tqdm(total=total, unit="B", unit_scale=True, desc=path.name, file=sys.stderr,
                       disable=not show) as bar:
@@ -89,7 +91,7 @@ def import_jsonl(store: CentralStore, path: Path, *, progress: bool | None = Non
     return report
 
 
-def _flush(store: CentralStore, pending: list[dict[str, Any]], report: ImportReport,
+def _flush(store: CentralStore, pending: list[Response], report: ImportReport,
            received: datetime) -> None:
     if not pending:
         return

@@ -96,7 +96,7 @@ def handle_message(
         return None
     if after_commit is not None:
         after_commit(check.batch_id)
-    ack = Ack(check.batch_id, tuple(r["id"] for r in check.accepted), tuple(check.rejected),
+    ack = Ack(check.batch_id, tuple(r.id for r in check.accepted), tuple(check.rejected),
               check.error)
     stats.acks += 1
     return Outgoing(str(topic.sibling("ack")), protocol.encode(ack.to_dict()))
@@ -116,7 +116,7 @@ def _store(store: CentralStore, check: protocol.BatchCheck, now: datetime) -> in
             new += store.insert_responses([resp], received_at=now)
             kept.append(resp)
         except CentralStoreDataError as exc:
-            check.rejected.append((resp["id"], f"cannot be stored: {str(exc)[:200]}"))
+            check.rejected.append((resp.id, f"cannot be stored: {str(exc)[:200]}"))
     check.accepted = kept
     return new
 

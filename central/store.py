@@ -18,7 +18,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from survey.db import (
     transaction,
 )
 from survey.errors import NewerSchemaError, PalauteError
+from survey.response import NPS_QUESTION, Answer, Response, encode_answers
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +69,6 @@ class NewerCentralSchemaError(CentralStoreError):
 # -- pure conversion of wire responses to rows ----------------------------------
 
 
-def parse_timestamp(value: Any) -> datetime:
-    """An ISO 8601 timestamp with a zone, as an aware datetime in UTC."""
-    if not isinstance(value, str):
-        raise ValueError(f"timestamp must be a string, not {type(value).__name__}")
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
-    if ts.tzinfo is None:
-        raise ValueError(f"timestamp has no time zone: {value!r}")
-    return ts.astimezone(UTC)
-
-
 def iso_utc(ts: datetime) -> str:
     """The SQLite text form of a timestamp: UTC, seconds, "+00:00"."""
     return ts.astimezone(UTC).isoformat(timespec="seconds")
@@ -91,34 +79,14 @@ def local_date_of(ts: datetime) -> date:
     return ts.astimezone(LOCAL_ZONE).date()
 
 
-def nps_of(answers: dict[str, Any]) -> int | None:
-    """The NPS answer (`answers["nps"]["value"]`) when present."""
-    entry = answers.get("nps")
-    if isinstance(entry, dict):
-        value = entry.get("value")
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
-
-
-def has_text_of(answers: dict[str, Any]) -> bool:
-    """Whether any answer carries a non-empty text."""
-    return any(
-        isinstance(e, dict) and isinstance(e.get("text"), str) and e["text"].strip() != ""
-        for e in answers.values()
-    )
-
-
-def statement_values(answers: dict[str, Any]) -> list[tuple[str, int]]:
+def statement_values(answers: Mapping[str, Answer]) -> list[tuple[str, int]]:
     """Every integer answer except the NPS one, as (question, value)."""
-    out = []
-    for question, entry in answers.items():
-        if question == "nps" or not isinstance(entry, dict):
-            continue
-        value = entry.get("value")
-        if isinstance(value, int) and not isinstance(value, bool):
-            out.append((question, value))
-    return out
+    return [(question, answer.value) for question, answer in answers.items()
+            if question != NPS_QUESTION and answer.value is not None]
+
+
+# One column's value as the drivers take it.
+ColumnValue = str | int | bool | datetime | date | None
 
 
 @dataclass(frozen=True)
@@ -138,27 +106,27 @@ class ResponseRow:
     """One response made ready for the central tables (values in RESPONSE_COLUMNS order)."""
 
     id: str
-    values: dict[str, Any]
+    values: dict[str, ColumnValue]
     statements: list[tuple[str, int]]
 
 
-def response_row(resp: dict[str, Any], received_at: datetime) -> ResponseRow:
-    """Turn one wire-format response into column values (timestamps as aware UTC datetimes)."""
-    answers = resp.get("answers") or {}
-    started = parse_timestamp(resp["started_at"])
-    finished = parse_timestamp(resp["finished_at"])
-    values = {
-        "id": resp["id"], "device": resp["device"], "site": resp["site"],
-        "area": resp["area"], "unit": resp["unit"], "channel": resp["channel"],
-        "survey": resp["survey"], "survey_version": int(resp["survey_version"]),
-        "lang": resp["lang"], "started_at": started, "finished_at": finished,
-        "local_date": local_date_of(finished), "status": resp["status"],
-        "seq": resp.get("seq"), "nps": nps_of(answers), "has_text": has_text_of(answers),
-        "flags": json.dumps(list(resp.get("flags") or []), ensure_ascii=False),
-        "answers": json.dumps(answers, ensure_ascii=False, sort_keys=True),
+def response_row(resp: Response, received_at: datetime) -> ResponseRow:
+    """Turn one final response into column values (timestamps as aware UTC datetimes)."""
+    if resp.finished_at is None or not resp.status.is_final:
+        raise ValueError(f"response {resp.id} is not final and cannot be stored centrally")
+    finished = resp.finished_at.astimezone(UTC)
+    values: dict[str, ColumnValue] = {
+        "id": resp.id, "device": resp.device, "site": resp.site,
+        "area": resp.area, "unit": resp.unit, "channel": str(resp.channel),
+        "survey": resp.survey, "survey_version": resp.survey_version,
+        "lang": resp.lang, "started_at": resp.started_at.astimezone(UTC), "finished_at": finished,
+        "local_date": local_date_of(finished), "status": str(resp.status),
+        "seq": resp.seq, "nps": resp.nps, "has_text": resp.has_text,
+        "flags": json.dumps(sorted(resp.flags), ensure_ascii=False),
+        "answers": json.dumps(encode_answers(resp.answers), ensure_ascii=False, sort_keys=True),
         "received_at": received_at.astimezone(UTC),
     }
-    return ResponseRow(resp["id"], values, statement_values(answers))
+    return ResponseRow(resp.id, values, statement_values(resp.answers))
 
 
 # -- schema ------------------------------------------------------------------------
@@ -348,9 +316,9 @@ class CentralStore:
         raise NotImplementedError
 
     def insert_responses(
-        self, responses: Sequence[dict[str, Any]], *, received_at: datetime | None = None
+        self, responses: Sequence[Response], *, received_at: datetime | None = None
     ) -> int:
-        """Store wire-format responses, skipping ids already present; returns how many were new."""
+        """Store final responses, skipping ids already present; returns how many were new."""
         at = received_at or datetime.now(UTC)
         rows = [response_row(r, at) for r in responses]
         if not rows:
@@ -528,7 +496,7 @@ class SqliteCentralStore(CentralStore):
                 raise CentralStoreError(f"{self.path}: query failed: {exc}") from exc
 
     @staticmethod
-    def _sqlite_value(value: Any) -> Any:
+    def _sqlite_value(value: ColumnValue) -> str | int | None:
         if isinstance(value, datetime):
             return iso_utc(value)
         if isinstance(value, date):

@@ -44,9 +44,12 @@ from kiosk.session import State, initial_state, is_open, next_deadline, step
 from survey.config import Config, DeviceIdentity, load_config
 from survey.errors import ConfigError, PalauteError, SurveyError
 from survey.model import Survey
+from survey.response import Channel, Response, Status
 from survey.store import Store
 
 log = logging.getLogger(__name__)
+
+KIOSK_CHANNELS = frozenset({Channel.KIOSK, Channel.KIOSK_AUDIO})
 
 # Simulated time between two script events with no `wait` between them.
 PACE = timedelta(seconds=1)
@@ -111,17 +114,15 @@ class KioskCore:
 
     def _abandon_leftovers(self, now: datetime) -> None:
         """Open responses of this kiosk from before a restart (power cut) become abandoned."""
-        for row in self.store.open_responses():
-            if row["channel"] in ("kiosk", "kiosk-audio") and row["device"] == \
-                    self.loaded.origin.id:
-                self.store.finalise(row["id"], "abandoned", now)
-                log.info("response %s left open by a restart: finalised as abandoned",
-                         row["id"])
+        for resp in self.store.open_responses():
+            if resp.channel in KIOSK_CHANNELS and resp.device == self.loaded.origin.id:
+                self.store.finalise(resp.id, Status.ABANDONED, now)
+                log.info("response %s left open by a restart: finalised as abandoned", resp.id)
 
     def end_session(self, now: datetime) -> None:
         """At shutdown: the response of the session in progress is finalised as abandoned."""
         if self.response_id is not None:
-            self.store.finalise(self.response_id, "abandoned", now)
+            self.store.finalise(self.response_id, Status.ABANDONED, now)
             log.info("response %s open at shutdown: finalised as abandoned", self.response_id)
             self.last_response_id, self.response_id = self.response_id, None
 
@@ -217,7 +218,7 @@ class SimulationError(PalauteError):
 class SimulationResult:
     """What a simulation did: the responses it stored, the prompts spoken, the PNGs written."""
 
-    rows: list[dict[str, Any]]
+    rows: list[Response]
     prompts: list[Played]
     screenshots: list[Path]
     store_path: Path

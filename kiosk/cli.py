@@ -60,8 +60,8 @@ def _simulate(args: argparse.Namespace) -> int:
         if start.tzinfo is None:
             raise BadStartTime(f"--start: give a time zone, e.g. {args.start}+02:00")
     result = simulate(args.config, args.script, args.screenshots, start=start)
-    statuses = ", ".join(f"{r['status']} {r['channel']}" + (f" {r['flags']}" if r["flags"]
-                                                            else "") for r in result.rows)
+    statuses = ", ".join(f"{r.status} {r.channel}" + (f" {sorted(r.flags)}" if r.flags else "")
+                         for r in result.rows)
     print(f"{len(result.screenshots)} screens, {len(result.prompts)} prompts spoken, "
           f"{len(result.rows)} responses stored in {result.store_path}"
           + (f" ({statuses})" if statuses else ""))

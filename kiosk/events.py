@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from survey.response import Channel, Status
+
 # Key names shared by the keyboard, the simulation script and the audio mode.
 KEY_NAMES = frozenset({
     *"0123456789", "up", "down", "left", "right", "enter", "back", "repeat", "audio",
@@ -79,7 +81,7 @@ Event = Key | Button | Tap | Text | Tick | HeadphonesIn | HeadphonesOut
 class StartResponse:
     """Write a new open response (at the first answer of a session)."""
 
-    channel: str
+    channel: Channel
     lang: str
     started_at: datetime
 
@@ -102,9 +104,9 @@ class Flag:
 
 @dataclass(frozen=True)
 class Finalise:
-    """Make the current response final: "complete" or "abandoned"."""
+    """Make the current response final: complete or abandoned."""
 
-    status: str
+    status: Status
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from kiosk.events import (
 )
 from kiosk.texts import LANGUAGE_NAMES, likert_labels, nps_end_labels, smiley_labels, ui
 from survey.model import Question, Survey
+from survey.response import Channel, Status
 
 SCALES = ("nps", "smileys5", "smileys4")
 # Face shapes (1 = saddest … 5 = happiest) shown for 5 and 4 smileys.
@@ -108,9 +109,9 @@ class State:
     pending_flags: tuple[str, ...] = ()
 
     @property
-    def channel(self) -> str:
+    def channel(self) -> Channel:
         """The response channel this session writes."""
-        return "kiosk-audio" if self.audio else "kiosk"
+        return Channel.KIOSK_AUDIO if self.audio else Channel.KIOSK
 
     def answer(self, question: str) -> tuple[int | None, str | None] | None:
         """The (value, text) given to `question` in this session, if any."""
@@ -226,7 +227,7 @@ def _on_tick(state: State, s: Settings, now: datetime) -> tuple[State, list[Effe
 
 
 def _abandon(state: State, s: Settings, now: datetime) -> tuple[State, list[Effect]]:
-    effects: list[Effect] = [Finalise("abandoned")] if state.started else []
+    effects: list[Effect] = [Finalise(Status.ABANDONED)] if state.started else []
     st, more = _to_idle(state, s, now)
     return st, effects + more
 
@@ -571,7 +572,7 @@ def _complete(st: State, s: Settings, now: datetime) -> tuple[State, list[Effect
         recent = (*tuple(t for t in st.completions if now - t < window), now)
         if len(recent) >= s.burst_count:
             effects.append(Flag("burst"))
-        effects.append(Finalise("complete"))
+        effects.append(Finalise(Status.COMPLETE))
         st = replace(st, completions=recent)
     st = replace(st, screen="thanks", thanks_until=now + timedelta(seconds=s.thanks_seconds),
                  cursor=None, pending=None, started=False)

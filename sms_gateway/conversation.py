@@ -25,6 +25,7 @@ from sms_gateway.privacy import redact
 from survey import sms_texts
 from survey.model import Question, Survey
 from survey.replies import Reply, read_reply
+from survey.response import Status as ResponseStatus
 
 Status = Literal["live", "complete", "expired", "optedout"]
 Outcome = Literal["answer", "unclear", "skipped", "optout", "closed"]
@@ -61,7 +62,7 @@ class SaveAnswer:
 class Finish:
     """Finalise the response (only emitted when one was started)."""
 
-    status: Literal["complete", "expired"]
+    status: ResponseStatus
     at: datetime
 
 
@@ -178,7 +179,7 @@ def _advance(survey: Survey, state: State, now: datetime,
         return state
     effects.append(Send(survey.message("sms_thanks", state.lang), "thanks"))
     if state.started:
-        effects.append(Finish("complete", now))
+        effects.append(Finish(ResponseStatus.COMPLETE, now))
     return replace(state, status="complete")
 
 
@@ -220,7 +221,7 @@ def on_reply(state: State, survey: Survey, text: str, now: datetime,
         effects = [OptOut(now), Send(survey.message("sms_optout", state.lang),
                                                    "optout")]
         if state.started:
-            effects.append(Finish("expired", now))
+            effects.append(Finish(ResponseStatus.EXPIRED, now))
         return Step(replace(state, status="optedout"), effects, "optout")
     if reply.kind == "answer" and (q.kind == "text" or reply.value is not None):
         new_state, effects = _answer(survey, state, q, reply, text, now)
@@ -236,7 +237,7 @@ def on_tick(state: State, now: datetime) -> Step:
     """Time passing: a live session past its lifetime expires (no message: no spam)."""
     if not state.is_live or now < state.expires_at:
         return Step(state, [], "closed")
-    effects: list[Effect] = [Finish("expired", now)] if state.started else []
+    effects: list[Effect] = [Finish(ResponseStatus.EXPIRED, now)] if state.started else []
     return Step(replace(state, status="expired"), effects, "closed")
 
 

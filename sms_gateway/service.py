@@ -44,6 +44,7 @@ from survey.definition import load_survey
 from survey.errors import StoreError
 from survey.model import Survey
 from survey.replies import read_reply
+from survey.response import Channel, Status
 from survey.store import Store, new_response_id
 
 log = logging.getLogger(__name__)
@@ -388,18 +389,18 @@ class Gateway:
                 counters.append("answered")
                 if self.store.get(rid) is None:
                     self.store.start_response(
-                        self._origin(session.unit), channel="sms", survey=session.survey,
+                        self._origin(session.unit), channel=Channel.SMS, survey=session.survey,
                         survey_version=session.survey_version, lang=session.state.lang,
                         started_at=e.at, response_id=rid)
             elif isinstance(e, conv.SaveAnswer):
-                row = self.store.get(rid)
-                if row is not None and row["status"] == "open":
+                resp = self.store.get(rid)
+                if resp is not None and resp.status is Status.OPEN:
                     self.store.set_answer(rid, e.question, value=e.value, text=e.text, at=e.at)
             elif isinstance(e, conv.Finish):
-                if e.status == "complete":
+                if e.status is Status.COMPLETE:
                     counters.append("completed")
-                row = self.store.get(rid)
-                if row is not None and row["status"] == "open":
+                resp = self.store.get(rid)
+                if resp is not None and resp.status is Status.OPEN:
                     self.store.finalise(rid, e.status, e.at)
             elif isinstance(e, conv.OptOut):
                 optout = True

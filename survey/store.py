@@ -21,7 +21,6 @@ import logging
 import sqlite3
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,11 +42,10 @@ from survey.db import (
     transaction,
 )
 from survey.errors import StoreError
+from survey.response import FINAL_STATUSES, Answer, Channel, Response, Status
 
 log = logging.getLogger(__name__)
 
-FINAL_STATUSES = frozenset({"complete", "abandoned", "expired"})
-CHANNELS = frozenset({"kiosk", "kiosk-audio", "sms"})
 BUSY_TIMEOUT_MS = 10_000
 
 def _m1_responses(conn: Executor) -> None:
@@ -104,15 +102,6 @@ LEGACY_USER_VERSION_MAX = 3
 LEGACY_META_KEY = "legacy_user_version"
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One answer of a response: an integer value and/or a text."""
-
-    question: str
-    value: int | None
-    text: str | None
-
-
 def new_response_id() -> str:
     """A fresh response UUID (time-ordered UUIDv7 layout, random below)."""
     # uuid7 is not in the 3.11 stdlib; time-ordered ids keep the central's index local.
@@ -130,6 +119,25 @@ def _iso(ts: datetime) -> str:
     if ts.tzinfo is None:
         raise ValueError("timestamps must carry their time zone")
     return ts.isoformat(timespec="seconds")
+
+
+_RESPONSE_COLUMNS = (
+    "id", "device", "site", "area", "unit", "channel", "survey", "survey_version", "lang",
+    "started_at", "finished_at", "status", "seq", "flags",
+)
+
+
+def _response(row: tuple[Any, ...], answers: dict[str, Answer]) -> Response:
+    """A `responses` row (in _RESPONSE_COLUMNS order) and its answers as a Response."""
+    (rid, device, site, area, unit, channel, survey, version, lang, started, finished,
+     status, seq, flags) = row
+    return Response(
+        id=rid, device=device, site=site, area=area, unit=unit, channel=Channel(channel),
+        survey=survey, survey_version=int(version), lang=lang,
+        started_at=datetime.fromisoformat(started),
+        finished_at=datetime.fromisoformat(finished) if finished else None,
+        status=Status(status), seq=seq, answers=answers, flags=frozenset(json.loads(flags)),
+    )
 
 
 class Store:
@@ -269,7 +277,7 @@ class Store:
         self,
         origin: DeviceIdentity,
         *,
-        channel: str,
+        channel: Channel,
         survey: str,
         survey_version: int,
         lang: str,
@@ -278,8 +286,7 @@ class Store:
         flags: Sequence[str] = (),
     ) -> str:
         """Create an open response and return its id (call at its first answer)."""
-        if channel not in CHANNELS:
-            raise ValueError(f"unknown channel {channel!r}")
+        channel = Channel(channel)  # ValueError for an unknown one, before anything is written
         rid = response_id or new_response_id()
         with self.write() as c:
             c.execute(
@@ -329,9 +336,9 @@ class Store:
         if row[0] != "open":
             raise StoreError(f"response {response_id} is already final ({row[0]})")
 
-    def finalise(self, response_id: str, status: str, finished_at: datetime) -> int:
+    def finalise(self, response_id: str, status: Status, finished_at: datetime) -> int:
         """Make a response final with the next sequence number; returns the number."""
-        if status not in FINAL_STATUSES:
+        if Status(status) not in FINAL_STATUSES:
             raise ValueError(f"not a final status: {status!r}")
         with self.write() as c:
             self._require_open(c, response_id)
@@ -343,60 +350,45 @@ class Store:
             )
         return seq
 
-    def open_responses(self, channel: str | None = None) -> list[dict[str, Any]]:
+    def open_responses(self, channel: Channel | None = None) -> list[Response]:
         """Responses not yet final (e.g. to abandon them after a restart)."""
-        sql = "SELECT * FROM responses WHERE status = 'open'"
-        params: tuple[Any, ...] = ()
-        if channel:
-            sql += " AND channel = ?"
-            params = (channel,)
-        return [self._wire(row) for row in self.db.query(sql + " ORDER BY started_at", params)]
+        where = "status = 'open'" + (" AND channel = ?" if channel else "")
+        params = (str(channel),) if channel else ()
+        return self._responses(where + " ORDER BY started_at", params)
 
     # -- reading for sync ----------------------------------------------------
 
-    def _answers(self, ids: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
-        out: dict[str, dict[str, dict[str, Any]]] = {rid: {} for rid in ids}
+    def _answers(self, ids: Sequence[str]) -> dict[str, dict[str, Answer]]:
+        out: dict[str, dict[str, Answer]] = {rid: {} for rid in ids}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(
+            for rid, question, value, text in self.conn.execute(
                 f"SELECT response_id, question, value, text FROM answers "
                 f"WHERE response_id IN ({marks}) ORDER BY response_id, answered_at",
                 tuple(chunk),
             ):
-                entry: dict[str, Any] = {}
-                if row[2] is not None:
-                    entry["value"] = row[2]
-                if row[3] is not None:
-                    entry["text"] = row[3]
-                out[row[0]][row[1]] = entry
+                out[rid][question] = Answer(value, text)
         return out
 
-    def _wire(self, row: dict[str, Any], answers: dict[str, Any] | None = None) -> dict[str, Any]:
-        if answers is None:
-            answers = self._answers([row["id"]])[row["id"]]
-        return {
-            "id": row["id"], "device": row["device"], "site": row["site"], "area": row["area"],
-            "unit": row["unit"], "channel": row["channel"], "survey": row["survey"],
-            "survey_version": row["survey_version"], "lang": row["lang"],
-            "started_at": row["started_at"], "finished_at": row["finished_at"],
-            "status": row["status"], "seq": row["seq"], "answers": answers,
-            "flags": json.loads(row["flags"]),
-        }
+    def _responses(self, where: str, params: Sequence[str | int]) -> list[Response]:
+        rows = self.conn.execute(
+            f"SELECT {', '.join(_RESPONSE_COLUMNS)} FROM responses WHERE {where}", tuple(params)
+        ).fetchall()
+        answers = self._answers([row[0] for row in rows])
+        return [_response(row, answers[row[0]]) for row in rows]
 
-    def get(self, response_id: str) -> dict[str, Any] | None:
-        """One response in wire format (plus nothing local), or None."""
-        rows = list(self.db.query("SELECT * FROM responses WHERE id = ?", (response_id,)))
-        return self._wire(rows[0]) if rows else None
+    def get(self, response_id: str) -> Response | None:
+        """One response (open or final), or None."""
+        found = self._responses("id = ?", (response_id,))
+        return found[0] if found else None
 
-    def unsynced(self, limit: int = 500, after_seq: int = 0) -> list[dict[str, Any]]:
+    def unsynced(self, limit: int = 500, after_seq: int = 0) -> list[Response]:
         """Final responses not yet acknowledged by the central, in sequence order."""
-        rows = list(self.db.query(
-            "SELECT * FROM responses WHERE seq IS NOT NULL AND synced_at IS NULL AND seq > ? "
-            "ORDER BY seq LIMIT ?", (after_seq, limit),
-        ))
-        answers = self._answers([r["id"] for r in rows])
-        return [self._wire(r, answers[r["id"]]) for r in rows]
+        return self._responses(
+            "seq IS NOT NULL AND synced_at IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        )
 
     def mark_synced(self, response_ids: Sequence[str], batch: str, at: datetime) -> int:
         """Mark responses acknowledged by the central; returns how many changed."""
@@ -430,7 +422,7 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Responses by status, plus `synced` and `unsynced` (for status screens)."""
-        out = {s: 0 for s in ("open", *sorted(FINAL_STATUSES))}
+        out = {s: 0 for s in ("open", *sorted(str(f) for f in FINAL_STATUSES))}
         for status, n in self.conn.execute("SELECT status, COUNT(*) FROM responses GROUP BY 1"):
             out[status] = n
         out["unsynced"] = self.queue_depth()

@@ -306,20 +306,23 @@ class SyncAgent:
     def _fill_outbox(self, mono: float) -> None:
         s = self.settings
         while self.outbox.capacity > 0:
-            rows = self.store.unsynced(limit=s.batch_max_count, after_seq=self.outbox.after_seq())
-            if not rows:
+            responses = self.store.unsynced(limit=s.batch_max_count,
+                                            after_seq=self.outbox.after_seq())
+            if not responses:
                 return
-            rows = [protocol.wire_safe(r) for r in rows]
-            rows = rows[:protocol.fit_batch(rows, s.batch_max_count, s.batch_max_bytes)]
+            responses = [protocol.wire_safe(r) for r in responses]
+            responses = responses[:protocol.fit_batch(responses, s.batch_max_count,
+                                                      s.batch_max_bytes)]
             batch_id = str(uuid.uuid4())
-            n, payload = protocol.pack_batch(batch_id, self.identity.id, self.clock(), rows,
-                                             gzip_min=s.gzip_min_bytes)
-            rows = rows[:n]
+            n, payload = protocol.pack_batch(batch_id, self.identity.id, self.clock(),
+                                             responses, gzip_min=s.gzip_min_bytes)
+            responses = responses[:n]
             self._publish(str(self._topic), payload)
-            self.outbox.add(batch_id, tuple(r["id"] for r in rows), int(rows[-1]["seq"]),
-                            payload, mono)
+            # Unsynced responses are final, so each has its sequence number.
+            last_seq = max(r.seq or 0 for r in responses)
+            self.outbox.add(batch_id, tuple(r.id for r in responses), last_seq, payload, mono)
             self.stats.batches_sent += 1
-            log.debug("sent batch %s: %d responses, %d bytes", batch_id, len(rows), len(payload))
+            log.debug("sent batch %s: %d responses, %d bytes", batch_id, n, len(payload))
 
     def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         info = self.client.publish(topic, payload, qos=1, retain=retain)

@@ -11,14 +11,25 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
-import uuid
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard
 
 from survey.errors import PalauteError
+from survey.response import (
+    MAX_TEXT_CHARS,
+    UNSTORABLE,
+    Response,
+    ResponseError,
+    decode_response,
+    encode_response,
+    has_unstorable,
+    valid_segment,
+    valid_uuid,
+)
+from survey.response import response_problems as _response_problems
 
 PROTOCOL_VERSION = 1
 ROOT = "palaute/v1"
@@ -32,23 +43,13 @@ STATUS_FILTER = f"{ROOT}/+/+/status"
 MAX_BATCH_RESPONSES = 1000
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024      # a whole batch, uncompressed
 MAX_WIRE_BYTES = 1024 * 1024             # a message as it travels
-MAX_TEXT_CHARS = 5000                    # one free-text answer
-MAX_ANSWERS = 100
 GZIP_MIN_BYTES = 512                     # below this gzip cannot pay for its header
 
-CHANNELS = frozenset({"kiosk", "kiosk-audio", "sms"})
-FINAL_STATUSES = frozenset({"complete", "abandoned", "expired"})
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
 class ProtocolError(PalauteError, ValueError):
     """A topic or payload that does not follow protocol v1."""
-
-
-def valid_segment(value: object) -> bool:
-    """Whether `value` may be a site or device id in a topic (letters, digits, . _ -)."""
-    return isinstance(value, str) and bool(_SEGMENT.match(value))
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def shared(filter_: str, group: str = SHARED_GROUP) -> str:
 # -- payload codec -------------------------------------------------------------------
 
 
-def encode(obj: dict[str, Any], *, gzip_min: int = GZIP_MIN_BYTES) -> bytes:
+def encode(obj: Mapping[str, object], *, gzip_min: int = GZIP_MIN_BYTES) -> bytes:
     """Compact JSON, gzipped when that is smaller and the JSON is at least `gzip_min` bytes."""
     raw = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if len(raw) >= gzip_min:
@@ -135,138 +136,48 @@ def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _timestamp_problem(value: object) -> str | None:
-    if not isinstance(value, str):
-        return "must be an ISO 8601 timestamp string"
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        return f"is not an ISO 8601 timestamp: {value[:40]!r}"
-    if ts.tzinfo is None:
-        return "has no time zone"
-    if not 1990 <= ts.year <= 2200:
-        return f"year {ts.year} is out of range"
-    return None
-
-
-def _answers_problem(answers: object) -> str | None:
-    if not isinstance(answers, dict):
-        return "answers: must be an object"
-    if len(answers) > MAX_ANSWERS:
-        return f"answers: more than {MAX_ANSWERS}"
-    for question, entry in answers.items():
-        if not valid_segment(question):
-            return f"answers: bad question id {str(question)[:40]!r}"
-        if not isinstance(entry, dict) or not entry or set(entry) - {"value", "text"}:
-            return f"answers.{question}: must be an object with value and/or text"
-        value = entry.get("value")
-        if "value" in entry and not (_is_int(value) and -1000 <= value <= 1000):
-            return f"answers.{question}.value: must be a small integer"
-        text = entry.get("text")
-        if "text" in entry and not (isinstance(text, str) and len(text) <= MAX_TEXT_CHARS):
-            return f"answers.{question}.text: must be a string of at most {MAX_TEXT_CHARS} chars"
-    return None
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _has_unstorable(value: object) -> bool:
-    """Whether a NUL or a lone surrogate hides in a JSON value (no database text can hold it)."""
-    if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_unstorable(v) for v in value)
-    return False
-
-
-def wire_safe(resp: dict[str, Any]) -> dict[str, Any]:
+def wire_safe(resp: Response) -> Response:
     """`resp` with each answer text made storable: NUL/lone surrogate → U+FFFD, cut to limit.
 
     Texts are stored on the device as received (a long SMS, a UCS-2 U+0000); the
     central refuses such a response whole, and the device would then count it as done,
     losing its scores with the text. Other fields are the device's own and left as they are.
     """
-    answers = resp.get("answers")
-    if not isinstance(answers, dict):
-        return resp
     fixed = {}
-    for question, entry in answers.items():
-        text = entry.get("text") if isinstance(entry, dict) else None
-        if isinstance(text, str):
-            clean = _UNSTORABLE.sub("\ufffd", text)[:MAX_TEXT_CHARS]
-            if clean != text:
-                entry = {**entry, "text": clean}
-        fixed[question] = entry
-    return {**resp, "answers": fixed}
+    for question, answer in resp.answers.items():
+        if answer.text is not None:
+            clean = UNSTORABLE.sub("\ufffd", answer.text)[:MAX_TEXT_CHARS]
+            if clean != answer.text:
+                fixed[question] = clean
+    return resp.with_texts(fixed) if fixed else resp
 
 
 def response_problems(resp: object) -> list[str]:
     """Why a wire-format response is unusable (empty when it is fine)."""
-    if not isinstance(resp, dict):
-        return ["response must be an object"]
-    if _has_unstorable(resp):
-        return ["contains a NUL character or a lone surrogate"]
-    problems: list[str] = []
-    rid = resp.get("id")
-    try:
-        if not isinstance(rid, str) or str(uuid.UUID(rid)) != rid.lower():
-            problems.append("id: must be a UUID string")
-    except ValueError:
-        problems.append("id: must be a UUID string")
-    for key in ("device", "site"):
-        if not valid_segment(resp.get(key)):
-            problems.append(f"{key}: must be an id of letters, digits, '.', '_' or '-'")
-    for key in ("area", "unit", "survey", "lang"):
-        value = resp.get(key)
-        if not isinstance(value, str) or not value.strip() or len(value) > 100:
-            problems.append(f"{key}: must be a non-empty string")
-    # isinstance first: a list or object here is unhashable and would raise on `in`.
-    channel, status = resp.get("channel"), resp.get("status")
-    if not (isinstance(channel, str) and channel in CHANNELS):
-        problems.append(f"channel: must be one of {', '.join(sorted(CHANNELS))}")
-    if not (isinstance(status, str) and status in FINAL_STATUSES):
-        problems.append(f"status: must be one of {', '.join(sorted(FINAL_STATUSES))}")
-    version = resp.get("survey_version")
-    if not (_is_int(version) and 0 <= version < 2**31):
-        problems.append("survey_version: must be a non-negative integer")
-    seq = resp.get("seq")
-    if seq is not None and not (_is_int(seq) and 0 <= seq < 2**62):
-        problems.append("seq: must be a non-negative integer")
-    for key in ("started_at", "finished_at"):
-        problem = _timestamp_problem(resp.get(key))
-        if problem:
-            problems.append(f"{key}: {problem}")
-    answers_problem = _answers_problem(resp.get("answers", {}))
-    if answers_problem:
-        problems.append(answers_problem)
-    flags = resp.get("flags", [])
-    if not (isinstance(flags, list) and all(isinstance(f, str) and len(f) <= 64 for f in flags)):
-        problems.append("flags: must be a list of short strings")
-    return problems
+    return _response_problems(resp)
 
 
 # -- batches ------------------------------------------------------------------------------
 
 
 def make_batch(
-    batch_id: str, device: str, sent_at: datetime, responses: list[dict[str, Any]]
-) -> dict[str, Any]:
+    batch_id: str, device: str, sent_at: datetime, responses: Sequence[Response]
+) -> dict[str, object]:
     """A batch message (to be `encode`d)."""
     return {
         "v": PROTOCOL_VERSION, "batch": batch_id, "device": device,
-        "sent_at": sent_at.isoformat(timespec="seconds"), "responses": responses,
+        "sent_at": sent_at.isoformat(timespec="seconds"),
+        "responses": [encode_response(r) for r in responses],
     }
 
 
-def response_size(resp: dict[str, Any]) -> int:
+def response_size(resp: Response) -> int:
     """Bytes a response takes in a batch's JSON (uncompressed)."""
-    return len(json.dumps(resp, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) + 1
+    text = json.dumps(encode_response(resp), ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode("utf-8")) + 1
 
 
-def fit_batch(responses: list[dict[str, Any]], max_count: int, max_bytes: int) -> int:
+def fit_batch(responses: Sequence[Response], max_count: int, max_bytes: int) -> int:
     """How many of `responses` (a prefix; at least one) fit in one batch."""
     total = 200  # the envelope
     for n, resp in enumerate(responses[:max_count]):
@@ -277,7 +188,7 @@ def fit_batch(responses: list[dict[str, Any]], max_count: int, max_bytes: int) -
 
 
 def pack_batch(
-    batch_id: str, device: str, sent_at: datetime, responses: list[dict[str, Any]], *,
+    batch_id: str, device: str, sent_at: datetime, responses: Sequence[Response], *,
     gzip_min: int = GZIP_MIN_BYTES, max_wire: int = MAX_WIRE_BYTES,
 ) -> tuple[int, bytes]:
     """(how many of `responses`, payload): the longest tried prefix whose message fits `max_wire`.
@@ -299,7 +210,7 @@ class BatchCheck:
     """What the receiver makes of one message on a responses topic."""
 
     batch_id: str | None = None
-    accepted: list[dict[str, Any]] = field(default_factory=list)
+    accepted: list[Response] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     # A reason when the whole batch is unusable.
     error: str | None = None
@@ -317,11 +228,8 @@ def check_batch(topic: Topic, payload: bytes) -> BatchCheck:
         out.error = str(exc)
         return out
     batch_id = obj.get("batch")
-    try:
-        if isinstance(batch_id, str) and str(uuid.UUID(batch_id)) == batch_id.lower():
-            out.batch_id = batch_id
-    except ValueError:
-        pass
+    if valid_uuid(batch_id):
+        out.batch_id = batch_id
     responses = obj.get("responses")
     error = _envelope_problem(topic, obj, batch_id=out.batch_id, responses=responses)
     if error:
@@ -333,21 +241,20 @@ def check_batch(topic: Topic, payload: bytes) -> BatchCheck:
         return out
     assert isinstance(responses, list)
     seen: set[str] = set()
-    for index, resp in enumerate(responses):
-        problems = response_problems(resp)
-        if not problems:
-            # Only the device must match: the site is where the answer was given, and a
-            # device moved to another site still holds answers of the old one.
-            if resp["device"] != topic.device:
-                problems = ["device differs from the topic's"]
-            elif resp["id"] in seen:
-                continue  # the same response twice in one batch counts once
-        rid = resp.get("id") if isinstance(resp, dict) else None
-        if problems:
+    for index, item in enumerate(responses):
+        try:
+            resp = decode_response(item)
+        except ResponseError as exc:
+            rid = item.get("id") if isinstance(item, dict) else None
             label = _label(rid) if isinstance(rid, str) else f"#{index}"
-            out.rejected.append((label, "; ".join(problems)))
-        else:
-            seen.add(resp["id"])
+            out.rejected.append((label, str(exc)))
+            continue
+        # Only the device must match: the site is where the answer was given, and a
+        # device moved to another site still holds answers of the old one.
+        if resp.device != topic.device:
+            out.rejected.append((resp.id, "device differs from the topic's"))
+        elif resp.id not in seen:  # the same response twice in one batch counts once
+            seen.add(resp.id)
             out.accepted.append(resp)
     return out
 
@@ -359,13 +266,13 @@ def _label(rid: str) -> str:
 
 def storable_text(text: str) -> str:
     """`text` with NULs and lone surrogates escaped, so any database and UTF-8 can hold it."""
-    if _UNSTORABLE.search(text) is None:
+    if UNSTORABLE.search(text) is None:
         return text
-    return _UNSTORABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return UNSTORABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _envelope_problem(
-    topic: Topic, obj: dict[str, Any], *, batch_id: str | None, responses: object
+    topic: Topic, obj: dict[str, object], *, batch_id: str | None, responses: object
 ) -> str | None:
     if obj.get("v") != PROTOCOL_VERSION:
         return f"unsupported protocol version {str(obj.get('v'))[:20]!r} (this is v1)"
@@ -434,7 +341,7 @@ def offline_status(device: str, site: str) -> dict[str, Any]:
 def status_problems(topic: Topic, obj: dict[str, Any]) -> list[str]:
     """Why a status message cannot be recorded (empty when fine)."""
     problems = []
-    if _has_unstorable(obj):
+    if has_unstorable(obj):
         problems.append("contains a NUL character or a lone surrogate")
     if obj.get("state") not in ("online", "offline"):
         problems.append("state: must be online or offline")

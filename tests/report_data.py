@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from central.store import CentralStore
+from survey.response import Response, decode_response
 
 # County example of the foundation issue: counts of answers 0..10 (NPS 83.3).
 COUNTY = (522, 230, 217, 186, 479, 484, 300, 775, 4039, 11079, 39503)
@@ -24,8 +25,8 @@ def response(
     text: str | None = None,
     statements: dict[str, int] | None = None,
     flags: Sequence[str] = (),
-) -> dict[str, Any]:
-    """One wire-format response (DESIGN.md), finished at `finished_at`."""
+) -> Response:
+    """One response made from its wire form (DESIGN.md), finished at `finished_at`."""
     answers: dict[str, Any] = {}
     if nps is not None:
         answers["nps"] = {"value": nps}
@@ -33,17 +34,17 @@ def response(
         answers["open"] = {"text": text}
     for q, v in (statements or {}).items():
         answers[q] = {"value": v}
-    return {
+    return decode_response({
         "id": str(uuid.uuid4()), "device": device, "site": "tays", "area": area, "unit": unit,
         "channel": channel, "survey": "national", "survey_version": 1, "lang": "fi",
         "started_at": (finished_at - timedelta(seconds=30)).isoformat(),
         "finished_at": finished_at.isoformat(), "status": "complete", "seq": 1,
         "answers": answers, "flags": list(flags),
-    }
+    })
 
 
 def spread(counts: Sequence[int], start: datetime, every: timedelta = timedelta(minutes=1),
-           **kw: Any) -> Iterator[dict[str, Any]]:
+           **kw: Any) -> Iterator[Response]:
     """Responses with the given counts of NPS answers 0..10, one every `every` from start."""
     t = start
     for value, count in enumerate(counts):
@@ -52,10 +53,10 @@ def spread(counts: Sequence[int], start: datetime, every: timedelta = timedelta(
             t += every
 
 
-def insert(store: CentralStore, responses: Iterator[dict[str, Any]] | list[dict[str, Any]],
+def insert(store: CentralStore, responses: Iterator[Response] | list[Response],
            chunk: int = 5000) -> int:
     """Insert in chunks; returns how many were new."""
-    batch: list[dict[str, Any]] = []
+    batch: list[Response] = []
     new = 0
     for r in responses:
         batch.append(r)

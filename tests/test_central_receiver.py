@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wire_helpers import raw_batch
 
 from central.receiver import ReceiverStats, handle_message
 from central.store import CentralStore, CentralStoreDataError, open_central
 from palaute.cli import main
+from survey.response import Response
 from sync import protocol
 from sync.protocol import Topic
 
@@ -37,7 +39,7 @@ def wire(**over: Any) -> dict[str, Any]:
 
 def batch(rs: list[Any], **over: Any) -> tuple[str, bytes]:
     bid = str(uuid.uuid4())
-    body = protocol.make_batch(bid, "tays-lobby-3", NOW, rs)
+    body = raw_batch(bid, "tays-lobby-3", NOW, rs)
     body.update(over)
     return bid, protocol.encode(body)
 
@@ -171,8 +173,8 @@ class RefusingStore:
     def __init__(self, inner: CentralStore, refused: str) -> None:
         self.inner, self.refused = inner, refused
 
-    def insert_responses(self, rs: list[dict[str, Any]], *, received_at: datetime) -> int:
-        if any(r["id"] == self.refused for r in rs):
+    def insert_responses(self, rs: list[Response], *, received_at: datetime) -> int:
+        if any(r.id == self.refused for r in rs):
             raise CentralStoreDataError("value out of range")
         return self.inner.insert_responses(rs, received_at=received_at)
 

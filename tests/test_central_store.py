@@ -19,21 +19,23 @@ from central.store import (
     response_row,
 )
 from survey.db import USER_VERSION_RETIRED
+from survey.response import Response, decode_response, encode_answers
 
 
-def wire(n: int = 0, **over: Any) -> dict[str, Any]:
+def wire(n: int = 0, **over: Any) -> Response:
+    """A final response, made through the wire decoder (fields in `over` as on the wire)."""
     resp: dict[str, Any] = {
         "id": str(uuid.uuid4()), "device": "tays-lobby-3", "site": "tays",
         "area": "sairaalapalvelut", "unit": "ensiapu", "channel": "kiosk",
         "survey": "national", "survey_version": 3, "lang": "fi",
         "started_at": "2025-03-04T10:15:02+02:00", "finished_at": "2025-03-04T10:15:40+02:00",
-        "status": "complete", "seq": n,
+        "status": "complete", "seq": n + 1,
         "answers": {"nps": {"value": 9}, "open": {"text": "Ystävällinen hoitaja"},
                     "s1": {"value": 5}},
         "flags": ["repeat_press"],
     }
     resp.update(over)
-    return resp
+    return decode_response(resp)
 
 
 def test_insert_is_idempotent_and_counts_new(central_url: str) -> None:
@@ -43,7 +45,7 @@ def test_insert_is_idempotent_and_counts_new(central_url: str) -> None:
         assert db.insert_responses(batch) == 0
         extra = wire(99)
         assert db.insert_responses([*batch[:5], extra, extra]) == 1
-        assert db.response_ids() == {r["id"] for r in [*batch, extra]}
+        assert db.response_ids() == {r.id for r in [*batch, extra]}
         assert db.count_responses() == 51
 
 
@@ -56,7 +58,7 @@ def test_derived_columns(central_url: str) -> None:
         ph = db.placeholder
         rows = db.execute(
             f"SELECT local_date, nps, has_text, finished_at FROM responses WHERE id = {ph}",
-            (late["id"],))
+            (late.id,))
         local_date, nps, has_text, finished = rows[0]
         # 23:30 UTC is already the next day in Helsinki.
         assert str(local_date) == "2025-03-05"
@@ -66,11 +68,11 @@ def test_derived_columns(central_url: str) -> None:
             assert finished == "2025-03-04T23:30:00+00:00"
         else:
             assert finished == datetime(2025, 3, 4, 23, 30, tzinfo=UTC)
-        rows = db.execute(f"SELECT nps, has_text FROM responses WHERE id = {ph}", (early["id"],))
+        rows = db.execute(f"SELECT nps, has_text FROM responses WHERE id = {ph}", (early.id,))
         assert rows[0][0] == 9 and bool(rows[0][1])
         stmts = db.execute("SELECT response_id, question, value FROM statement_answers "
                            "ORDER BY question")
-        assert sorted(stmts) == sorted([(early["id"], "s1", 5), (late["id"], "smile", 4)])
+        assert sorted(stmts) == sorted([(early.id, "s1", 5), (late.id, "smile", 4)])
 
 
 def test_quarantine_and_device_status(central_url: str) -> None:
@@ -90,10 +92,10 @@ def test_reopen_keeps_data_and_schema(central_url: str) -> None:
         version = db.schema_version
     with open_central(central_url) as db:
         assert db.schema_version == version >= 1
-        assert db.response_ids() == {r["id"]}
+        assert db.response_ids() == {r.id}
         answers = db.execute("SELECT answers FROM responses")[0][0]
         parsed = answers if isinstance(answers, dict) else json.loads(answers)
-        assert parsed == r["answers"]
+        assert parsed == encode_answers(r.answers)
 
 
 def test_newer_sqlite_schema_is_refused(tmp_path: Any) -> None:

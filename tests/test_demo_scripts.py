@@ -23,6 +23,7 @@ from palaute.demo_scripts import (
     touch,
     touch_kiosk_patients,
 )
+from survey.response import encode_answers
 
 MORNING = datetime(2025, 3, 4, 9, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
 
@@ -57,11 +58,11 @@ def test_a_touch_lands_on_its_target(folders: Folders) -> None:
 def rows_of(result_rows: list[dict[str, object]]) -> Counter[tuple[object, ...]]:
     out: Counter[tuple[object, ...]] = Counter()
     for r in result_rows:
-        answers = r["answers"]
+        answers = encode_answers(r.answers)
         assert isinstance(answers, dict)
-        flags = r["flags"]
+        flags = sorted(r.flags)
         assert isinstance(flags, list)
-        out[(r["channel"], r["status"], answers["nps"]["value"], tuple(sorted(flags)))] += 1
+        out[(r.channel, r.status, answers["nps"]["value"], tuple(sorted(flags)))] += 1
     return out
 
 

@@ -20,7 +20,7 @@ def wire(i: int, **over: Any) -> dict[str, Any]:
         "area": "perhepalvelut", "unit": "neuvola", "channel": "kiosk",
         "survey": "national", "survey_version": 1, "lang": "fi",
         "started_at": "2023-11-02T09:00:00+02:00", "finished_at": "2023-11-02T09:01:00+02:00",
-        "status": "complete", "seq": i, "answers": {"nps": {"value": i % 11}}, "flags": [],
+        "status": "complete", "seq": i + 1, "answers": {"nps": {"value": i % 11}}, "flags": [],
     }
     resp.update(over)
     return resp

@@ -16,6 +16,7 @@ from kiosk.audio_mode import all_prompts
 from palaute.cli import main
 from survey.definition import shipped_survey_path
 from survey.labels import likert_labels
+from survey.response import encode_answers
 
 MORNING = datetime(2025, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
 
@@ -92,8 +93,8 @@ def test_whole_audio_session_by_keys(tmp_path: Path) -> None:
     assert lines[-3:] == [f"en\tYou chose 5, {high}. Press enter to send, back to change.",
                           "en\tSaved.", f"en\t{survey.message('kiosk_thanks', 'en')}"]
     (row,) = result.rows
-    assert (row["channel"], row["status"], row["lang"]) == ("kiosk-audio", "complete", "en")
-    assert row["answers"] == {"nps": {"value": 8}, "s1": {"value": 5}}
+    assert (row.channel, row.status, row.lang) == ("kiosk-audio", "complete", "en")
+    assert encode_answers(row.answers) == {"nps": {"value": 8}, "s1": {"value": 5}}
     # Louder and faster for the rest of this session only.
     assert result.prompts[-1].volume_db == -3.0 and result.prompts[-1].rate == 180
     assert result.final_state is not None
@@ -110,8 +111,8 @@ def test_headphones_start_audio_mute_speaker_and_warn(tmp_path: Path) -> None:
     assert lines.count(f"fi\t{still}") == 2  # after 70 s of silence, and again later
     assert all(p.speaker_muted for p in result.prompts), "speaker muted while headphones in"
     (row,) = result.rows
-    assert row["channel"] == "kiosk-audio" and row["status"] == "abandoned"
-    assert row["answers"] == {"nps": {"value": 0}}
+    assert row.channel == "kiosk-audio" and row.status == "abandoned"
+    assert encode_answers(row.answers) == {"nps": {"value": 0}}
 
 
 def test_touch_user_is_not_spoken_to(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from kiosk.events import Button, Finalise, Key, SetAnswer, SetVolume, Tap, Text
 from kiosk.session import Settings
 from survey.definition import shipped_survey_path
 from survey.model import Survey
+from survey.response import encode_answers
 from survey.store import Store
 
 
@@ -100,12 +101,13 @@ fullscreen = false
                 factory.pin(13).drive_high()
                 for _ in range(3):
                     loop.run_once(0.05)
-                (rid,) = [r["id"] for r in store.open_responses()]
+                (rid,) = [r.id for r in store.open_responses()]
             finally:
                 loop.close()
             row = store.get(rid)
             assert row is not None and store.open_responses() == []
-            assert (row["status"], row["answers"]) == ("abandoned", {"mood": {"value": 3}})
+            assert row.status == "abandoned"
+            assert encode_answers(row.answers) == {"mood": {"value": 3}}
     finally:
         factory.close()
 

@@ -14,6 +14,7 @@ from hardware.audio import MixerAudio, SimulatedAudio
 from kiosk.app import KioskLoop, load_kiosk, run
 from kiosk.events import Key, Touch
 from survey.definition import shipped_survey_path
+from survey.response import encode_answers
 from survey.store import Store
 
 
@@ -64,7 +65,7 @@ def test_gpio_press_reaches_the_store_through_the_event_queue(
             factory.pin(19).drive_high()
             pump(loop)
             rows = store.unsynced()
-            assert [(r["answers"], r["status"], r["channel"]) for r in rows] == [
+            assert [(encode_answers(r.answers), r.status, r.channel) for r in rows] == [
                 ({"mood": {"value": 4}}, "complete", "kiosk")]
             assert loop.core.state.screen == "thanks"
             # The LED of button 4 confirmed the press.
@@ -116,7 +117,7 @@ def test_missing_display_and_audio_keep_buttons_working(
             assert "no display" in caplog.text and "without sound" in caplog.text
             factory.pin(5).drive_low()
             pump(loop)
-            assert [r["answers"] for r in store.unsynced()] == [{"mood": {"value": 1}}]
+            assert [encode_answers(r.answers) for r in store.unsynced()] == [{"mood": {"value": 1}}]
         finally:
             loop.close()
 

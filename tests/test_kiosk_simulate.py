@@ -13,6 +13,7 @@ from kiosk.app import simulate
 from palaute.cli import main
 from survey.config import DeviceIdentity
 from survey.definition import shipped_survey_path
+from survey.response import Answer, encode_answers, encode_response
 from survey.store import Store
 
 HEL = ZoneInfo("Europe/Helsinki")
@@ -73,17 +74,17 @@ def test_touch_session_stores_a_complete_response(tmp_path: Path) -> None:
     result = simulate(cfg, script, tmp_path / "shots", start=MORNING)
     assert len(result.rows) == 1
     row = result.rows[0]
-    assert (row["channel"], row["status"], row["lang"]) == ("kiosk", "complete", "sv")
-    assert row["answers"] == {"nps": {"value": 7}, "s1": {"value": 1},
+    assert (row.channel, row.status, row.lang) == ("kiosk", "complete", "sv")
+    assert encode_answers(row.answers) == {"nps": {"value": 7}, "s1": {"value": 1},
                               "open": {"text": "Bra bemötande"}}
-    assert row["flags"] == [] and row["device"] == "tays-lobby-3"
+    assert sorted(row.flags) == [] and row.device == "tays-lobby-3"
     names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
     assert names == [f"{i:03d}.png" for i in range(1, len(names) + 1)]
     assert [p.name for p in result.screenshots] == names and len(names) >= 8
     assert all(not_blank(p) for p in result.screenshots)
     assert (tmp_path / "shots" / "prompts.txt").read_text() == ""
     with Store(tmp_path / "store.sqlite") as store:
-        assert store.get(row["id"]) == row
+        assert store.get(row.id) == row
 
 
 def test_idle_timeout_abandons_with_answers_kept(tmp_path: Path) -> None:
@@ -92,9 +93,9 @@ def test_idle_timeout_abandons_with_answers_kept(tmp_path: Path) -> None:
               "key 4", "wait 31", "touch 0.5 0.6"]
     result = simulate(cfg, script, tmp_path / "shots", start=MORNING)
     (row,) = result.rows
-    assert row["status"] == "abandoned" and row["answers"] == {"nps": {"value": 9}}
+    assert row.status == "abandoned" and encode_answers(row.answers) == {"nps": {"value": 9}}
     # events at 0..3 s, wait 29, "key 4" at 32 s, then 30 s of silence
-    assert row["finished_at"] == "2025-03-04T10:01:02+02:00"
+    assert encode_response(row)["finished_at"] == "2025-03-04T10:01:02+02:00"
     assert result.final_state is not None and result.final_state.screen == "language"
 
 
@@ -110,7 +111,7 @@ def test_buttons_and_misuse_flags(tmp_path: Path) -> None:
         "wait 120", "button 3",
     ]
     result = simulate(cfg, script, tmp_path / "shots", start=MORNING)
-    got = [(r["answers"]["mood"]["value"], r["flags"], r["status"]) for r in result.rows]
+    got = [(r.answers["mood"].value, sorted(r.flags), r.status) for r in result.rows]
     assert got == [
         (4, [], "complete"),
         (2, [], "complete"),
@@ -119,7 +120,7 @@ def test_buttons_and_misuse_flags(tmp_path: Path) -> None:
         (1, ["burst"], "complete"),
         (3, [], "complete"),
     ]
-    assert all(r["channel"] == "kiosk" for r in result.rows)
+    assert all(r.channel == "kiosk" for r in result.rows)
     with Store(tmp_path / "store.sqlite") as store:
         assert store.counts()["complete"] == 6
 
@@ -206,6 +207,6 @@ def test_open_response_from_before_a_restart_is_abandoned(tmp_path: Path,
     simulate(cfg, ["wait 1"], tmp_path / "shots", start=MORNING)
     with Store(tmp_path / "store.sqlite") as store:
         row = store.get(rid)
-    assert row is not None and row["status"] == "abandoned"
-    assert row["answers"]["nps"] == {"value": 6}
+    assert row is not None and row.status == "abandoned"
+    assert row.answers["nps"] == Answer(value=6)
     assert sorted(p.name for p in (tmp_path / "shots").glob("*.png")) == ["001.png"]

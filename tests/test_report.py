@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,9 +125,8 @@ def test_statements_mean_n_and_agreeing(db: CentralStore, central_url: str, tmp_
     insert(db, [response(NOON + timedelta(minutes=i), 9, statements={"s1": v, **(
         {"s2": 5} if i < 3 else {})}) for i, v in enumerate(s1)])
     # The relatives' survey has its own s1 ("Läheiseni sai apua…"): never mixed in.
-    relatives = [response(NOON + timedelta(minutes=i), 9, statements={"s1": 1}) for i in range(5)]
-    for r in relatives:
-        r["survey"] = "relatives"
+    relatives = [replace(response(NOON + timedelta(minutes=i), 9, statements={"s1": 1}),
+                         survey="relatives") for i in range(5)]
     insert(db, relatives)
     data = report_json(central_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-31")
     rows = {(r["key"], r["survey"], r["question"]): r for r in data["statements"]}

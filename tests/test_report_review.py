@@ -18,6 +18,7 @@ from central import report_daily
 from central.report_render import render, report_json
 from central.reports import ReportParams, build_report
 from central.store import CentralStore, open_central
+from survey.response import Response
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ _DEVICES = [("lobby-1", "ensiapu", "sairaala", "kiosk"), ("lobby-2", "lab", "sai
             ("audio", "ensiapu", "sairaala", "kiosk-audio")]
 
 
-def _random_responses(rnd: random.Random, n: int) -> list[dict[str, Any]]:
+def _random_responses(rnd: random.Random, n: int) -> list[Response]:
     out = []
     for _ in range(n):
         device, unit, area, channel = rnd.choice(_DEVICES)
@@ -134,9 +135,10 @@ def test_aggregates_give_the_direct_report_for_random_data_with_redelivery(
     helsinki = ZoneInfo("Europe/Helsinki")
     expected: dict[str, list[int]] = {}
     for r in before + after:
-        month = datetime.fromisoformat(r["finished_at"]).astimezone(helsinki).strftime("%Y-%m")
-        if "nps" in r["answers"]:
-            expected.setdefault(month, [0] * 11)[r["answers"]["nps"]["value"]] += 1
+        assert r.finished_at is not None
+        month = r.finished_at.astimezone(helsinki).strftime("%Y-%m")
+        if r.nps is not None:
+            expected.setdefault(month, [0] * 11)[r.nps] += 1
     year = report_json(build_report(db, _params(date(2025, 1, 1), date(2025, 12, 31),
                                                 by="month")))
     assert {g["key"]: g["counts"] for g in year["groups"]} == expected

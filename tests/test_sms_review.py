@@ -104,7 +104,7 @@ def test_reply_received_before_expiry_counts_though_its_parts_complete_after(
     outcomes = [r[0] for r in gw.store.conn.execute("SELECT outcome FROM sms_messages")]
     assert outcomes == ["answer"]
     finals = gw.store.unsynced()
-    assert [r["answers"]["nps"]["value"] for r in finals] == [9]
+    assert [r.answers["nps"].value for r in finals] == [9]
 
 
 def test_two_multipart_messages_with_one_concat_ref_both_kept(gw: Gateway,
@@ -141,7 +141,7 @@ def test_number_of_an_unknown_send_is_forgotten_when_the_session_ends(
         gw.step()
         gw.step()
     assert gw.gs.status()["live_sessions"] == 0
-    assert gw.store.unsynced()[0]["status"] == "complete"
+    assert gw.store.unsynced()[0].status == "complete"
     assert ANNA not in _dump(gw) and ANNA[1:] not in _dump(gw)
     inv_id = gw.gs.status()["unknown_invitations"][0]["id"]
     with pytest.raises(ReleaseError, match="did reach the client"):
@@ -169,8 +169,8 @@ def test_part_arriving_after_its_set_was_processed_is_not_a_new_reply(
     rows = gw.store.conn.execute("SELECT outcome, text FROM sms_messages ORDER BY id").fetchall()
     assert rows == [("answer", "10 Loistava"), ("late_part", " palvelu")]
     (resp,) = gw.store.open_responses("sms")
-    answers = gw.store.get(resp["id"])["answers"]  # type: ignore[index]
-    assert set(answers) == {"nps", "open"}
+    row = gw.store.get(resp.id)
+    assert row is not None and set(row.answers) == {"nps", "open"}
 
 
 def test_reply_sent_in_time_but_read_after_a_restart_past_expiry_counts(
@@ -194,7 +194,7 @@ def test_reply_sent_in_time_but_read_after_a_restart_past_expiry_counts(
         outcomes = [r[0] for r in gw.store.conn.execute("SELECT outcome FROM sms_messages")]
         assert outcomes == ["answer"]
         finals = gw.store.unsynced()
-        assert [r["answers"]["nps"]["value"] for r in finals] == [9]
+        assert [r.answers["nps"].value for r in finals] == [9]
     finally:
         gw.close()
         gw.store.close()

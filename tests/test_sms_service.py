@@ -16,6 +16,7 @@ from sms_gateway.gateway_store import ReleaseError
 from sms_gateway.service import Gateway, StatusReport
 from sms_gateway.status import status_extras
 from survey.replies import Reply
+from survey.response import Answer, encode_answers
 from survey.store import Store
 
 ANNA = "+358401234567"
@@ -59,9 +60,9 @@ def test_full_conversation_score_with_comment_fills_open_question(
     reply(gw, modem, clock, ANNA, "4")
     assert modem.texts_to(ANNA)[-1] == survey.message("sms_thanks", "fi")
     (resp,) = gw.store.unsynced()
-    assert resp["channel"] == "sms" and resp["status"] == "complete"
-    assert resp["unit"] == "ensiapu" and resp["survey"] == "national"
-    assert resp["answers"] == {"nps": {"value": 9}, "open": {"text": "hyvä palvelu"},
+    assert resp.channel == "sms" and resp.status == "complete"
+    assert resp.unit == "ensiapu" and resp.survey == "national"
+    assert encode_answers(resp.answers) == {"nps": {"value": 9}, "open": {"text": "hyvä palvelu"},
                                "s1": {"value": 4}}
     counts = gw.gs.counters()
     assert (counts["invited"], counts["sent"], counts["answered"], counts["completed"]) == (
@@ -84,9 +85,9 @@ def test_unclear_gets_one_clarifying_reask_then_moves_on(
     reply(gw, modem, clock, ANNA, "Hoitaja oli ystävällinen, soita 040 765 4321")
     reply(gw, modem, clock, ANNA, "viisi")
     (resp,) = gw.store.unsynced()
-    assert "nps" not in resp["answers"]
-    assert resp["answers"]["open"]["text"] == "Hoitaja oli ystävällinen, soita [puhelinnumero]"
-    assert resp["answers"]["s1"] == {"value": 5}
+    assert "nps" not in resp.answers
+    assert resp.answers["open"].text == "Hoitaja oli ystävällinen, soita [puhelinnumero]"
+    assert resp.answers["s1"] == Answer(value=5)
 
 
 def test_optout_ends_for_good_with_one_confirmation(
@@ -101,7 +102,7 @@ def test_optout_ends_for_good_with_one_confirmation(
     assert len(modem.sent) == n
     assert invite(gw, ANNA, clock()) == "opted out"
     (resp,) = gw.store.unsynced()
-    assert resp["status"] == "expired" and resp["answers"] == {"nps": {"value": 8}}
+    assert resp.status == "expired" and encode_answers(resp.answers) == {"nps": {"value": 8}}
     assert gw.gs.counters()["opted_out"] == 1
 
 
@@ -128,7 +129,8 @@ def test_late_reply_within_lifetime_accepted_after_it_expired(
     reply(gw, modem, clock, BO, "7")  # too late: no session any more
     assert len(modem.sent) == n
     finals = gw.store.unsynced()
-    assert [(r["status"], r["answers"]) for r in finals] == [("expired", {"nps": {"value": 10}})]
+    assert [(r.status, encode_answers(r.answers)) for r in finals] == [
+        ("expired", {"nps": {"value": 10}})]
 
 
 def test_window_waits_and_deadline_expires(gw: Gateway, modem: TwinModem, clock: Clock) -> None:
@@ -212,8 +214,8 @@ def test_multipart_reassembled_in_order_and_incomplete_after_timeout(
     modem.deliver(BO, "kiitos", t, (9, 3, 3))
     gw.step()
     (resp,) = [r for r in gw.store.open_responses("sms")]
-    row = gw.store.get(resp["id"])
-    assert row is not None and row["answers"]["open"] == {"text": "Loistava palvelu 😀"}
+    row = gw.store.get(resp.id)
+    assert row is not None and row.answers["open"] == Answer(text="Loistava palvelu 😀")
     clock.advance(minutes=6)  # Bo's part 2 never came
     gw.step()
     rows = gw.store.conn.execute("SELECT parts, missing FROM sms_messages ORDER BY id").fetchall()

@@ -12,6 +12,7 @@ from sms_helpers import Clock, invite, run_until, sent_to, sim_gateway, utc
 
 from hardware.modem_sim import ModemCore
 from sms_gateway.service import Gateway
+from survey.response import encode_answers
 
 
 @pytest.fixture
@@ -89,11 +90,11 @@ def test_many_phones_whole_conversations(
     run_until(gw, lambda: gw.store.conn.execute(
         "SELECT COUNT(*) FROM sms_messages WHERE outcome = 'no_session'").fetchone()[0] == 1)
     assert len(sent_to(core, "+358401000009")) == 2
-    got = sorted((r["answers"] for r in gw.store.unsynced() if r["status"] == "complete"),
+    got = sorted((encode_answers(r.answers) for r in gw.store.unsynced() if r.status == "complete"),
                  key=repr)
     assert got == sorted((want for *_, want in PEOPLE), key=repr)
     (open_one,) = gw.store.open_responses("sms")
-    assert open_one["answers"] == {"nps": {"value": 8}, "open": {"text": LONG[2:]}}
+    assert encode_answers(open_one.answers) == {"nps": {"value": 8}, "open": {"text": LONG[2:]}}
     assert not core.stored()  # everything read was deleted from the modem
     counts = gw.gs.counters()
     assert (counts["sent"], counts["completed"], counts["opted_out"]) == (9, 7, 1)
@@ -118,7 +119,7 @@ def test_late_reply_and_incomplete_multipart(
     clock.advance(seconds=31)  # past the reassembly timeout: processed as what arrived
     run_until(gw, lambda: len(sent_to(core, "+358401000001")) == 3)
     (resp,) = gw.store.open_responses("sms")
-    assert resp["answers"]["open"]["text"].startswith("Hoitaja oli ihana")
+    assert resp.answers["open"].text.startswith("Hoitaja oli ihana")
     assert gw.store.conn.execute("SELECT missing FROM sms_messages ORDER BY id DESC "
                                  "LIMIT 1").fetchone() == (1,)
 
@@ -140,6 +141,6 @@ def test_modem_faults_mid_conversation_lose_nothing(
         "s1"].prompt("fi", "sms")
     assert say(gw, core, clock, phone, "5") == gw.survey.message("sms_thanks", "fi")
     (resp,) = gw.store.unsynced()
-    assert resp["answers"] == {"nps": {"value": 9}, "open": {"text": "Hyvää palvelua"},
+    assert encode_answers(resp.answers) == {"nps": {"value": 9}, "open": {"text": "Hyvää palvelua"},
                                "s1": {"value": 5}}
     assert [t for t in sent_to(core, phone)].count(gw.survey.message("sms_thanks", "fi")) == 1

@@ -31,7 +31,7 @@ def test_status_shows_queue_last_sync_and_sms(tmp_path: Path, origin: DeviceIden
                                        survey_version=1, lang="fi", started_at=now)
             store.set_answer(rid, "nps", value=score, at=now)
             store.finalise(rid, "complete", now)
-        store.mark_synced([r["id"] for r in store.unsynced()][:1], "b1", now)
+        store.mark_synced([r.id for r in store.unsynced()][:1], "b1", now)
         store.set_meta(META_LAST_SYNC, "2026-11-02T09:00:05+00:00")
     assert main(["status", "--config", str(config)]) == 0
     screen = capsys.readouterr().out

@@ -12,6 +12,7 @@ import pytest
 
 from survey.config import DeviceIdentity
 from survey.errors import NewerSchemaError, StoreError
+from survey.response import Answer, Channel, Status, encode_response
 from survey.store import SCHEMA_VERSION, Store
 
 
@@ -34,15 +35,16 @@ def test_response_written_at_first_answer_and_final_with_seq(
 ) -> None:
     rid = _answer(store, origin, now, 9)
     row = store.get(rid)
-    assert row is not None and row["status"] == "open" and row["seq"] is None
-    assert row["answers"] == {"nps": {"value": 9}}
+    assert row is not None and row.status is Status.OPEN and row.seq is None
+    assert row.answers == {"nps": Answer(value=9)} and row.finished_at is None
     assert store.unsynced() == []  # only final responses sync
     store.set_answer(rid, "open", text="Ystävällinen hoitaja", at=now)
     store.add_flags(rid, "repeat_press")
-    seq = store.finalise(rid, "complete", now + timedelta(seconds=38))
-    wire = store.unsynced()
-    assert [w["id"] for w in wire] == [rid]
-    w = wire[0]
+    seq = store.finalise(rid, Status.COMPLETE, now + timedelta(seconds=38))
+    final = store.unsynced()
+    assert [r.id for r in final] == [rid] and final[0].status is Status.COMPLETE
+    assert final[0].channel is Channel.KIOSK and final[0].flags == {"repeat_press"}
+    w = encode_response(final[0])  # the wire form (DESIGN.md)
     assert w["seq"] == seq == 1
     assert w["answers"] == {"nps": {"value": 9}, "open": {"text": "Ystävällinen hoitaja"}}
     assert w["flags"] == ["repeat_press"]
@@ -60,7 +62,7 @@ def test_sequence_is_monotonic_in_finalise_order(
     b = _answer(store, origin, now, 2)
     store.finalise(b, "abandoned", now)
     store.finalise(a, "complete", now)
-    assert [(r["id"], r["seq"]) for r in store.unsynced()] == [(b, 1), (a, 2)]
+    assert [(r.id, r.seq) for r in store.unsynced()] == [(b, 1), (a, 2)]
 
 
 def test_mark_synced_by_batch(store: Store, origin: DeviceIdentity, now: datetime) -> None:
@@ -70,7 +72,7 @@ def test_mark_synced_by_batch(store: Store, origin: DeviceIdentity, now: datetim
     assert store.queue_depth() == 5
     assert store.mark_synced(ids[:3], "batch-1", now) == 3
     assert store.mark_synced(ids[:3], "batch-1", now) == 0  # an ack seen twice changes nothing
-    assert [r["id"] for r in store.unsynced()] == ids[3:]
+    assert [r.id for r in store.unsynced()] == ids[3:]
     assert store.counts()["synced"] == 3 and store.queue_depth() == 2
 
 

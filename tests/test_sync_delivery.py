@@ -190,7 +190,7 @@ def test_duplicate_batches_are_stored_once(tmp_path: Path, broker: Mosquitto, ce
     finally:
         client.disconnect()
         client.loop_stop()
-    assert all(set(a.accepted) == {r["id"] for r in rows} for a in acks)
+    assert all(set(a.accepted) == {r.id for r in rows} for a in acks)
     assert central_count(central_url) == 40
     # The real agent then finds nothing left to store twice.
     with ReceiverThread(central_url, broker.port), AgentThread(config):
@@ -225,7 +225,7 @@ def test_acks_out_of_order(tmp_path: Path, broker: Mosquitto, central_url: str,
                 db.insert_responses(check.accepted)
             for check in reversed(checks):
                 assert check.batch_id is not None
-                ack = protocol.Ack(check.batch_id, tuple(r["id"] for r in check.accepted))
+                ack = protocol.Ack(check.batch_id, tuple(r.id for r in check.accepted))
                 central.publish(str(topic.sibling("ack")), protocol.encode(ack.to_dict()), qos=1)
             wait_until(lambda: queue_depth(store_path) == 0, 15, message="all acks applied")
             assert agent.agent.stats.resends == 0

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from survey.response import decode_response, encode_response
 from sync import protocol
 from sync.outbox import Outbox
 from sync.protocol import Ack, ProtocolError, Topic
@@ -32,8 +33,9 @@ def wire(**over: Any) -> dict[str, Any]:
 
 
 def batch_payload(rs: list[Any], device: str = "tays-lobby-3", **over: Any) -> bytes:
-    body = protocol.make_batch(str(uuid.uuid4()), device, datetime.now(UTC), rs)
-    body.update(over)
+    """A batch of raw wire objects (good or not) as a device would send it."""
+    body = {"v": 1, "batch": str(uuid.uuid4()), "device": device,
+            "sent_at": datetime.now(UTC).isoformat(timespec="seconds"), "responses": rs, **over}
     return protocol.encode(body)
 
 
@@ -101,10 +103,11 @@ def test_gzip_bomb_is_refused_without_inflating_it() -> None:
 
 
 def test_good_batch_is_accepted() -> None:
-    rs = [wire(seq=i) for i in range(5)]
+    rs = [wire(seq=i) for i in range(1, 6)]
     check = protocol.check_batch(TOPIC, batch_payload(rs))
     assert check.error is None and check.rejected == []
-    assert [r["id"] for r in check.accepted] == [r["id"] for r in rs]
+    assert [r.id for r in check.accepted] == [r["id"] for r in rs]
+    assert [encode_response(r) for r in check.accepted] == rs  # the wire form, unchanged
 
 
 def test_bad_responses_are_rejected_one_by_one() -> None:
@@ -113,7 +116,7 @@ def test_bad_responses_are_rejected_one_by_one() -> None:
     other_device = wire(device="tays-lobby-9")
     no_zone = wire(finished_at="2025-03-04T10:15:40")
     check = protocol.check_batch(TOPIC, batch_payload([good, bad_nps, other_device, no_zone, 7]))
-    assert [r["id"] for r in check.accepted] == [good["id"]]
+    assert [r.id for r in check.accepted] == [good["id"]]
     reasons = dict(check.rejected)
     assert "answers.nps.value" in reasons[bad_nps["id"]]
     assert "topic" in reasons[other_device["id"]]
@@ -141,7 +144,7 @@ def test_duplicate_in_one_batch_counts_once() -> None:
 
 
 def test_fit_batch_bounds_count_and_bytes() -> None:
-    rs = [wire(seq=i) for i in range(100)]
+    rs = [decode_response(wire(seq=i)) for i in range(1, 101)]
     size = protocol.response_size(rs[0])
     assert protocol.fit_batch(rs, 30, 10**9) == 30
     n = protocol.fit_batch(rs, 100, 200 + size * 10 + 5)

@@ -22,10 +22,12 @@ from services import (
     wait_until,
     write_device_config,
 )
+from wire_helpers import raw_batch
 
 from central.receiver import Receiver, handle_message
 from central.store import open_central
 from survey.config import DeviceIdentity
+from survey.response import Answer
 from survey.store import Store
 from sync import protocol
 from sync.agent import META_CONFIG_VERSION, SyncAgent, SyncSettings
@@ -94,7 +96,7 @@ def test_agent_keeps_each_batch_within_the_wire_limit(tmp_path: Path,
             assert len(b.payload) <= protocol.MAX_WIRE_BYTES
             check = protocol.check_batch(Topic.parse(str(agent._topic)), b.payload)
             assert check.error is None and check.rejected == []
-            assert [r["id"] for r in check.accepted] == list(b.ids)
+            assert [r.id for r in check.accepted] == list(b.ids)
             sent += b.ids
         assert sent == ids[:len(sent)] and len(sent) >= 300
     finally:
@@ -109,7 +111,7 @@ def test_rejected_id_with_nul_or_surrogate_is_quarantined_and_acked(central_url:
     nul = wire(id="bad\x00id")
     lone = wire(id="bad\ud800id")
     bid = str(uuid.uuid4())
-    body = protocol.make_batch(bid, "tays-lobby-3", NOW, [good, nul, lone])
+    body = raw_batch(bid, "tays-lobby-3", NOW, [good, nul, lone])
     payload = json.dumps(body).encode("ascii")  # \u escapes, as any JSON encoder may send
     with open_central(central_url) as db:
         out = handle_message(db, TOPIC, payload, NOW)
@@ -167,11 +169,11 @@ def test_responses_answered_before_a_site_change_are_accepted() -> None:
     # where they were answered. Refusing them made the device mark them synced: lost.
     earlier = wire(site="oys")
     topic = Topic("tays", "tays-lobby-3", "responses")
-    body = protocol.make_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [earlier])
+    body = raw_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [earlier])
     check = protocol.check_batch(topic, protocol.encode(body))
-    assert [r["id"] for r in check.accepted] == [earlier["id"]] and check.rejected == []
+    assert [r.id for r in check.accepted] == [earlier["id"]] and check.rejected == []
     other = wire(device="oys-lobby-1", site="tays")
-    body = protocol.make_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [other])
+    body = raw_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [other])
     assert protocol.check_batch(topic, protocol.encode(body)).accepted == []
 
 
@@ -183,7 +185,7 @@ def test_unhashable_channel_or_status_is_rejected_not_raised() -> None:
     # was neither acked nor quarantined.
     a, b = wire(channel=[]), wire(status={"x": 1})
     topic = Topic("tays", "tays-lobby-3", "responses")
-    body = protocol.make_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [a, b])
+    body = raw_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [a, b])
     reasons = dict(protocol.check_batch(topic, protocol.encode(body)).rejected)
     assert "channel" in reasons[a["id"]] and "status" in reasons[b["id"]]
 
@@ -249,11 +251,12 @@ def test_overlong_or_nul_text_does_not_cost_the_whole_response(tmp_path: Path,
         agent._fill_outbox(0.0)
         [batch] = agent.outbox._batches.values()
         check = protocol.check_batch(Topic.parse(str(agent._topic)), batch.payload)
-        assert check.rejected == [] and [r["id"] for r in check.accepted] == [rid]
+        assert check.rejected == [] and [r.id for r in check.accepted] == [rid]
         [resp] = check.accepted
-        assert resp["answers"]["nps"] == {"value": 2}
-        text = resp["answers"]["open"]["text"]
-        assert text.startswith("huono\ufffdxxx") and len(text) == protocol.MAX_TEXT_CHARS
+        assert resp.answers["nps"] == Answer(value=2)
+        text = resp.answers["open"].text
+        assert text is not None and text.startswith("huono\ufffdxxx")
+        assert len(text) == protocol.MAX_TEXT_CHARS
     finally:
         agent.store.close()
 
