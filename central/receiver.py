@@ -34,6 +34,8 @@ DEFAULT_SESSION_EXPIRY = 120
 # What one device's refused messages may take in the quarantine a day (four messages of
 # the broker's largest size: enough to see what went wrong; the rest is only counted).
 DEFAULT_QUARANTINE_BYTES_PER_DAY = 4 * 1024 * 1024
+# How long stopping waits for the network thread (paho's loop wakes at least every second).
+NETWORK_JOIN_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,7 @@ class Receiver:
         self.clock = clock
         self.stats = ReceiverStats()
         self.connected = threading.Event()
+        self._network: threading.Thread | None = None
         client_id = mqtt_settings.client_id or "palaute-central"
         self.client = make_client(mqtt_settings, client_id, session_expiry=session_expiry)
         self.client.on_connect = self._on_connect
@@ -249,13 +252,14 @@ class Receiver:
         # Runs on paho's thread: the store commit happens before paho sends the PUBACK,
         # so a receiver that dies here gets the message again from the broker.
         # Nothing may escape: paho re-raises a callback's exception and its thread ends.
-        # msg.topic decodes strictly (and raises); the raw bytes are read leniently.
-        topic = msg._topic.decode("utf-8", "backslashreplace")
         try:
-            if topic.encode("utf-8") != msg._topic:
-                _quarantine(self.store, topic, "topic is not UTF-8", bytes(msg.payload),
-                            self.clock(), self.stats, self.quarantine_limit)
-                return
+            topic = msg.topic
+        except UnicodeDecodeError as exc:  # the topic's raw bytes come with the error
+            raw = bytes(exc.object).decode("utf-8", "backslashreplace")
+            _quarantine(self.store, raw, "topic is not UTF-8", bytes(msg.payload), self.clock(),
+                        self.stats, self.quarantine_limit)
+            return
+        try:
             out = handle_message(self.store, topic, bytes(msg.payload), self.clock(),
                                  self.stats, self.after_commit, self.quarantine_limit)
         except CentralStoreError as exc:
@@ -270,22 +274,32 @@ class Receiver:
             client.publish(out.topic, out.payload, qos=1)
 
     def start(self) -> None:
-        """Connect in the background (paho's thread reconnects by itself)."""
+        """Connect in the background: one network thread that also reconnects."""
         s = self.mqtt_settings
         self.client.connect_async(s.host, s.port, keepalive=s.keepalive, clean_start=False,
                                   properties=session_properties(self.session_expiry))
-        self.client.loop_start()
+        # Our own thread running paho's loop (not loop_start): its liveness is ours to see.
+        self._network = threading.Thread(target=self._network_loop, name="receiver-mqtt",
+                                         daemon=True)
+        self._network.start()
+
+    def _network_loop(self) -> None:
+        try:
+            self.client.loop_forever(retry_first_connection=True)
+        except Exception:  # logged here; network_alive turns false and the watchdog stops
+            log.exception("the MQTT network loop failed")
 
     def stop(self) -> None:
         """Disconnect and stop the network thread; safe to call twice."""
         self.client.disconnect()
-        self.client.loop_stop()
+        network = self._network
+        if network is not None and network is not threading.current_thread():
+            network.join(timeout=NETWORK_JOIN_SECONDS)
 
     @property
     def network_alive(self) -> bool:
-        """Whether paho's network thread (which also reconnects) is still running."""
-        thread = getattr(self.client, "_thread", None)  # paho keeps no public handle on it
-        return isinstance(thread, threading.Thread) and thread.is_alive()
+        """Whether the MQTT network thread (which also reconnects) is still running."""
+        return self._network is not None and self._network.is_alive()
 
     def run(self, stop: threading.Event, interval: float = 5.0) -> None:
         """Receive until `stop` is set (the service's main loop; `interval`: watchdog beat)."""

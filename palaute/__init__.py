@@ -1,8 +1,5 @@
 """palaute: patient feedback kiosks, SMS surveys and their sync to a central store."""
 
-from importlib.metadata import PackageNotFoundError, version
+from survey import __version__
 
-try:
-    __version__ = version("palaute")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+__all__ = ["__version__"]

@@ -7,16 +7,26 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeAlias
+from functools import partial
+from typing import TYPE_CHECKING, TypeAlias
 
 import central.cli
 import kiosk.cli
 import sms_gateway.cli
+import sms_gateway.status
 import survey.cli
 import survey.topics.cli
 import sync.cli
 from palaute import __version__, demo, field
 from survey.errors import PalauteError
+
+if TYPE_CHECKING:
+    from sync.agent import StatusExtra
+
+
+def device_status_extras() -> list[StatusExtra]:
+    """What other parts add to the sync agent's heartbeat (sync imports none of them)."""
+    return [sms_gateway.status.status_extras]
 
 # Each part registers its own subcommands: module -> one line of help.
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -24,7 +34,8 @@ PARTS: dict[str, tuple[Callable[[SubParsers], None], str]] = {
     "survey": (survey.cli.register, "check survey definitions and read SMS replies"),
     "sms": (sms_gateway.cli.register, "the SMS survey gateway and its GSM modem"),
     "kiosk": (kiosk.cli.register, "the lobby kiosk (touch, buttons, audio mode)"),
-    "sync": (sync.cli.register, "the sync agent that carries answers to the central store"),
+    "sync": (partial(sync.cli.register, status_extras=device_status_extras),
+             "the sync agent that carries answers to the central store"),
     "central": (central.cli.register, "the central receiver, store and reports"),
     "text": (survey.topics.cli.register, "free-text topics and tone (the counties' 20 topics)"),
 }

@@ -10,7 +10,6 @@ from the local store again, which is the only state that matters.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import queue
@@ -18,7 +17,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +25,9 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from palaute import __version__
-from survey import systemd
+from survey import __version__, systemd
 from survey.config import Config, DeviceIdentity
+from survey.definition import check_text, load_survey
 from survey.errors import StoreError
 from survey.files import write_atomically
 from survey.store import Store
@@ -50,7 +49,8 @@ META_SETTINGS = "sync.settings"
 META_REJECTED = "sync.rejected"
 
 StatusExtra = Callable[[Store], dict[str, Any]]
-SurveyChecker = Callable[[str, str], list[Any]]
+# (survey TOML text, where it came from) -> its problems; empty when it may be used.
+SurveyChecker = Callable[[str, str], Sequence[object]]
 
 
 @dataclass(frozen=True)
@@ -86,32 +86,9 @@ def load_sync_settings(config: Config) -> SyncSettings:
     )
 
 
-def default_status_extras() -> list[StatusExtra]:
-    """Status contributions of other parts on this device (the SMS gateway's counters)."""
-    extras: list[StatusExtra] = []
-    try:
-        sms_status = importlib.import_module("sms_gateway.status")
-    except ImportError:
-        return extras
-    func = getattr(sms_status, "status_extras", None)
-    if callable(func):
-        extras.append(func)
-    return extras
-
-
-def default_survey_checker() -> SurveyChecker | None:
-    """`survey.definition.check_text`, the same check as `palaute survey check`."""
-    import survey.definition
-
-    checker: SurveyChecker | None = getattr(survey.definition, "check_text", None)
-    return checker
-
-
-def survey_version_of(path: Path) -> dict[str, Any] | None:
+def survey_version_of(path: Path) -> dict[str, str | int] | None:
     """{"id", "version"} of the survey file in use, or None when it cannot be read."""
     try:
-        from survey.definition import load_survey
-
         survey = load_survey(path)
         return {"id": survey.id, "version": survey.version}
     except Exception:  # a broken or missing survey must not stop the sync
@@ -147,8 +124,8 @@ class SyncAgent:
         settings: SyncSettings | None = None,
         *,
         survey_path: Path | None = None,
-        status_extras: list[StatusExtra] | None = None,
-        survey_checker: SurveyChecker | None = None,
+        status_extras: Sequence[StatusExtra] = (),
+        survey_checker: SurveyChecker = check_text,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
@@ -156,8 +133,10 @@ class SyncAgent:
         self.mqtt_settings = mqtt_settings
         self.settings = settings or SyncSettings()
         self.survey_path = survey_path
-        self.status_extras = default_status_extras() if status_extras is None else status_extras
-        self.survey_checker = survey_checker or default_survey_checker()
+        # Other parts of this device that add to the heartbeat (the SMS gateway's counters):
+        # given by whoever puts the device together, never looked up from here.
+        self.status_extras = list(status_extras)
+        self.survey_checker = survey_checker
         self.clock = clock
         self.stats = AgentStats()
         self.connected = threading.Event()
@@ -421,8 +400,6 @@ class SyncAgent:
         if config.survey is not None:
             if self.survey_path is None:
                 return "this device has no [survey] file to replace"
-            if self.survey_checker is None:
-                return "no survey checker available on this device"
             try:
                 problems = self.survey_checker(config.survey, f"config v{config.version}")
             except Exception as exc:  # a checker crash is a refusal, not a dead agent
@@ -455,16 +432,13 @@ class SyncAgent:
             self.client.loop_stop()
 
 
-def agent_from_config(config: Config, store: Store) -> SyncAgent:
+def agent_from_config(config: Config, store: Store,
+                      status_extras: Sequence[StatusExtra] = ()) -> SyncAgent:
     """A SyncAgent set up from a device config file and its opened store."""
     identity = config.identity()
     survey_path = config.survey_path() if config.has("survey") else None
-    mqtt_settings = load_mqtt_settings(config)
-    if mqtt_settings.client_id is None:
-        # The broker takes the username as the client id (use_username_as_clientid):
-        # ask for the same, so that logs and any other broker agree.
-        mqtt_settings = replace(mqtt_settings, client_id=mqtt_settings.username
-                                or f"palaute-sync-{identity.id}")
+    mqtt_settings = load_mqtt_settings(config, default_client_id=f"palaute-sync-{identity.id}")
     return SyncAgent(
         store, identity, mqtt_settings, load_sync_settings(config), survey_path=survey_path,
+        status_extras=status_extras,
     )

@@ -48,7 +48,7 @@ def test_watchdog_pings_only_while_the_network_thread_runs(
                 assert rx.receiver.network_alive
                 healthy = _beats(rx, sock)  # run() stops the client at its end
             with ReceiverThread(central_url, broker.port) as rx:
-                rx.receiver.client.loop_stop()  # as if paho's thread had died
+                rx.receiver.stop()  # as if the network thread had died
                 monkeypatch.setattr(rx.receiver, "start", lambda: None)
                 assert not rx.receiver.network_alive
                 dead = _beats(rx, sock)

@@ -225,9 +225,9 @@ def test_unknown_sync_key_is_named(tmp_path: Path, origin: DeviceIdentity,
 
 def test_sms_gateway_counters_join_the_status_by_default(device: Path) -> None:
     import sms_gateway.status
-    from sync.agent import default_status_extras
+    from palaute.cli import device_status_extras
 
-    assert sms_gateway.status.status_extras in default_status_extras()
+    assert sms_gateway.status.status_extras in device_status_extras()
     with AgentThread(device) as agent:
         # A device that never ran the gateway reports no SMS part at all.
         assert "sms" not in agent.agent.status()
