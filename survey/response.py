@@ -22,6 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeGuard
 
+from survey.errors import PalauteError
 from survey.model import SCALES
 
 
@@ -67,7 +68,7 @@ _FLAG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-class ResponseError(ValueError):
+class ResponseError(PalauteError, ValueError):
     """A wire-format response that cannot be used; `problems` has one line per field."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -127,6 +128,9 @@ class Response:
         object.__setattr__(self, "flags", frozenset(self.flags))
         object.__setattr__(self, "channel", Channel(self.channel))
         object.__setattr__(self, "status", Status(self.status))
+
+    def __hash__(self) -> int:
+        return hash(self.id)  # equal responses share their id (the answers are a mapping)
 
     @property
     def nps(self) -> int | None:

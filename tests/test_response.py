@@ -69,7 +69,9 @@ def test_a_response_cannot_be_changed() -> None:
         resp.seq = 1  # type: ignore[misc]
     with pytest.raises(TypeError):
         resp.answers["nps"] = Answer(value=0)  # type: ignore[index]
-    assert decode_response(DESIGN_EXAMPLE).answers["nps"] == Answer(value=9)
+    again = decode_response(DESIGN_EXAMPLE)
+    assert again.answers["nps"] == Answer(value=9)
+    assert again == resp and len({resp, again}) == 1  # a value: equal, and one in a set
 
 
 def test_an_answer_needs_a_value_or_a_text() -> None:
