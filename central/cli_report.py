@@ -24,7 +24,13 @@ from central.report_model import (
     parse_targets,
 )
 from central.report_render import FORMATS, render
-from central.reports import build_report, default_period, known_units, last_full_month
+from central.reports import (
+    build_report,
+    default_period,
+    known_units,
+    last_full_month,
+    unit_origin,
+)
 from central.store import CentralStore, CentralStoreError, open_central
 from survey.config import load_config
 from survey.files import write_atomically
@@ -225,7 +231,7 @@ def _monthly(store: CentralStore, now: datetime, by: str, settings: ReportSettin
         params = ReportParams(first, last, now, by, (("unit", unit),), trend_from=trend_from,
                               settings=settings.anomalies, max_texts=args.max_texts,
                               lang=settings.lang, targets=settings.targets,
-                              names=settings.names)
+                              names=settings.names, origin=unit_origin(store, unit))
         name = re.sub(r"[^\w.-]+", "_", unit).strip("._") or "unit"
         while name in used:
             name += "_"

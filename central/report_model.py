@@ -138,6 +138,8 @@ class ReportParams:
     lang: str = "fi"  # language of every text of the report, and of the statements' wording
     targets: tuple[Target, ...] = ()
     names: Mapping[str, str] = field(default_factory=dict)  # code -> display name
+    # Where the report's unit sits (site, area codes), for its title; from the registry.
+    origin: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.by not in GROUP_KEYS:

@@ -111,6 +111,9 @@ def title(report: Report, tr: Lang) -> str:
     names = dict(p.filters)
     parts = [p.names.get(names[k], names[k]) for k in ("unit", "area", "device", "channel")
              if k in names]
+    if p.origin is not None and "unit" in names:
+        site, area = p.origin
+        parts.append(f"{p.names.get(area, area)}, {p.names.get(site, site)}")
     what = ", ".join(parts) if parts else tr.t("all responses")
     return tr.t("Feedback report: {what}, {start} – {end}", what=what,
                 start=tr.day(p.date_from), end=tr.day(p.date_to))

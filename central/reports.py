@@ -808,6 +808,21 @@ def last_full_month(now: datetime) -> tuple[date, date]:
 
 
 def known_units(store: CentralStore) -> list[str]:
-    """Every unit the central knows (every unit that has sent answers), sorted."""
+    """Every unit the central knows: those of its device registry and those that have sent
+    answers, sorted."""
     sql = _Sql(store)
-    return sorted({str(r[0]) for r in sql.run("SELECT DISTINCT r.unit FROM responses r", [])})
+    units = {str(r[0]) for r in sql.run("SELECT DISTINCT unit FROM device_registry", [])}
+    units |= {str(r[0]) for r in sql.run("SELECT DISTINCT r.unit FROM responses r", [])}
+    return sorted(units)
+
+
+def unit_origin(store: CentralStore, unit: str) -> tuple[str, str] | None:
+    """(site, area) of a unit from the registry (else from its newest answer), or None."""
+    sql = _Sql(store)
+    p = sql.p
+    rows = sql.run(f"SELECT site, area FROM device_registry WHERE unit = {p} "
+                   f"ORDER BY updated_at DESC LIMIT 1", [unit])
+    if not rows:
+        rows = sql.run(f"SELECT site, area FROM responses WHERE unit = {p} "
+                       f"ORDER BY local_date DESC LIMIT 1", [unit])
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None

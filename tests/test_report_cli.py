@@ -74,7 +74,7 @@ def test_monthly_writes_one_html_per_unit_for_the_last_full_month(
                      "vanha-2025-03.html"]
     assert sorted(out.split()) == sorted(str(folder / n) for n in names)
     page = (folder / "ensiapu-2025-03.html").read_text("utf-8")
-    assert "Feedback report: ensiapu, 1 Mar 2025 – 31 Mar 2025" in page
+    assert "Feedback report: ensiapu, sairaalapalvelut, tays, 1 Mar 2025 – 31 Mar 2025" in page
     assert "Hyvä palvelu" in page and "Lasten oma" not in page  # only its own unit
     assert "Mar 2024" in page and "Feb 2024" not in page  # 13 months of trend
     assert "No answers in this period." in (folder / "vanha-2025-03.html").read_text("utf-8")

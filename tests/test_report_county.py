@@ -19,6 +19,7 @@ from report_data import insert, response
 
 from central import report_render
 from central.i18n import LANGS, Lang, catalogue
+from central.registry import DeviceOrigin, register
 from central.report_html import render_html, render_pdf
 from central.report_model import (
     ReportError,
@@ -285,6 +286,29 @@ def test_cli_pdf_and_monthly_pdf(db: CentralStore, tmp_path: Path) -> None:
                  "--now", "2025-04-15"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["ensiapu-2025-03.html",
                                                           "ensiapu-2025-03.pdf"]
+
+
+def test_monthly_covers_the_registrys_units_and_names_them(db: CentralStore,
+                                                           tmp_path: Path) -> None:
+    # A kiosk enrolled for `lastenpkl` has sent nothing yet: its leader still gets a page.
+    register(db, DeviceOrigin("lasten-lobby-1", "tays", "lapset", "lastenpkl"),
+             action="enrol", actor="test", at=datetime(2025, 2, 1, tzinfo=UTC))
+    cfg = tmp_path / "central.toml"
+    cfg.write_text(f'[central]\ndb = "sqlite:///{tmp_path / "c.sqlite"}"\n[report]\n'
+                   'lang = "fi"\nnames = { ensiapu = "Ensiapu", sairaalapalvelut = '
+                   '"Sairaalapalvelut", tays = "TAYS", lastenpkl = "Lasten poliklinikka", '
+                   'lapset = "Lasten ja nuorten palvelut" }\n', "utf-8")
+    folder = tmp_path / "m"
+    assert main(["central", "report", "--config", str(cfg), "--monthly", "--out",
+                 str(folder), "--now", "2025-04-15"]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["ensiapu-2025-03.html",
+                                                          "lastenpkl-2025-03.html"]
+    empty = (folder / "lastenpkl-2025-03.html").read_text("utf-8")
+    assert ("Palauteraportti: Lasten poliklinikka, Lasten ja nuorten palvelut, TAYS, "
+            "1.3.2025–31.3.2025") in empty
+    assert "Tältä jaksolta ei ole vastauksia." in empty
+    full = (folder / "ensiapu-2025-03.html").read_text("utf-8")
+    assert "Palauteraportti: Ensiapu, Sairaalapalvelut, TAYS" in full
 
 
 def test_json_says_its_language(db: CentralStore) -> None:
