@@ -1,4 +1,4 @@
-"""Subcommands of the device registry: move-device (and register), devices."""
+"""Subcommands of the device registry: move-device (and register), move-faces, devices."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from survey.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `move-device` and `devices`."""
+    """Add `move-device`, `move-faces` and `devices`."""
     move = sub.add_parser(
         "move-device", help="change (or register) where a device is: its site, area, unit",
         description="The central files a device's answers under its registered site, area and "
@@ -22,6 +22,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     move.add_argument("--by", metavar="NAME", help="who makes the change (default: the login)")
     _db_options(move)
     move.set_defaults(handler=_move)
+
+    faces = sub.add_parser(
+        "move-faces", help="move an old face-button kiosk's NPS answers to the face scale",
+        description="Older button kiosks stored each face as an NPS value (their [kiosk] "
+        "buttons.values). This moves one device's answers to the face scale (question "
+        "'faces', 1 saddest .. 5 happiest; four faces 1, 2, 4, 5), audited, in one "
+        "transaction.")
+    faces.add_argument("--device", required=True, metavar="DEVICE")
+    faces.add_argument("--values", required=True, metavar="V,V,…",
+                       help="the NPS value each face stored, saddest first (e.g. 0,4,7,9,10)")
+    faces.add_argument("--by", metavar="NAME", help="who makes the change (default: the login)")
+    _db_options(faces)
+    faces.set_defaults(handler=_move_faces)
 
     devices = sub.add_parser("devices", help="the device registry and its audit trail")
     devices.add_argument("--audit", action="store_true", help="list every change too")
@@ -57,6 +70,25 @@ def _move(args: argparse.Namespace) -> int:
     if old is not None and old.site != new.site:
         print(f"note: the broker still lets {new.device} publish only under site {old.site}: "
               "re-enrol it, or run broker-config with its new site")
+    return 0
+
+
+def _move_faces(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from central import registry
+    from central.faces import move_to_faces
+    from central.store import open_central
+
+    try:
+        values = [int(v) for v in args.values.split(",")]
+    except ValueError:
+        raise ConfigError("--values", f"{args.values!r} is not a list of numbers like "
+                                      "0,4,7,9,10") from None
+    with open_central(_url(args)) as store:
+        moved = move_to_faces(store, args.device, values, actor=args.by or registry.operator(),
+                              at=datetime.now(UTC))
+    print(f"{args.device}: {moved} answers moved to the face scale")
     return 0
 
 

@@ -40,6 +40,7 @@ from central.report_render import (
     channel_label,
     comparison_rows,
     evidence_label,
+    face_rows,
     group_label,
     has_mark,
     key_label,
@@ -64,6 +65,9 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 MARKERS = ("s", "^", "D", "v", "P", "X")
 DASHES = ("--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)))
 _FIGURE = re.compile(r"^[-+]?\d+(\.\d+)?$")
+
+FACES_NOTE = ("Answers given with face buttons are a scale of their own: they are never "
+              "counted into the NPS.")
 
 CSS = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 70em;
@@ -392,6 +396,8 @@ def render_html(report: Report, tr: Lang | None = None, generated_at: str = "") 
                     + f"<h3>{_esc(tr.t('Rolling 30-day NPS (total)'))}</h3>"
                     + tab("rolling", rolling_rows)),
             section("statements", "Statements (1-5)", tab("statements", statement_rows)),
+            *([section("faces", "Faces", f"<p>{_esc(tr.t(FACES_NOTE))}</p>"
+                       + tab("faces", face_rows))] if report.faces else []),
             section("free-text", "Free text", tab("text", text_rows) + _texts_html(report, tr)),
             section("sms", "SMS funnel", tab("sms", sms_rows)),
         ]

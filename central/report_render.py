@@ -37,6 +37,7 @@ from central.report_model import (
     TargetRow,
     TrendPoint,
 )
+from survey.labels import smiley_labels
 
 FORMATS = ("table", "csv", "json", "html", "pdf")
 DASH = "–"
@@ -254,6 +255,24 @@ def statement_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]
     return header, rows
 
 
+def face_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
+    """Face scales: n, the share of each face (saddest first) and of the two happiest."""
+    faces = smiley_labels(tr.code if tr.code in ("fi", "sv", "en") else "en", 5)
+    header = [tr.t("question"), group_label(report, tr), "n",
+              *(f"{i + 1} {label} %" for i, label in enumerate(faces)),
+              tr.t("two happiest %")]
+    rows = []
+    for s in report.faces:
+        head = [f"{s.survey}: {s.label}" if s.label else s.survey, row_key(s.key, tr)]
+        if s.summary is None:
+            rows.append([*head, _marked(s.n) if s.protected else SUPPRESSED, *([DASH] * 6)])
+        else:
+            shares = s.summary.shares or (None,) * 5
+            rows.append([*head, str(s.n), *(_num(x) for x in shares),
+                         _num(s.summary.agree_share)])
+    return header, rows
+
+
 def text_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
     """Share of responses with free text per group."""
     header = [group_label(report, tr), tr.t("responses"), tr.t("with text"), tr.t("share %")]
@@ -378,6 +397,7 @@ SECTIONS: tuple[tuple[str, Rows], ...] = (
     ("NPS", nps_rows), ("Shares of answers", share_rows),
     ("Comparison", comparison_rows), ("Targets", target_rows), ("Monthly NPS", trend_rows),
     ("Rolling 30-day NPS", rolling_rows), ("Statements", statement_rows),
+    ("Faces", face_rows),
     ("Free text", text_rows), ("SMS funnel", sms_rows), ("Anomalies", anomaly_rows),
 )
 
@@ -529,6 +549,11 @@ def report_json(report: Report) -> dict[str, Any]:
                         "mean": s.summary.mean if s.summary else None,
                         "agree_share": s.summary.agree_share if s.summary else None}
                        for s in report.statements],
+        "faces": [{"key": s.key, "survey": s.survey, "question": s.question,
+                   "n": s.n if s.summary or s.protected else SUPPRESSED,
+                   "shares": list(s.summary.shares) if s.summary else None,
+                   "happy_share": s.summary.agree_share if s.summary else None}
+                  for s in report.faces],
         "free_text": [{"key": t.key,
                        "responses": t.responses if t.share is not None or t.protected
                        else SUPPRESSED,

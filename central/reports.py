@@ -29,6 +29,7 @@ from central.anomalies import Anomaly, DeviceActivity, HourFlags
 from central.report_daily import MISUSE_FLAGS
 from central.report_model import (
     BASELINE_WEEKS,
+    FACES_QUESTION,
     LOCAL_ZONE,
     MIN_N,
     ROLLING_DAYS,
@@ -282,11 +283,19 @@ def _text_rows(main: Mapping[str, Sequence[int]], keys: Sequence[str]) -> list[T
 # -- statements and free texts ----------------------------------------------------------
 
 
-def _statements(sql: _Sql, params: ReportParams) -> list[StatementRow]:
-    """Likert 1-5 statements per survey and group, and in total over the groups.
+def _is_faces(known: Mapping[tuple[str, str], tuple[str, str]], survey: str,
+              question: str) -> bool:
+    """A face-scale answer: the button kiosk's `faces`, or a survey's smileys question."""
+    kind = known.get((survey, question), ("", ""))[0]
+    return question == FACES_QUESTION or kind == "smileys"
+
+
+def _statements(sql: _Sql, params: ReportParams, faces: bool = False) -> list[StatementRow]:
+    """Likert 1-5 statements per survey and group, and in total over the groups (with
+    `faces`: the face scales instead, each its own scale, never mixed into NPS).
 
     Statements are told apart by survey (the relatives' s1 is not the national s1);
-    answers to questions a known survey defines as something else (smileys) are left out.
+    answers to questions a known survey defines as something else are left out.
     """
     where, values = sql.where(params, params.date_from, params.date_to)
     if sql.agg:
@@ -304,7 +313,9 @@ def _statements(sql: _Sql, params: ReportParams) -> list[StatementRow]:
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 5)
     for key, survey, question, *counts in rows:
         sq = (str(survey), str(question))
-        if sq in known and known[sq][0] != "likert":
+        if _is_faces(known, *sq) != faces:
+            continue
+        if not faces and sq in known and known[sq][0] != "likert":
             continue
         per[(str(key), *sq)] = [int(c) for c in counts]
         _add(totals[sq], [int(c) for c in counts])
@@ -332,7 +343,8 @@ def _statement_row(key: str, survey: str, question: str, counts: Sequence[int],
                    known: dict[tuple[str, str], tuple[str, str]], protected: bool = False
                    ) -> StatementRow:
     n = sum(counts)
-    label = known.get((survey, question), ("", question))[1]
+    label = known.get((survey, question), ("", "" if question == FACES_QUESTION
+                                               else question))[1]
     return StatementRow(key, survey, question, label, n,
                         likert_summary(counts) if n >= MIN_N and not protected else None,
                         protected)
@@ -774,10 +786,11 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     found += _drops(sql, params, gateways)
     found += _quarantine(store, params)
     statements = _statements(sql, params)
+    faces = _statements(sql, params, faces=True)
     comparisons, prev, year = _comparisons(sql, params, tables["groups"], tables["total"])
     hidden = {g.key: g.n for g in tables["groups"] if g.key not in shown}
     return Report(
-        params=params, statements=statements,
+        params=params, statements=statements, faces=faces,
         texts=_texts(sql, params, shown) if texts else {},
         pooled_texts=_pooled_texts(sql, params, hidden) if texts else [],
         sms=sms_rows, sms_total=sms_total, anomalies=found,

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from report_data import insert, response
 
-from central import report_render
+from central import report_html, report_render
+from central.faces import FacesError, face_mapping, move_to_faces
 from central.i18n import LANGS, Lang, catalogue
-from central.registry import DeviceOrigin, register
+from central.registry import DeviceOrigin, audit_trail, register
 from central.report_html import render_html, render_pdf
 from central.report_model import (
     ReportError,
@@ -167,6 +168,7 @@ def _msgids() -> set[str]:
                   r.EVIDENCE_LABELS):
         found |= set(table.values())
     found |= {name for name, _ in r.SECTIONS}
+    found.add(report_html.FACES_NOTE)
     return found
 
 
@@ -313,3 +315,78 @@ def test_monthly_covers_the_registrys_units_and_names_them(db: CentralStore,
 
 def test_json_says_its_language(db: CentralStore) -> None:
     assert json.loads(report_render.render(_report(db, "sv"), "json"))["lang"] == "sv"
+
+
+# -- face buttons: their own scale ----------------------------------------------------------
+
+
+def test_face_answers_are_their_own_scale_never_nps(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    with open_central(url) as db:
+        # A five-face kiosk's answers as it stores them now: faces 1..5, no NPS.
+        faces = [5, 5, 4, 4, 4, 3, 2, 1, 5, 4]
+        rows = [response(MARCH + timedelta(minutes=i), None, device="tays-buttons-1",
+                         statements={"faces": f}) for i, f in enumerate(faces)]
+        rows += [response(MARCH + timedelta(hours=2, minutes=i), 9) for i in range(6)]
+        insert(db, rows)
+        report = _report(db, "en")
+    data = report_render.report_json(report)
+    assert data["total"]["n"] == 6 and data["total"]["nps"] == 100.0  # the faces are not in
+    assert not any(s["question"] == "faces" for s in data["statements"])
+    total = next(f for f in data["faces"] if f["key"] == "total")
+    # 1: 1, 2: 1, 3: 1, 4: 4, 5: 3 of 10; the two happiest 7 of 10
+    assert total["shares"] == [10.0, 10.0, 10.0, 40.0, 30.0] and total["happy_share"] == 70.0
+    page = render_html(_report_of(url, "fi"))
+    assert "Hymiönaamat" in page and "kaksi iloisinta %" in page and "5 tosi hyvä %" in page
+
+
+def _report_of(url: str, lang: str) -> Report:
+    with open_central(url) as db:
+        return _report(db, lang)
+
+
+def test_move_faces_turns_an_old_button_kiosks_nps_values_into_faces(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    with open_central(url) as db:
+        # An older five-button kiosk stored its faces as 0, 4, 7, 9, 10.
+        old = [10, 10, 9, 7, 4, 0, 10, 9]
+        insert(db, [response(MARCH + timedelta(minutes=i), v, device="tays-buttons-1")
+                    for i, v in enumerate(old)])
+        insert(db, [response(MARCH + timedelta(hours=3, minutes=i), 8) for i in range(5)])
+        assert main(["central", "report", "--db", url, "--from", "2025-03-01", "--to",
+                     "2025-03-31", "--format", "json", "--now", "2025-04-02",
+                     "--out", str(tmp_path / "before.json")]) == 0
+    assert json.loads((tmp_path / "before.json").read_text())["total"]["n"] == 13
+    code = main(["central", "move-faces", "--db", url, "--device", "tays-buttons-1",
+                 "--values", "0,4,7,9,10", "--by", "tester"])
+    assert code == 0
+    # The aggregates the first report installed were rebuilt: NPS now counts only the 5.
+    assert main(["central", "report", "--db", url, "--from", "2025-03-01", "--to",
+                 "2025-03-31", "--format", "json", "--now", "2025-04-02",
+                 "--out", str(tmp_path / "after.json")]) == 0
+    after = json.loads((tmp_path / "after.json").read_text())
+    assert after["total"]["n"] == 5
+    total = next(f for f in after["faces"] if f["key"] == "total")
+    # faces 5, 5, 4, 3, 2, 1, 5, 4: 1: 1, 2: 1, 3: 1, 4: 2, 5: 3 of 8
+    assert total["n"] == 8 and total["shares"] == [12.5, 12.5, 12.5, 25.0, 37.5]
+    with open_central(url) as db:
+        trail = [a for a in audit_trail(db) if a.action == "move-faces"]
+        assert [(a.device, a.actor, a.new["responses"]) for a in trail] == [
+            ("tays-buttons-1", "tester", "8")]
+        assert move_to_faces(db, "tays-buttons-1", [0, 4, 7, 9, 10], actor="t",
+                             at=datetime(2025, 4, 3, tzinfo=UTC)) == 0  # nothing left
+
+
+def test_move_faces_refuses_a_device_that_was_no_face_kiosk(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    with open_central(url) as db:
+        insert(db, [response(MARCH + timedelta(minutes=i), v) for i, v in
+                    enumerate([10, 8, 6, 9])])
+        with pytest.raises(FacesError, match="has NPS answers 6, 8 that are not among"):
+            move_to_faces(db, "tays-lobby-1", [0, 4, 7, 9, 10], actor="t",
+                          at=datetime(2025, 4, 3, tzinfo=UTC))
+        assert sorted(r[0] for r in db.execute("SELECT nps FROM responses")) == [6, 8, 9, 10]
+    for bad, message in (([0, 5, 10], "4 or 5 faces"), ([0, 4, 4, 9, 10], "each once"),
+                         ([0, 4, 7, 9, 11], "0-10")):
+        with pytest.raises(FacesError, match=message):
+            face_mapping(bad)
