@@ -57,6 +57,7 @@ MAX_FLAGS = 32
 MAX_NAME_CHARS = 100                     # area, unit, survey, lang
 # The NPS question is known by its id everywhere (the central's reports read it).
 NPS_QUESTION = "nps"
+NPS_RANGE = SCALES["nps"]
 # Any other integer answer lies on some survey scale (the central does not hold every
 # device's survey definition, so it checks the widest one).
 VALUE_RANGE = (min(lo for lo, _ in SCALES.values()), max(hi for _, hi in SCALES.values()))
@@ -252,13 +253,26 @@ class _Reader:
         return None
 
 
+def value_problem(question: str, value: object) -> str | None:
+    """Why `value` cannot be the integer answer to `question` (None when it can)."""
+    low, high = NPS_RANGE if question == NPS_QUESTION else VALUE_RANGE
+    if _is_int(value) and low <= value <= high:
+        return None
+    return f"answers.{question}.value: must be an integer from {low} to {high}"
+
+
+def valid_flag(name: object) -> bool:
+    """Whether `name` may be a flag (lower-case letters, digits and _, at most 64)."""
+    return isinstance(name, str) and bool(_FLAG.match(name))
+
+
 def _answer(question: str, entry: object) -> Answer | str:
     if not isinstance(entry, dict) or not entry or set(entry) - {"value", "text"}:
         return f"answers.{question}: must be an object with value and/or text"
     value, text = entry.get("value"), entry.get("text")
-    low, high = (0, 10) if question == NPS_QUESTION else VALUE_RANGE
-    if "value" in entry and not (_is_int(value) and low <= value <= high):
-        return f"answers.{question}.value: must be an integer from {low} to {high}"
+    problem = value_problem(question, value) if "value" in entry else None
+    if problem:
+        return problem
     if "text" in entry and not (isinstance(text, str) and len(text) <= MAX_TEXT_CHARS):
         return f"answers.{question}.text: must be a string of at most {MAX_TEXT_CHARS} chars"
     return Answer(value if _is_int(value) else None, text if isinstance(text, str) else None)
@@ -285,7 +299,7 @@ def _flags(value: object) -> frozenset[str] | str:
     if not isinstance(value, list) or len(value) > MAX_FLAGS:
         return f"flags: must be a list of at most {MAX_FLAGS} names"
     for flag in value:
-        if not (isinstance(flag, str) and _FLAG.match(flag)):
+        if not valid_flag(flag):
             return f"flags: {str(flag)[:40]!r} is not a flag name (a-z, 0-9, _; at most 64)"
     return frozenset(value)
 

@@ -42,7 +42,15 @@ from survey.db import (
     transaction,
 )
 from survey.errors import StoreError
-from survey.response import FINAL_STATUSES, Answer, Channel, Response, Status
+from survey.response import (
+    FINAL_STATUSES,
+    Answer,
+    Channel,
+    Response,
+    Status,
+    valid_flag,
+    value_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +127,12 @@ def _iso(ts: datetime) -> str:
     if ts.tzinfo is None:
         raise ValueError("timestamps must carry their time zone")
     return ts.isoformat(timespec="seconds")
+
+
+def _check_flags(flags: Sequence[str]) -> None:
+    bad = [f for f in flags if not valid_flag(f)]
+    if bad:
+        raise ValueError(f"not a flag name: {bad[0]!r} (lower-case letters, digits and _)")
 
 
 _RESPONSE_COLUMNS = (
@@ -287,6 +301,7 @@ class Store:
     ) -> str:
         """Create an open response and return its id (call at its first answer)."""
         channel = Channel(channel)  # ValueError for an unknown one, before anything is written
+        _check_flags(flags)
         rid = response_id or new_response_id()
         with self.write() as c:
             c.execute(
@@ -309,6 +324,10 @@ class Store:
         """Store (or replace) one answer of an open response."""
         if value is None and text is None:
             raise ValueError("an answer needs a value or a text")
+        # Checked here too: the central would refuse the whole response, scores and all.
+        problem = None if value is None else value_problem(question, value)
+        if problem:
+            raise ValueError(problem)
         with self.write() as c:
             self._require_open(c, response_id)
             c.execute(
@@ -320,6 +339,7 @@ class Store:
 
     def add_flags(self, response_id: str, *flags: str) -> None:
         """Add flags (e.g. `repeat_press`, `burst`) to a response."""
+        _check_flags(flags)
         with self.write() as c:
             row = c.execute("SELECT flags FROM responses WHERE id = ?", (response_id,)).fetchone()
             if row is None:

@@ -185,3 +185,24 @@ def test_sigkill_at_random_moments_loses_nothing_committed(
         seqs = [row[0] for row in store.conn.execute("SELECT seq FROM responses WHERE seq "
                                                      "IS NOT NULL ORDER BY seq")]
         assert seqs == list(range(1, len(seqs) + 1))  # no gap, no repeat
+
+
+def test_what_the_central_would_refuse_is_refused_before_it_is_written(
+    store: Store, origin: DeviceIdentity, now: datetime
+) -> None:
+    rid = _answer(store, origin, now, 9)
+    with pytest.raises(ValueError, match=r"answers\.nps\.value: must be an integer from 0 to 10"):
+        store.set_answer(rid, "nps", value=11, at=now)
+    with pytest.raises(ValueError, match=r"answers\.s1\.value"):
+        store.set_answer(rid, "s1", value=-1, at=now)
+    with pytest.raises(ValueError, match="not a flag name"):
+        store.add_flags(rid, "Repeat Press")
+    with pytest.raises(ValueError, match="not a flag name"):
+        store.start_response(origin, channel=Channel.SMS, survey="national", survey_version=3,
+                             lang="fi", started_at=now, flags=["x" * 65])
+    with pytest.raises(ValueError, match="fax"):
+        store.start_response(origin, channel="fax", survey="national",  # type: ignore[arg-type]
+                             survey_version=3, lang="fi", started_at=now)
+    resp = store.get(rid)
+    assert resp is not None and resp.answers == {"nps": Answer(value=9)} and not resp.flags
+    assert [r.id for r in store.open_responses()] == [rid]  # nothing half-written
