@@ -9,8 +9,7 @@ with short timeouts and no real waiting.
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +59,6 @@ def started_modem(url: str, **overrides: Any) -> Iterator[Modem]:
         yield modem
     finally:
         modem.close()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll `predicate` until it returns something truthy (or fail after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture

@@ -19,13 +19,15 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from palaute.services import Mosquitto, free_port, wait_port
 from survey.config import DeviceIdentity
 from survey.store import Store
+
+T = TypeVar("T")
 
 # The broker launcher and port helpers are the library's (the demo uses them too).
 __all__ = ["Mosquitto", "free_port", "wait_port"]
@@ -158,14 +160,21 @@ def new_central_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 # -- helpers for sync tests ------------------------------------------------------------------
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.02,
-               message: str = "condition") -> None:
-    """Poll `predicate` until it is true; fail the test after `timeout` seconds."""
+def wait_until(predicate: Callable[[], T], timeout: float = 20.0, interval: float = 0.02,
+               message: str = "condition", step: Callable[[], object] | None = None) -> T:
+    """Poll `predicate` until it returns something true, and return that; fail the test
+    after `timeout` seconds. The one wait of the tests.
+
+    `step`, when given, runs before each poll (one step of a service under test); the
+    wait sleeps only when the step reports that it did nothing."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
+        busy = step() if step is not None else False
+        value = predicate()
+        if value:
+            return value
+        if not busy:
+            time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 

@@ -150,18 +150,6 @@ def sim_gateway(path: Path, clock: Clock, urls: list[str], *, rate: int = 600,
     return Gateway(gs, survey_national(), origin, links, settings, clock=clock)
 
 
-def run_until(gw: Gateway, predicate: Callable[[], object], timeout: float = 5.0) -> None:
-    """Step the gateway until `predicate()` is true (fail after `timeout` seconds)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        busy = gw.step()
-        if predicate():
-            return
-        if not busy:
-            time.sleep(0.01)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
 def sent_to(core: ModemCore, number: str) -> list[str]:
     """Texts the simulated modem sent to `number` (multipart joined)."""
     return [str(m["text"]) for m in core.sent() if m["recipient"] == number]

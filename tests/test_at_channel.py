@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from modem_fixtures import sim_modem, sim_modem_runner, wait_for
+from modem_fixtures import sim_modem, sim_modem_runner
+from services import wait_until
 
 from hardware.modem_sim import ModemCore
 from sms_gateway.at import AtChannel
@@ -89,7 +90,7 @@ def test_urc_queue_is_bounded_and_drops_the_oldest(sim: tuple[str, ModemCore]) -
         ch.command("AT+CNMI=2,1,0,1,0", 2)
         for n in range(5):
             core.deliver("+358401234567", f"viesti {n}")
-        wait_for(lambda: ch.urcs_dropped == 2)
+        wait_until(lambda: ch.urcs_dropped == 2)
         assert ch.command("AT", 2) == []  # the reader was never blocked
         got = [ch.get_urc(1) for _ in range(3)]
         assert [u.args for u in got if u] == ['"SM",3', '"SM",4', '"SM",5']
@@ -107,10 +108,10 @@ def test_vanished_port_raises_port_error_then_reopens(tmp_path: Path) -> None:
     with sim_modem_runner(tmp_path) as (path, core, runner), AtChannel(path) as ch:
         ch.command("AT", 2)
         core.fault("vanish", "0.2")
-        wait_for(lambda: ch.is_lost)
+        wait_until(lambda: ch.is_lost)
         with pytest.raises(PortError):
             ch.command("AT", 1)
-        wait_for(lambda: runner.returned == 1)
+        wait_until(lambda: runner.returned == 1)
         ch.reopen()
         assert ch.command("AT", 2) == []
 
@@ -183,7 +184,7 @@ def test_stale_ok_in_its_own_read_is_skipped_by_expect() -> None:
         probe = threading.Thread(target=lambda: result.append(
             ch.command("ATS7?", 2, expect=lambda line: line.strip() == "042")))
         probe.start()
-        wait_for(lambda: port.written[-1] == b"ATS7?\r")
+        wait_until(lambda: port.written[-1] == b"ATS7?\r")
         port.chunks.put(b"\r\n+CMGL: 1,0,,21\r\n0791AB\r\n\r\nOK\r\n")  # the late listing
         port.chunks.put(b"\r\n042\r\n\r\nOK\r\n")  # the probe's own answer, a read later
         probe.join(2)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from services import wait_until
 
 from palaute.demo_chain import DemoError, PhoneNetwork, Processes
 from palaute.demo_check import Snapshot, checks, expected_rows, settled, summary_table
@@ -38,18 +38,13 @@ def test_stop_all_ends_every_process_of_every_group(tmp_path: Path) -> None:
                              "sleep 60' & wait"], tmp_path / "a.log")
     procs.start("plain", [sys.executable, "-c", "import time; time.sleep(60)"],
                 tmp_path / "b.log")
-    deadline = time.monotonic() + 10
-    while not (pidfile.exists() and pidfile.read_text().strip()):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 10,
+               message="the stubborn child's pid")
     child = int(pidfile.read_text())
     leaders = [p.proc.pid for p in procs.running]
     procs.stop_all()
     assert procs.running == []
-    deadline = time.monotonic() + 5
-    while alive(child) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not alive(child)
+    wait_until(lambda: not alive(child), 5, message="the stubborn child to end")
     assert not any(alive(pid) for pid in leaders)
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 from gpiozero.pins.mock import MockFactory
+from services import wait_until
 
 from hardware.buttons import ButtonPanel, HardwareError
 
@@ -17,15 +17,6 @@ def factory() -> Iterator[MockFactory]:
     f = MockFactory()
     yield f
     f.close()
-
-
-def wait_for(predicate: object, timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.005)
-    return False
 
 
 def test_presses_numbered_from_one(factory: MockFactory) -> None:
@@ -43,7 +34,7 @@ def test_presses_numbered_from_one(factory: MockFactory) -> None:
         factory.pin(13).drive_high()
         factory.pin(5).drive_low()
         factory.pin(5).drive_high()
-        assert wait_for(lambda: len(got) == 2)
+        wait_until(lambda: len(got) == 2)
     assert got == [3, 1]
 
 
@@ -53,7 +44,7 @@ def test_led_confirms_a_press(factory: MockFactory) -> None:
         assert led.state is False
         p.flash(2, seconds=0.05)
         # The pin's history: off, lit for the flash, off again.
-        assert wait_for(lambda: len(led.states) >= 3)
+        wait_until(lambda: len(led.states) >= 3)
         led.assert_states([False, True, False])
         assert [s.state for s in factory.pin(12).states] == [False]
         p.flash(7)  # no such LED: nothing happens
@@ -65,11 +56,13 @@ def test_headphone_switch_and_speaker(factory: MockFactory) -> None:
                      pin_factory=factory, on_headphones=events.append, bounce_time=None) as p:
         assert not p.headphones_in and factory.pin(20).state is True
         factory.pin(26).drive_low()
-        assert wait_for(lambda: events == [True]) and p.headphones_in
+        wait_until(lambda: events == [True])
+        assert p.headphones_in
         p.set_speaker(False)
         assert factory.pin(20).state is False
         factory.pin(26).drive_high()
-        assert wait_for(lambda: events == [True, False]) and not p.headphones_in
+        wait_until(lambda: events == [True, False])
+        assert not p.headphones_in
 
 
 def test_audio_key(factory: MockFactory) -> None:
@@ -77,7 +70,7 @@ def test_audio_key(factory: MockFactory) -> None:
     with ButtonPanel([], audio_pin="GPIO4", pin_factory=factory,
                      on_audio_key=lambda: hits.append(1), bounce_time=None):
         factory.pin(4).drive_low()
-        assert wait_for(lambda: hits == [1])
+        wait_until(lambda: hits == [1])
 
 
 def test_bad_pin_is_a_clear_error_and_releases_the_others(factory: MockFactory) -> None:

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from modem_fixtures import sim_modem, wait_for
+from modem_fixtures import sim_modem
+from services import wait_until
 
 from hardware.modem_sim_pty import control_request
 from palaute.cli import main
@@ -58,7 +59,7 @@ def test_simulate_modem_runs_until_sigterm(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
     )
     try:
-        wait_for(lambda: link.is_symlink() and control.exists(), timeout=15)
+        wait_until(lambda: link.is_symlink() and control.exists(), timeout=15)
         assert control_request(control, "deliver +358401234567 Moi") == "ok 1"
         assert main(["sms", "modem-info", "--port", str(link), "--json"]) == 0
         proc.send_signal(signal.SIGTERM)

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from modem_fixtures import sim_modem, started_modem, wait_for
+from modem_fixtures import sim_modem, started_modem
+from services import wait_until
 
 from hardware.modem_sim import ModemCore
 from sms_gateway.errors import ModemError, PduError
@@ -51,7 +52,7 @@ def collect(modem: Modem, kind: type, count: int, timeout: float = 5.0) -> list[
         got.extend(e for e in modem.poll_events(0.05) if isinstance(e, kind))
         return len(got) >= count
 
-    wait_for(enough, timeout)
+    wait_until(enough, timeout)
     return got
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from modem_fixtures import sim_modem, sim_modem_runner, started_modem, wait_for
+from modem_fixtures import sim_modem, sim_modem_runner, started_modem
+from services import wait_until
 
 from hardware.modem_sim import ModemCore
 from sms_gateway.errors import ModemError, SendError
@@ -44,7 +45,7 @@ def events_until(modem: Modem, done: type, timeout: float = 8.0) -> list[ModemEv
         got.extend(modem.poll_events(0.05))
         return any(isinstance(e, done) for e in got)
 
-    wait_for(seen, timeout)
+    wait_until(seen, timeout)
     return got
 
 
@@ -97,7 +98,7 @@ def test_port_that_vanishes_is_reopened_and_nothing_is_lost(tmp_path: Path) -> N
     with sim_modem_runner(tmp_path) as (path, core, runner), started_modem(path) as modem:
         modem.poll_events(0)
         core.fault("vanish", "0.3")
-        wait_for(runner.vanished.is_set)
+        wait_until(runner.vanished.is_set)
         core.deliver(CLIENT, "saapui kun portti oli poissa")  # its +CMTI is lost
         events = events_until(modem, Rescan)
         assert modem.reopens == 1
@@ -110,7 +111,7 @@ def test_port_that_vanishes_is_reopened_and_nothing_is_lost(tmp_path: Path) -> N
 def test_send_while_the_port_is_gone_waits_for_it(tmp_path: Path) -> None:
     with sim_modem_runner(tmp_path) as (path, core, _runner), started_modem(path) as modem:
         core.fault("vanish", "0.3")
-        wait_for(lambda: modem.channel.is_lost)
+        wait_until(lambda: modem.channel.is_lost)
         refs = modem.send(CLIENT, "Kiitos")
         assert [s["message_refs"] for s in core.sent()] == [refs]  # once, not twice
 
@@ -242,7 +243,7 @@ def test_full_storage_loses_nothing(tmp_path: Path) -> None:
                 modem.delete(m.index)
             return len(received) == len(sent)
 
-        wait_for(drain)
+        wait_until(drain)
         assert sorted(received) == sorted(sent)
 
 

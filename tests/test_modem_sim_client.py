@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modem_fixtures import sim_modem, wait_for
+from modem_fixtures import sim_modem
+from services import wait_until
 
 gsmmodem = pytest.importorskip(
     "gsmmodem", reason="python-gsmmodem-new is not installed (pip install -e .[dev])"
@@ -33,14 +34,14 @@ def test_python_gsmmodem_sends_and_receives(tmp_path: Path) -> None:
             assert core.sent()[0]["text"] == "Kiitos käynnistä! Vastaa 0-10."
             # It reads its status report (+CDSI) with several commands; python-gsmmodem
             # takes any code arriving meanwhile for a reply line, so let it finish first.
-            wait_for(lambda: core.status()["storage"] == {"SM": 0, "ME": 0, "SR": 0})
+            wait_until(lambda: core.status()["storage"] == {"SM": 0, "ME": 0, "SR": 0})
             core.deliver("+358409876543", "9 hyvä palvelu")
             assert arrived.wait(10)
             assert (received[0].number, received[0].text) == ("+358409876543", "9 hyvä palvelu")
-            wait_for(lambda: core.stored() == [])  # the client deleted what it read
+            wait_until(lambda: core.stored() == [])  # the client deleted what it read
             # The client handles each notification in a thread of its own: let them end here,
             # so that nothing of this test is still running (or failing) in a later one.
-            wait_for(lambda: not _notification_threads(), timeout=15)
+            wait_until(lambda: not _notification_threads(), timeout=15)
         finally:
             client.close()
             for thread in _notification_threads():

@@ -15,7 +15,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from modem_fixtures import sim_modem, wait_for
+from modem_fixtures import sim_modem
+from services import wait_until
 from sms_helpers import sent_to
 
 from palaute.cli import main
@@ -76,10 +77,10 @@ def test_sigkill_during_send_then_restart(tmp_path: Path, capsys: object) -> Non
         proc = start_service(cfg, log, env)
         try:
             assert notify.recv(4096).startswith(b"READY=1")
-            wait_for(lambda: sent_to(core, PHONES[0]), timeout=10)
+            wait_until(lambda: sent_to(core, PHONES[0]), timeout=10)
             core.deliver(PHONES[0], "9 hyvä")  # a reply while the others are being sent
             conn = sqlite3.connect(db, timeout=5)
-            killed = wait_for(lambda: conn.execute(
+            killed = wait_until(lambda: conn.execute(
                 "SELECT id FROM sms_invitations WHERE state = 'sending'").fetchone(), timeout=10)
             proc.send_signal(signal.SIGKILL)
             proc.wait(5)
@@ -99,7 +100,7 @@ def test_sigkill_during_send_then_restart(tmp_path: Path, capsys: object) -> Non
                 answered = conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
                 return states.get("queued", 0) == 0 and states.get("sending", 0) == 0 \
                     and answered >= 1
-            wait_for(settled, timeout=15)
+            wait_until(settled, timeout=15)
             # The watchdog is pinged while the modem is healthy, and not while it is not.
             while b"WATCHDOG=1" not in notify.recv(4096):
                 pass
@@ -128,7 +129,7 @@ def test_sigkill_during_send_then_restart(tmp_path: Path, capsys: object) -> Non
             more.write_text("unit,time,kind,phone,lang\n" + "".join(
                 f"neuvola,{visit},visit,+3585020000{i},fi\n" for i in range(3)))
             assert main(["sms", "invite", "--csv", str(more), "--config", str(cfg)]) == 0
-            in_flight = wait_for(lambda: conn.execute(
+            in_flight = wait_until(lambda: conn.execute(
                 "SELECT id FROM sms_invitations WHERE state = 'sending'").fetchone(), timeout=10)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(10) == 0

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from modem_fixtures import sim_modem
-from sms_helpers import Clock, invite, run_until, sent_to, sim_gateway, utc
+from services import wait_until
+from sms_helpers import Clock, invite, sent_to, sim_gateway, utc
 
 from hardware.modem_sim import ModemCore
 from sms_gateway.service import Gateway
@@ -41,7 +42,7 @@ def say(gw: Gateway, core: ModemCore, clock: Clock, phone: str, text: str) -> st
     before = len(sent_to(core, phone))
     clock.advance(seconds=20)
     core.deliver(phone, text)
-    run_until(gw, lambda: len(sent_to(core, phone)) > before)
+    wait_until(lambda: len(sent_to(core, phone)) > before, step=gw.step)
     return sent_to(core, phone)[-1]
 
 
@@ -73,7 +74,7 @@ def test_many_phones_whole_conversations(
         invite(gw, phone, clock() - timedelta(hours=2), lang=lang)
     invite(gw, "+358401000008", clock() - timedelta(hours=2))
     invite(gw, "+358401000009", clock() - timedelta(hours=2))
-    run_until(gw, lambda: len(core.sent()) == len(PEOPLE) + 2)
+    wait_until(lambda: len(core.sent()) == len(PEOPLE) + 2, step=gw.step)
     for phone, lang, replies, _ in PEOPLE:
         assert sent_to(core, phone)[0].startswith(gw.survey.message("sms_intro", lang))
         for text in replies[:-1]:
@@ -81,14 +82,15 @@ def test_many_phones_whole_conversations(
         assert say(gw, core, clock, phone, replies[-1]) == gw.survey.message("sms_thanks", lang)
     # A score with a long comment with emoji: a multipart UCS-2 SMS, both answers filled.
     assert core.deliver("+358401000008", LONG) > 1
-    run_until(gw, lambda: len(sent_to(core, "+358401000008")) == 2)
+    wait_until(lambda: len(sent_to(core, "+358401000008")) == 2, step=gw.step)
     assert sent_to(core, "+358401000008")[-1] == gw.survey.questions["s1"].prompt("fi", "sms")
     # An opt-out: one confirmation, and nothing after it.
     assert say(gw, core, clock, "+358401000009", "Lopeta") == gw.survey.message(
         "sms_optout", "fi")
     core.deliver("+358401000009", "5")
-    run_until(gw, lambda: gw.store.conn.execute(
-        "SELECT COUNT(*) FROM sms_messages WHERE outcome = 'no_session'").fetchone()[0] == 1)
+    wait_until(lambda: gw.store.conn.execute(
+        "SELECT COUNT(*) FROM sms_messages WHERE outcome = 'no_session'").fetchone()[0] == 1,
+        step=gw.step)
     assert len(sent_to(core, "+358401000009")) == 2
     got = sorted((encode_answers(r.answers) for r in gw.store.unsynced() if r.status == "complete"),
                  key=repr)
@@ -99,7 +101,7 @@ def test_many_phones_whole_conversations(
     counts = gw.gs.counters()
     assert (counts["sent"], counts["completed"], counts["opted_out"]) == (9, 7, 1)
     # The network's status reports (+CDS) mark the invitations delivered.
-    run_until(gw, lambda: gw.gs.counters()["delivered"] == 9)
+    wait_until(lambda: gw.gs.counters()["delivered"] == 9, step=gw.step)
     assert gw.gs.status()["invitations"] == {"sent": 9}
 
 
@@ -107,17 +109,17 @@ def test_late_reply_and_incomplete_multipart(
         gw: Gateway, sim: tuple[str, ModemCore], clock: Clock) -> None:
     _, core = sim
     invite(gw, "+358401000001", clock() - timedelta(hours=1))
-    run_until(gw, lambda: len(core.sent()) == 1)
+    wait_until(lambda: len(core.sent()) == 1, step=gw.step)
     clock.advance(hours=60)  # two and a half days later
     say(gw, core, clock, "+358401000001", "8")
     core.fault("drop-part", "2")
     # Three parts, the second lost in the network: two arrive.
     assert core.deliver("+358401000001", "Hoitaja oli ihana " * 20) == 2
-    run_until(gw, lambda: gw.gs.status()["inbox_pending"] == 2)
+    wait_until(lambda: gw.gs.status()["inbox_pending"] == 2, step=gw.step)
     gw.step()
     assert len(sent_to(core, "+358401000001")) == 2  # still waiting for the lost part
     clock.advance(seconds=31)  # past the reassembly timeout: processed as what arrived
-    run_until(gw, lambda: len(sent_to(core, "+358401000001")) == 3)
+    wait_until(lambda: len(sent_to(core, "+358401000001")) == 3, step=gw.step)
     (resp,) = gw.store.open_responses("sms")
     assert resp.answers["open"].text.startswith("Hoitaja oli ihana")
     assert gw.store.conn.execute("SELECT missing FROM sms_messages ORDER BY id DESC "
@@ -129,11 +131,11 @@ def test_modem_faults_mid_conversation_lose_nothing(
     _, core = sim
     phone = "+358401000001"
     invite(gw, phone, clock() - timedelta(hours=1))
-    run_until(gw, lambda: len(core.sent()) == 1)
+    wait_until(lambda: len(core.sent()) == 1, step=gw.step)
     # The port vanishes (USB re-enumeration) while the client answers.
     core.fault("vanish", "0.3")
     core.deliver(phone, "9")
-    run_until(gw, lambda: len(sent_to(core, phone)) == 2, timeout=10)
+    wait_until(lambda: len(sent_to(core, phone)) == 2, timeout=10, step=gw.step)
     # Garbage on the line and a refused first try of the send.
     core.fault("garbage", "2")
     core.fault("send-error", "500", "1")
