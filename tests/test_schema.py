@@ -305,3 +305,28 @@ def test_a_read_sees_one_snapshot(tmp_path: Path) -> None:
             other.set_meta("written", "meanwhile")
             assert c.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == before
         assert store.get_meta("written") == "meanwhile"
+
+
+def _open_at_boot(path: str, as_gateway: bool) -> int:
+    with Store(path) as store:
+        if as_gateway:
+            GatewayStore(store, HASHER)
+            return store.component_version(SMS_SCHEMA)
+        return store.schema_version
+
+
+def test_services_starting_together_adopt_an_old_file_once(tmp_path: Path) -> None:
+    # After an upgrade the kiosk, the gateway and the sync agent open the file at once.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = old_layout_file(tmp_path / "v2.sqlite", 2)
+    before = dump(path)
+    with ProcessPoolExecutor(6, mp_context=multiprocessing.get_context("fork")) as pool:
+        seen = list(pool.map(_open_at_boot, [str(path)] * 6, [i % 2 == 0 for i in range(6)]))
+    assert seen == [2, 1] * 3  # the gateways' tables at 2, the core at 1, in every process
+    after = dump(path)
+    assert after.pop("sms_counters_daily") == []
+    assert {t: r for t, r in after.items() if t != "meta"} == {
+        t: r for t, r in before.items() if t != "meta"}
+    assert versions(path) == (USER_VERSION_RETIRED, {"core": 1, "sms_gateway": 2})
