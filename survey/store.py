@@ -29,7 +29,6 @@ import sqlite_utils
 
 from survey.config import DeviceIdentity
 from survey.db import (
-    Executor,
     Migration,
     Schema,
     installed_version,
@@ -56,9 +55,8 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 
-def _m1_responses(conn: Executor) -> None:
-    script(
-        """
+# The core's migrations: forward-only, append, never edit or reorder.
+_M1_RESPONSES = """
         CREATE TABLE responses (
             id TEXT PRIMARY KEY,
             device TEXT NOT NULL,
@@ -94,11 +92,9 @@ def _m1_responses(conn: Executor) -> None:
             value TEXT NOT NULL
         );
         INSERT INTO meta (key, value) VALUES ('next_seq', '1');
-        """
-    )(conn)
+"""
 
-
-CORE_SCHEMA = Schema("core", (Migration("responses, answers, meta", _m1_responses),))
+CORE_SCHEMA = Schema("core", (Migration("responses, answers, meta", script(_M1_RESPONSES)),))
 SCHEMA_VERSION = CORE_SCHEMA.version
 
 # Before each part owned its schema, `PRAGMA user_version` counted one list of
