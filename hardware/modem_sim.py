@@ -13,6 +13,10 @@ CGMM, CGSN, CIMI, CFUN, COPS, CLAC, CSCS, CMGW (+CMS ERROR: 322 when full). Unkn
 commands answer ERROR. Incoming messages wait in the "network" while storage is full
 (announced once with ^SMMEMFULL) and arrive (+CMTI) once a slot is freed.
 
+How it differs from the standard is configurable (SimConfig: periodic vendor reports
+anywhere in replies, a SIM busy after power-on, no ATS7, a bare prompt, lower-case hex...);
+`hardware.modem_sim_profiles` names sets of these after the modem families that do them.
+
 Control interface (the same verbs from Python, `ModemCore.control(line)`, and from the
 shell over the `--control PATH` Unix socket, one request line, one reply line):
 
@@ -27,6 +31,7 @@ shell over the `--control PATH` Unix socket, one request line, one reply line):
 
 Faults (counts apply to the next N occurrences; no count means until `clear`):
     hang [N] [PREFIX]      stop answering (swallow N command lines [starting with PREFIX])
+    refuse [N]             answer ERROR to every command (the next N)
     slow N [SECONDS]       the next N answers come SECONDS late (after the host gave up)
     vanish [SECONDS]       the port disappears and comes back at the same link (a reboot)
     garbage [N]            binary noise / invalid UTF-8 before the next N responses (and now)
@@ -53,6 +58,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,6 +101,25 @@ class SimConfig:
     rssi: int = 20
     sim_pin: str | None = None  # a PIN the SIM wants at power-on
     cnmi_supported: str = "(0-2),(0-3),(0,2),(0-2),(0,1)"  # the AT+CNMI=? reply
+    cpms_supported: str = '("SM","ME","SR"),("SM","ME"),("SM","ME")'  # the AT+CPMS=? reply
+    # -- how real modems differ (hardware.modem_sim_profiles names sets of these) --
+    profile: str = "standard"
+    boot_urcs: tuple[str, ...] = ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready",
+                                  "SMS Ready")
+    periodic_urcs: tuple[str, ...] = ()  # written anywhere in replies, until AT^CURC=0
+    curc: bool = False  # AT^CURC (Huawei) switches the periodic codes off
+    sim_busy_s: float = 0.0  # after power-on the SIM answers "busy" this many seconds
+    busy_cme: int = 14  # what SIM commands answer meanwhile (+CME ERROR: 14 SIM busy)
+    busy_cms: int = 314  # and SMS commands (+CMS ERROR: 314 SIM busy)
+    busy_cpin: str | None = None  # AT+CPIN? answers +CPIN: <this> instead of an error
+    s7: bool = True  # ATS7 (V.250) supported; ERROR otherwise
+    cmee_query: bool = True  # AT+CMEE? answers +CMEE: <n>; a bare OK otherwise
+    atz_error: bool = False  # ATZ answers ERROR (and resets all the same)
+    echo_twice: bool = False  # the echo of ATE0 comes twice
+    prompt: bytes = b"\r\n> "  # the AT+CMGS prompt (some write a bare ">" line)
+    lower_hex: bool = False  # PDUs in replies and indications in lower-case hex
+    record_alpha: str | None = ""  # <alpha> of +CMGL/+CMGR: empty, '""', None: no field
+    first_index: int = 1  # the first storage index (0 on Quectel and SIMCom ME)
 
 
 @dataclass
@@ -103,6 +128,7 @@ class Faults:
 
     hang: int | None = 0
     hang_match: str = ""  # swallow only command lines starting with this
+    refuse: int | None = 0
     slow: int | None = 0
     slow_delay: float = 0.0
     garbage: int = 0
@@ -119,7 +145,8 @@ class Faults:
     def names(self) -> list[str]:
         """The faults now active, for `status`."""
         active = {
-            "hang": self.hang != 0, "slow": self.slow != 0, "garbage": self.garbage > 0,
+            "hang": self.hang != 0, "refuse": self.refuse != 0, "slow": self.slow != 0,
+            "garbage": self.garbage > 0,
             "send-error": bool(self.send_error), "send-hang": self.send_hang > 0,
             "sim-busy": self.sim_busy != 0,
             "no-network": self.no_network is not None, "no-smsc": self.no_smsc != 0,
@@ -133,10 +160,15 @@ class ModemCore:
     """The simulated modem's state machine: host bytes in, modem bytes out (thread-safe)."""
 
     def __init__(
-        self, config: SimConfig | None = None, clock: Callable[[], datetime] | None = None
+        self, config: SimConfig | None = None, clock: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config: SimConfig = config or SimConfig()
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._monotonic = monotonic  # what the SIM's busy time after power-on counts in
+        self.booted_at = monotonic()
+        self.periodic_on = bool(self.config.periodic_urcs)
+        self._turn = 0  # which place the next periodic code goes to
         self._lock = threading.RLock()
         self._out: list[tuple[float, bytes]] = []  # (extra delay in seconds, bytes)
         self._on_output: Callable[[], None] = lambda: None
@@ -173,8 +205,22 @@ class ModemCore:
         self._on_output()
 
     def _urc(self, line: str, data: str | None = None) -> None:
+        if data is not None and self.config.lower_hex:
+            data = data.lower()
         text = f"\r\n{line}\r\n" + (f"{data}\r\n" if data is not None else "")
         self._emit(text.encode())
+
+    def _periodic(self) -> str | None:
+        """The next periodic report (Huawei ^RSSI, ^HCSQ...), or None when they are off."""
+        if not self.periodic_on:
+            return None
+        self._turn += 1
+        codes = self.config.periodic_urcs
+        return codes[self._turn % len(codes)]
+
+    def sim_busy(self) -> bool:
+        """True while the SIM is still starting after power-on."""
+        return self._monotonic() - self.booted_at < self.config.sim_busy_s
 
     def reboot(self, *, announce: bool = True) -> None:
         """Power-on settings (echo on, PDU mode, no indications); storage is kept."""
@@ -191,13 +237,14 @@ class ModemCore:
             self.cereg_n = 0
             self.cpms = ["SM", "SM", "SM"]
             self.sim_ready = self.pin is None
+            self.booted_at = self._monotonic()
+            self.periodic_on = bool(self.config.periodic_urcs)
             if announce:
-                self._urc("RDY")
-                self._urc("+CFUN: 1")
-                self._urc("+CPIN: READY" if self.sim_ready else "+CPIN: SIM PIN")
-                if self.sim_ready:
-                    self._urc("Call Ready")
-                    self._urc("SMS Ready")
+                for line in self.config.boot_urcs:
+                    if line == "+CPIN: READY" and not self.sim_ready:
+                        self._urc("+CPIN: SIM PIN")
+                        break
+                    self._urc(line)
 
     def link_lost(self) -> None:
         """The port went away: partial input and unread output are gone."""
@@ -240,11 +287,14 @@ class ModemCore:
             log.debug("hanging: swallowed %r", line)
             return
         if self.echo:
-            self._emit(line.encode("latin-1") + b"\r")
+            self._echo(line)
         if not line.upper().startswith("AT"):
             return  # modems ignore lines that are not commands
         body = line[2:]
+        refuse, self.faults.refuse = take(self.faults.refuse)
         try:
+            if refuse:
+                raise SimError("error")
             groups, final = self._dispatch(body)
         except SimError as exc:
             groups, final = [], self._error_text(exc)
@@ -253,6 +303,15 @@ class ModemCore:
             groups, final = [], "ERROR"
         if final is not None:
             self._respond(groups, final)
+
+    def _echo(self, line: str) -> None:
+        urc = self._periodic() if len(line) > 2 and self._turn % 3 == 0 else None
+        if urc is not None:  # as a Huawei stick does: a report inside the echo
+            self._emit(f"{line[:1]}\r\n{urc}\r\n\r\n{line[1:]}\r".encode("latin-1"))
+        else:
+            self._emit(line.encode("latin-1") + b"\r")
+        if self.config.echo_twice and line.upper() == "ATE0":
+            self._emit(line.encode("latin-1") + b"\r")
 
     def _prompt_byte(self, byte: int) -> None:
         if self.echo:
@@ -286,11 +345,19 @@ class ModemCore:
             self.faults.garbage -= 1
             out += b"\r\n" + GARBAGE + b"\r\n"
         for i, group in enumerate(groups):
-            out += ("\r\n" + "\r\n".join(group) + "\r\n").encode("utf-8")
+            lines = list(group)
+            if len(lines) == 2 and lines[0].startswith(("+CMGL:", "+CMGR:")):
+                urc = self._periodic()  # between the header and its PDU
+                if urc is not None:
+                    lines.insert(1, urc)
+            out += ("\r\n" + "\r\n".join(lines) + "\r\n").encode("utf-8")
             if i == 0:
                 inject, self.faults.urc_mid = take(self.faults.urc_mid)
                 if inject:  # vendor and registration codes land between reply lines
                     out += b"\r\n^RSSI: 18\r\n\r\n+CEREG: 1\r\n"
+        urc = self._periodic() if self._turn % 2 == 0 else None
+        if urc is not None:
+            out += f"\r\n{urc}\r\n".encode()
         out += f"\r\n{final}\r\n".encode()
         slow, self.faults.slow = take(self.faults.slow)
         self._emit(bytes(out), self.faults.slow_delay if slow else 0.0)
@@ -302,12 +369,17 @@ class ModemCore:
         register = re.match(r"^S(\d{1,2})(\?|=(\d{1,3}))$", upper)
         if register:  # V.250 S-registers: stored, read back as three digits
             number = int(register.group(1))
+            if number == 7 and not self.config.s7:
+                raise SimError("error")
             if register.group(3) is None:
                 return [[f"{self.s_registers.get(number, 0):03d}"]], "OK"
             self.s_registers[number] = int(register.group(3)) % 256
             return [], "OK"
         simple = SIMPLE.get(upper)
         if simple is not None:
+            if upper in ("Z", "Z0") and self.config.atz_error:
+                simple(self)
+                raise SimError("error")
             return simple(self), "OK"
         match = re.match(r"^([+^][A-Z0-9]+|[A-Z&])(.*)$", upper)
         handler = HANDLERS.get(match.group(1)) if match else None
@@ -329,6 +401,9 @@ class ModemCore:
         busy, self.faults.sim_busy = take(self.faults.sim_busy)
         if busy:
             raise SimError("cms", 314) if sms else SimError("cme", 14)
+        if self.sim_busy():
+            c = self.config
+            raise SimError("cms", c.busy_cms) if sms else SimError("cme", c.busy_cme)
         if not self.sim_ready:
             raise SimError("cms", 311) if sms else SimError("cme", 11)
 
@@ -383,7 +458,8 @@ class ModemCore:
         if self.faults.storage_full and mem != "SR":
             return None
         used = self.storage[mem]
-        return next((i for i in range(1, self.config.slots + 1) if i not in used), None)
+        first = self.config.first_index
+        return next((i for i in range(first, first + self.config.slots) if i not in used), None)
 
     # -- sending ------------------------------------------------------------------
     def _finish_send(self, target: str, payload: str) -> tuple[list[list[str]], str]:
@@ -510,7 +586,8 @@ class ModemCore:
                 "storage": {m: len(s) for m, s in self.storage.items()}, "slots": self.config.slots,
                 "waiting": len(self.network), "faults": self.faults.names(),
                 "echo": self.echo, "cmgf": self.cmgf, "cnmi": self.cnmi, "cpms": self.cpms,
-                "sim_ready": self.sim_ready,
+                "sim_ready": self.sim_ready, "sim_busy": self.sim_busy(),
+                "profile": self.config.profile, "periodic_reports": self.periodic_on,
             }
 
     def fault(self, name: str, *args: str) -> None:
@@ -521,6 +598,8 @@ class ModemCore:
             if name == "hang":
                 rest = args[1:] if count is not None else args
                 f.hang, f.hang_match = count, (rest[0].upper() if rest else "")
+            elif name == "refuse":
+                f.refuse = count
             elif name == "slow":
                 f.slow = count
                 f.slow_delay = float(args[1]) if len(args) > 1 else 1.0

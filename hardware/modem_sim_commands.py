@@ -131,6 +131,10 @@ def _cpin(core: ModemCore, rest: str) -> Reply:
     busy, core.faults.sim_busy = take(core.faults.sim_busy)
     if busy:
         raise SimError("cme", 14)
+    if core.sim_busy():
+        if rest == "?" and core.config.busy_cpin:
+            return [[f"+CPIN: {core.config.busy_cpin}"]]
+        raise SimError("cme", core.config.busy_cme)
     if rest == "?":
         return [["+CPIN: READY" if core.sim_ready else "+CPIN: SIM PIN"]]
     if rest == "=?":
@@ -164,7 +168,7 @@ def _csca(core: ModemCore, rest: str) -> Reply:
 def _cpms(core: ModemCore, rest: str) -> Reply:
     core._need_sim(sms=True)
     if rest == "=?":
-        return [['+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")']]
+        return [["+CPMS: " + core.config.cpms_supported]]
     if rest == "?":
         parts = [f'"{m}",{len(core.storage[m])},{core.config.slots}' for m in core.cpms]
         return [["+CPMS: " + ",".join(parts)]]
@@ -214,7 +218,7 @@ def _cmgs(core: ModemCore, rest: str) -> Reply:
     if not target:
         raise SimError("cms", 304)
     core._prompt_for = target
-    core._emit(b"\r\n> ")
+    core._emit(core.config.prompt)
     return NO_REPLY
 
 
@@ -225,7 +229,7 @@ def _cmgw(core: ModemCore, rest: str) -> Reply:
     if core._free_slot(core.cpms[1]) is None:
         raise SimError("cms", 322)  # memory full
     core._prompt_for = "W:" + rest.lstrip("=").split(",")[0].strip().strip('"')
-    core._emit(b"\r\n> ")
+    core._emit(core.config.prompt)
     return NO_REPLY
 
 
@@ -233,7 +237,9 @@ def _record_header(core: ModemCore, index: int | None, slot: Slot) -> str:
     """+CMGL/+CMGR header (PDU mode: stat,,length; text mode: stat,"oa",,"scts")."""
     lead = f"{index}," if index is not None else ""
     if core.cmgf == 0:
-        return f"{lead}{slot.stat},,{tpdu_length(slot.pdu)}"
+        alpha = core.config.record_alpha
+        middle = "," if alpha is None else f",{alpha},"
+        return f"{lead}{slot.stat}{middle}{tpdu_length(slot.pdu)}"
     pdu = _safe_decode(slot.pdu)
     who = (pdu.sender or pdu.recipient or "") if pdu else ""
     when = pdu.timestamp.strftime("%y/%m/%d,%H:%M:%S+00") if pdu and pdu.timestamp else ""
@@ -242,7 +248,7 @@ def _record_header(core: ModemCore, index: int | None, slot: Slot) -> str:
 
 def _record_body(core: ModemCore, slot: Slot) -> str:
     if core.cmgf == 0:
-        return slot.pdu
+        return slot.pdu.lower() if core.config.lower_hex else slot.pdu
     pdu = _safe_decode(slot.pdu)
     return pdu.text if pdu else slot.pdu
 
@@ -299,7 +305,8 @@ def _cmgd(core: ModemCore, rest: str) -> Reply:
     slots = core.storage[core.cpms[0]]
     flag = int(values[1]) if len(values) > 1 and values[1].isdigit() else 0
     if flag == 0:
-        if int(values[0]) > core.config.slots:
+        first = core.config.first_index
+        if not first <= int(values[0]) < first + core.config.slots:
             raise SimError("cms", 321)
         slots.pop(int(values[0]), None)
     else:  # 1 read, 2 read+sent, 3 read+sent+unsent, 4 all
@@ -358,6 +365,24 @@ def _accept(core: ModemCore, rest: str) -> Reply:
     return None
 
 
+def _cmee(core: ModemCore, rest: str) -> Reply:
+    if rest == "?" and not core.config.cmee_query:
+        return None  # a bare OK, as some modems answer
+    return _setting("+CMEE", "cmee", 2)(core, rest)
+
+
+def _curc(core: ModemCore, rest: str) -> Reply:
+    """AT^CURC (Huawei): 0 stops the periodic reports (^RSSI, ^HCSQ, ^MODE...)."""
+    if not core.config.curc:
+        raise SimError("error")
+    if rest == "?":
+        return [[f"^CURC: {int(core.periodic_on)}"]]
+    if rest == "=?":
+        return [["^CURC: (0-1)"]]
+    core.periodic_on = _int_arg(rest, 0, 1) == 1 and bool(core.config.periodic_urcs)
+    return None
+
+
 class NoReply(str):
     """Marks a command that answers later (the CMGS prompt) or has answered already."""
 
@@ -365,7 +390,8 @@ class NoReply(str):
 NO_REPLY = NoReply("")
 
 HANDLERS: dict[str, Callable[[ModemCore, str], Reply]] = {
-    "+CMEE": _setting("+CMEE", "cmee", 2),
+    "+CMEE": _cmee,
+    "^CURC": _curc,
     "+CMGF": _setting("+CMGF", "cmgf", 1),
     "+CREG": _creg("+CREG", "creg_n"),
     "+CEREG": _creg("+CEREG", "cereg_n"),

@@ -20,7 +20,7 @@ import threading
 import time
 import tty
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hardware.modem_sim import ModemCore, SimConfig
@@ -224,9 +224,11 @@ def simulated_modem(
     config: SimConfig | None = None,
     latency: float = 0.0,
     control_path: str | Path | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Iterator[tuple[str, ModemCore, PtyModem]]:
-    """Run a simulated modem on a pty at `link`; yields (port path, control, runner)."""
-    core = ModemCore(config)
+    """Run a simulated modem on a pty at `link`; yields (port path, control, runner).
+    `monotonic` is what the SIM's busy time after power-on counts in (a test's clock)."""
+    core = ModemCore(config, monotonic=monotonic)
     server = ControlServer(control_path, core).start() if control_path else None
     try:
         with PtyModem(core, link, latency=latency) as runner:

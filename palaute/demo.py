@@ -75,13 +75,18 @@ def register_command(name: str, parser: argparse.ArgumentParser) -> None:
                         help="seed of the simulated people (same seed, same people)")
     parser.add_argument("--people", type=int, default=24,
                         help="SMS invitations per wave (default 24)")
+    parser.add_argument("--modem-profile", default="standard",
+                        help="the simulated modem behaves as this family (huawei-e3372, "
+                             "sim800, quectel-ec25, ...; see hardware/modem_sim_profiles.py)")
     parser.set_defaults(handler=run)
 
 
 class Demo:
     """One run of the demo (see module doc); a context manager that always cleans up."""
 
-    def __init__(self, out: Path, seed: int, people: int) -> None:
+    def __init__(self, out: Path, seed: int, people: int,
+                 modem_profile: str = "standard") -> None:
+        self.modem_profile = modem_profile
         self.folders = Folders(out)
         self.seed = seed
         self.per_wave = people
@@ -110,6 +115,7 @@ class Demo:
     def start(self) -> None:
         """Configs, broker, central receiver, modem and phones, gateway, sync agents."""
         from hardware.modem_sim import ModemCore
+        from hardware.modem_sim_profiles import sim_config
         from hardware.modem_sim_pty import ControlServer, PtyModem
         from kiosk.app import load_kiosk
         from survey.definition import load_survey
@@ -125,7 +131,7 @@ class Demo:
         self.say(f"broker: mosquitto on 127.0.0.1:{port}, one account per device, ACL "
                  f"(log {self.broker.log})")
         self._service("central receiver", "central", f.config("central"), f.central)
-        core = ModemCore()
+        core = ModemCore(sim_config(self.modem_profile))
         runner = PtyModem(core, f.modem_link).start()
         self._stack.callback(runner.stop)
         where = f"control socket {f.modem_control}"
@@ -134,7 +140,8 @@ class Demo:
             self._stack.callback(control.stop)
         except OSError as exc:  # e.g. a path too long for a Unix socket: run without one
             where = f"no control socket: {exc}"
-        self.say(f"modem: simulated GSM modem on a pty at {f.modem_link} ({where})")
+        self.say(f"modem: simulated GSM modem ({self.modem_profile}) on a pty at "
+                 f"{f.modem_link} ({where})")
         survey = load_survey(f.surveys / "national.toml")
         self.phones = PhoneNetwork(core, survey).start()
         self._service("SMS gateway", "sms", f.config(GATEWAY), f.device(GATEWAY))
@@ -326,9 +333,15 @@ def run(args: argparse.Namespace) -> int:
     """Handler of `palaute demo`."""
     if args.people < 1:
         raise DemoError("--people must be at least 1")
+    from hardware.modem_sim_profiles import PROFILES
+
+    if args.modem_profile not in PROFILES:
+        raise DemoError(f"--modem-profile {args.modem_profile!r} is unknown; known: "
+                        f"{', '.join(PROFILES)}")
     out = _out_folder(args.out)
     print(f"palaute demo: every file of this run goes to {out}", flush=True)
-    with _sigterm_as_interrupt(), Demo(out, args.seed, args.people) as demo:
+    with _sigterm_as_interrupt(), Demo(out, args.seed, args.people,
+                                       args.modem_profile) as demo:
         demo.start()
         end = time.monotonic() + args.minutes * 60
         number, last = 1, time.monotonic()

@@ -130,15 +130,17 @@ def check_modem(ctx: Context) -> Result:
     from sms_gateway.errors import SmsGatewayError
     from sms_gateway.modem import Modem
     from sms_gateway.phones import normalise
+    from sms_gateway.service import driver_settings
 
     sec = ctx.config.section("sms")
     urls = sec.get_str_list("modems")
     to = normalise(ctx.args.test_sms_to) if ctx.args.test_sms_to else None
+    settings = driver_settings(sec)  # the same SIM wait as the service
     details = []
     for url in urls:
         try:
-            with Modem.from_url(url, pin=sec.get_str("pin", None), retries=3,
-                                retry_delay=1.0, reopen_attempts=2) as modem:
+            with Modem.from_url(url, retries=3, retry_delay=1.0, reopen_attempts=2,
+                                **settings) as modem:
                 modem.start()
                 info = modem.info()
                 problem = _modem_problem(info)

@@ -44,15 +44,27 @@ _PLAIN_FINALS = {
     "NO DIALTONE": "error",
     "COMMAND NOT SUPPORT": "error",  # ZTE's spelling of ERROR
 }
+# Call progress codes end only a call command (ATD, ATA, ATO, ATH); during any other
+# command, or none, they report a call that came and went (V.250 §6.3.4): unsolicited.
+_CALL_CODES = frozenset({"NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"})
+_CALL_COMMAND = re.compile(r"^AT[DAOH]", re.IGNORECASE)
 _CODED_FINAL = re.compile(r"^\+(CME|CMS) ERROR:\s*(.*)$")
 _CONNECT = re.compile(r"^CONNECT(\s.*)?$")
 
-# Unsolicited codes by prefix (the part before ':' or the whole line).
+# Unsolicited codes by prefix (the part before ':' or the whole line): TS 27.005 / 27.007
+# indications, and what SIMCom, Quectel, Wavecom/Sierra, Telit, Cinterion, ZTE and u-blox
+# modems announce on their own (start-up, SIM state, time zone, calls, USSD).
 URC_PREFIXES = frozenset(
     {
-        "+CMTI", "+CMT", "+CDS", "+CDSI", "+CBM", "+CREG", "+CEREG", "+CGREG", "+C5GREG",
-        "+CRING", "+CLIP", "+CUSD", "+CPIN", "+CFUN", "+QIND", "+PACSP",
-        "RING", "RDY", "SMS READY", "CALL READY", "NORMAL POWER DOWN", "+CIEV", "+CSQN",
+        "+CMTI", "+CMT", "+CDS", "+CDSI", "+CBM", "+CBMI", "+CREG", "+CEREG", "+CGREG",
+        "+C5GREG", "+CRING", "+CLIP", "+CCWA", "+COLP", "+CUSD", "+CPIN", "+CFUN", "+CGEV",
+        "+CIEV", "+CSQN", "+CSSI", "+CSSU", "+CTZV", "+CTZE", "+CTZU", "+CTZR", "+CMGSI",
+        "+QIND", "+QUSIM", "+QSTK", "+PACSP", "+WIND", "+STIN", "+UUSIMSTAT", "+ZPASR",
+        "+ZUSIMR", "+ZDONR", "+ZEND", "+PSUTTZ", "*PSUTTZ", "DST", "+CPINR", "+SIMCARD",
+        "RING", "RDY", "SMS READY", "CALL READY", "SMS DONE", "PB DONE", "+ATREADY",
+        "*ATREADY", "NORMAL POWER DOWN", "UNDER-VOLTAGE WARNNING", "UNDER-VOLTAGE WARNING",
+        "UNDER-VOLTAGE POWER DOWN", "OVER-VOLTAGE WARNNING", "OVER-VOLTAGE WARNING",
+        "OVER-VOLTAGE POWER DOWN", "POWERED DOWN", "APP RDY", "SIM READY",
     }
 )
 # Codes whose first line is followed by one data line (a PDU, or the text in text mode).
@@ -60,9 +72,33 @@ _TWO_LINE_URCS = frozenset({"+CMT", "+CBM"})
 _CDS_PDU_HEADER = re.compile(r"^\+CDS:\s*\d+\s*$")
 # Listing replies whose header line is followed by one data line that may read "OK".
 _RECORD_HEADERS = frozenset({"+CMGL", "+CMGR"})
+# A line in the shape of a result code (`+CSQ: ...`, `^RSSI:17`, `*PSUTTZ: ...`).
+_CODED_LINE = re.compile(r"^[+^*#%$!][A-Za-z][A-Za-z0-9_]*:")
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+# Replies that carry another command's prefix (AT+GMI answered as +CGMI: ...).
+_ALIASES = {"+GMI": "+CGMI", "+GMM": "+CGMM", "+GMR": "+CGMR", "+GSN": "+CGSN"}
 # Characters that line noise puts around a real line: controls, DEL, replacement char.
 _PIN = re.compile(r'(\+CPIN=)"?[^",]*"?', re.IGNORECASE)  # never log the PIN
 _NOISE = "".join(chr(c) for c in range(0x20)) + "\x7f\ufffd "
+
+
+def is_pdu_line(text: str, length: int | None) -> bool:
+    """True when `text` is a PDU in hex of `length` TPDU octets (with or without the
+    leading SMSC part); any even run of hex digits when no length was announced."""
+    if not text or len(text) % 2 or not _HEX.match(text):
+        return False
+    if length is None:
+        return True
+    octets = len(text) // 2
+    return octets == length or octets == length + 1 + int(text[:2], 16)
+
+
+def _announced_length(header: str) -> int | None:
+    """The TPDU length a PDU-mode header ends with (`+CMGL: 1,0,,23` -> 23), or None
+    (text mode: no length, the data line is the text)."""
+    params = split_params(header.partition(":")[2])
+    last = params[-1].strip() if params else ""
+    return int(last) if last.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -135,18 +171,46 @@ def is_urc_prefix(prefix: str) -> bool:
     return prefix in URC_PREFIXES or prefix.startswith("^")
 
 
+def _is_urc_line(text: str) -> bool:
+    """A line that is an unsolicited code by its shape or name (never a PDU, never data)."""
+    upper = text.upper()
+    return (is_urc_prefix(_prefix(text)) or upper in _CALL_CODES
+            or bool(_CODED_LINE.match(text)))
+
+
+@dataclass
+class _Wait:
+    """A header line seen, its data line awaited: for a record (+CMGL/+CMGR body) or a
+    two-line URC (+CMT, +CDS, +CBM). `length` is the PDU's announced TPDU length; None
+    in text mode, where the data line is the text itself."""
+
+    kind: str  # "record" or the URC's name
+    header: str
+    length: int | None
+    pdu_mode: bool
+
+
 @dataclass
 class AtFramer:
-    """Pure framing of the modem's byte stream into events (no I/O, no clock)."""
+    """Pure framing of the modem's byte stream into events (no I/O, no clock).
+
+    Unsolicited codes may come anywhere: before or inside the echo, between reply lines,
+    between a +CMGL/+CMGR header and its PDU, before the final result code. A PDU line is
+    recognised by what it is (hex, of the length the header announced), never only by
+    coming next."""
 
     noise_lines: int = 0
+    urc_lines: int = 0  # unsolicited codes seen while a command was in flight
     _buffer: bytearray = field(default_factory=bytearray)
     _command: str | None = None
     _own_prefix: str = ""
     _expect_prompt: bool = False
     _echoes: set[str] = field(default_factory=set)
-    _want_data: str | None = None  # "record" (CMGL/CMGR body) or a two-line URC's name
-    _held: str = ""  # header line of a two-line URC waiting for its data line
+    _echo_left: str = ""  # what is left of the command's echo when it comes in pieces
+    _dialling: bool = False
+    # Headers waiting for their data line, innermost last: a +CDS header and its PDU
+    # may come between a +CMGL header and the PDU that belongs to it.
+    _waits: list[_Wait] = field(default_factory=list)
 
     def begin(self, command: str, *, expect_prompt: bool = False) -> None:
         """A command was written: its echo is ignored, its own prefix is a reply."""
@@ -154,8 +218,9 @@ class AtFramer:
         self._own_prefix = command_prefix(command)
         self._expect_prompt = expect_prompt
         self._echoes = {command.strip().upper()}
-        if self._want_data == "record":
-            self._want_data = None
+        self._echo_left = command.strip().upper()
+        self._dialling = bool(_CALL_COMMAND.match(command.strip()))
+        self._waits = [w for w in self._waits if w.kind != "record"]
 
     def expect_echo(self, text: str) -> None:
         """`text` (a PDU written after the prompt) may come back as echo; ignore it."""
@@ -168,14 +233,14 @@ class AtFramer:
         self._own_prefix = ""
         self._expect_prompt = False
         self._echoes = set()
-        if self._want_data == "record":
-            self._want_data = None
+        self._echo_left = ""
+        self._dialling = False
+        self._waits = [w for w in self._waits if w.kind != "record"]
 
     def reset(self) -> None:
         """Forget partial input (after the port was reopened)."""
         self._buffer.clear()
-        self._want_data = None
-        self._held = ""
+        self._waits = []
         self.end()
 
     def feed(self, data: bytes) -> list[Event]:
@@ -188,9 +253,7 @@ class AtFramer:
                 break
             raw = bytes(self._buffer[:cut])
             del self._buffer[: cut + 1]
-            event = self._line(raw)
-            if event is not None:
-                events.append(event)
+            events.extend(self._line(raw))
         rest = self._buffer.lstrip(b"\r\n\x00")
         if self._expect_prompt and rest.startswith(b">"):
             # The prompt has no line end: it is recognised by its place, right after
@@ -201,45 +264,97 @@ class AtFramer:
             events.append(Prompt())
         return events
 
-    def _line(self, raw: bytes) -> Event | None:
+    def _line(self, raw: bytes) -> list[Event]:
         text = raw.replace(CTRL_Z, b"").decode("utf-8", errors="replace").strip(_NOISE)
         if not text:
-            return None
-        if self._want_data is not None:
+            return []
+        if self._waits:
             return self._data_line(text)
-        if text.upper() in self._echoes or (self._command is None and text.upper() == "AT"):
+        event = self._plain_line(text)
+        return [] if event is None else [event]
+
+    def _plain_line(self, text: str) -> Event | None:
+        upper = text.upper()
+        if upper in self._echoes or (self._command is None and upper == "AT"):
+            self._echo_left = ""
             return None
         if not text.isprintable() or "\ufffd" in text:  # noise: replies are printable text
             self.noise_lines += 1
             log.debug("noise line skipped: %r", text)
             return None
+        if self._expect_prompt and text == ">":  # the prompt on a line of its own
+            self._expect_prompt = False
+            return Prompt()
+        if self._echo_left and self._echo_left.startswith(upper):
+            # A piece of the echo: an unsolicited code was written into the middle of it.
+            self._echo_left = self._echo_left[len(upper):]
+            return None
         final = parse_final(text)
-        if final is not None:
+        if final is not None and not (upper in _CALL_CODES and not self._dialling):
             if self._command is None:
                 log.debug("stray final result code outside a command: %r", text)
                 return None
             return final
+        return self._reply_or_urc(text)
+
+    def _reply_or_urc(self, text: str) -> Event | None:
         prefix = _prefix(text)
-        if self._command is not None and prefix == self._own_prefix:
+        own = self._command is not None and prefix in (
+            self._own_prefix, _ALIASES.get(self._own_prefix, self._own_prefix))
+        if own:
+            self._echo_left = ""
             if prefix in _RECORD_HEADERS:
-                self._want_data = "record"
+                length = _announced_length(text)
+                upper = text.upper()
+                pdu_mode = length is not None and '"REC ' not in upper and '"STO ' not in upper
+                self._waits.append(_Wait("record", text, length, pdu_mode))
             return Line(text)
+        if text.upper() in _CALL_CODES:
+            return self._urc(text.upper(), text)
         if is_urc_prefix(prefix):
-            if prefix in _TWO_LINE_URCS or (prefix == "+CDS" and _CDS_PDU_HEADER.match(text)):
-                self._want_data, self._held = prefix, text
-                return None
-            return Urc(prefix, text)
+            return self._urc(prefix, text)
         if self._command is not None:
+            self._echo_left = ""
             return Line(text)
         log.debug("line outside a command ignored: %r", text)
         return None
 
-    def _data_line(self, text: str) -> Event:
-        want, self._want_data = self._want_data, None
-        if want == "record":
-            return Line(text)
-        header, self._held = self._held, ""
-        return Urc(want or "", header, text)
+    def _urc(self, prefix: str, text: str) -> Urc | None:
+        if prefix in _TWO_LINE_URCS or (prefix == "+CDS" and _CDS_PDU_HEADER.match(text)):
+            length = _announced_length(text)
+            self._waits.append(_Wait(prefix, text, length, length is not None))
+            return None
+        if self._command is not None:
+            self.urc_lines += 1
+        return Urc(prefix, text)
+
+    def _data_line(self, text: str) -> list[Event]:
+        """The line after a header: the data it announced, or something else that came
+        in between (an unsolicited code, the final result code)."""
+        wait = self._waits[-1]
+        if not wait.pdu_mode or (_HEX.match(text) and len(text) % 2 == 0):
+            self._waits.pop()
+            if wait.pdu_mode and not is_pdu_line(text, wait.length):
+                log.debug("PDU of another length than %s announced: %r", wait.length, text)
+            if wait.kind == "record":
+                return [Line(text)]
+            return [Urc(wait.kind, wait.header, text)]
+        upper = text.upper()
+        if self._command is not None and _prefix(text) == self._own_prefix:
+            self._waits.pop()  # the next record's header: this one came without data
+            log.warning("%s came without its PDU", wait.header)
+            return self._line(text.encode())
+        call_code = upper in _CALL_CODES and not self._dialling
+        if _is_urc_line(text) and (parse_final(text) is None or call_code):
+            log.debug("unsolicited code between %r and its PDU: %r", wait.header, text)
+            event = self._urc(upper if call_code else _prefix(text), text)
+            return [] if event is None else [event]
+        # Not the data: the header came without it. Say so, and read the line afresh.
+        self._waits.pop()
+        log.warning("%s came without its PDU (next: %r)", wait.header, text)
+        out: list[Event] = [] if wait.kind == "record" else [Urc(wait.kind, wait.header)]
+        out.extend(self._line(text.encode()))
+        return out
 
 
 def _line_end(buffer: bytearray) -> int:
@@ -359,6 +474,11 @@ class AtChannel:
     def noise_lines(self) -> int:
         """How many lines of binary noise the framer has skipped."""
         return self._framer.noise_lines
+
+    @property
+    def urc_lines(self) -> int:
+        """How many unsolicited codes came while a command was in flight."""
+        return self._framer.urc_lines
 
     # -- commands -----------------------------------------------------------
     def command(

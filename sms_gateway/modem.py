@@ -6,7 +6,9 @@ storage (+CPMS) and indications (+CNMI) from what the modem says it supports, se
 single and multipart messages (one AT+CMGS per part), lists, reads and deletes stored
 messages, turns unsolicited codes into events, and recovers from a modem that stops
 answering (probe, reconfigure) or a port that disappears (reopen by URL with backoff).
-Every retry is bounded. Phone numbers appear masked, and only in DEBUG logs.
+Every retry is bounded: a SIM still busy after power-on is waited for at most `sim_wait`
+seconds, by a `WaitClock` (real time, or a test's). Phone numbers appear masked, and only
+in DEBUG logs. The values it returns and the pure reply parsers are in `modem_values`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -26,26 +28,72 @@ from sms_gateway.errors import (
     CmeError,
     CmsError,
     ModemError,
-    PduError,
     PinRequired,
     PortError,
     SendError,
 )
-from sms_gateway.pdu import Pdu, decode_pdu, encode_submit
+from sms_gateway.modem_values import (
+    REG_STATES,
+    IncomingMessage,
+    ModemEvent,
+    ModemInfo,
+    NetworkChange,
+    NewMessage,
+    Registration,
+    Rescan,
+    Signal,
+    StatusReport,
+    StorageUse,
+    StoredMessage,
+    all_params,
+    choose_cnmi,
+    choose_storage,
+    decode_stored,
+    int_or_none,
+    last_int,
+    parse_signal,
+    records,
+    report,
+)
+from sms_gateway.pdu import encode_submit
 from sms_gateway.phones import mask
+
+__all__ = [
+    "SIM_WAIT_DEFAULT", "WAIT_CLOCK", "IncomingMessage", "Modem", "ModemEvent", "ModemInfo",
+    "ModemSettings", "NetworkChange", "NewMessage", "PinRequired", "Registration", "Rescan",
+    "Signal", "StatusReport", "StorageUse", "StoredMessage", "WaitClock", "choose_cnmi",
+    "choose_storage", "decode_stored", "parse_signal",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-REG_STATES = {0: "not-registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown",
-              5: "roaming"}
-SIM_BUSY = {("cme", 14), ("cms", 314), ("cme", 515), ("cms", 515)}
+# The SIM (or the modem reading it) is still starting: wait, bounded by sim_wait.
+# CME 14 SIM busy, CME 515 / CMS 515 "please wait, init in progress", CMS 314 SIM busy,
+# CMS 310 "SIM not inserted" (SIMCom and Qualcomm sticks say it while the SIM starts).
+SIM_BUSY = {("cme", 14), ("cme", 515), ("cms", 310), ("cms", 314), ("cms", 515)}
+SIM_STARTING = {"NOT READY", "BUSY"}  # +CPIN: answers while the SIM starts
+SIM_WAIT_DEFAULT = 30.0  # seconds a SIM may stay busy after power-on (10-20 s are seen)
 # +CMS codes after which the part was certainly not sent and may be tried again.
 SEND_RETRY_CODES = {None, 302, 304, 314, 330, 331, 332, 500, 512, 513, 515}
-PREFERRED_STORAGE = ("ME", "SM", "MT")
-BOOT_URCS = {"RDY"}
+# A modem that (re)started says so: SIMCom/Quectel RDY, Cinterion ^SYSSTART, SIMCom A76xx
+# *ATREADY. Its settings are gone: configure it again.
+BOOT_URCS = {"RDY", "^SYSSTART", "*ATREADY", "+ATREADY"}
 # Storage-full codes (Huawei ^SMMEMFULL, SIMCom +CIEV "SMSFULL"/"MESSAGE" style).
 FULL_URCS = {"^SMMEMFULL", "+CIEV"}
+
+
+@dataclass(frozen=True)
+class WaitClock:
+    """How the driver waits between tries: real time, or a test's own time."""
+
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+# The clock every Modem waits by unless it is given one; `palaute sms modem-info`,
+# `selftest` and the service build theirs from a URL, so tests swap in a fake clock here.
+WAIT_CLOCK = WaitClock()
 
 
 @dataclass(frozen=True)
@@ -58,180 +106,14 @@ class ModemSettings:
     baudrate: int = 115200
     command_timeout: float = 10.0
     send_timeout: float = 120.0  # AT+CMGS may take this long on a busy network
-    retries: int = 5  # start-up tries: no answer, SIM busy, no SMSC yet
+    retries: int = 5  # start-up tries: no answer, no SMSC yet
     retry_delay: float = 2.0
+    sim_wait: float = SIM_WAIT_DEFAULT  # how long a SIM may stay busy after power-on
     send_retries: int = 2  # a part the modem refused is tried this many more times
     reopen_attempts: int = 8
     reopen_delay: float = 0.5  # first backoff, doubling up to reopen_max_delay
     reopen_max_delay: float = 10.0
     validity: timedelta | None = timedelta(days=2)
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """A message in the modem's storage; `message` None means it did not decode
-    (`error` says why) and it is kept raw, never deleted unread."""
-
-    index: int
-    status: int
-    pdu: str
-    message: Pdu | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class Signal:
-    """AT+CSQ: rssi 0..31 (99 unknown), bit error rate 0..7, and the level in dBm."""
-
-    rssi: int | None
-    ber: int | None
-    dbm: int | None
-
-
-@dataclass(frozen=True)
-class Registration:
-    """AT+CREG? / AT+CEREG?: <stat> and its name; registered means home or roaming."""
-
-    stat: int
-    state: str
-    technology: str
-
-    @property
-    def registered(self) -> bool:
-        """True when the modem can send and receive (home or roaming)."""
-        return self.stat in (1, 5)
-
-
-@dataclass(frozen=True)
-class StorageUse:
-    """One message memory of AT+CPMS?: name, messages in it, capacity."""
-
-    memory: str
-    used: int
-    total: int
-
-
-@dataclass(frozen=True)
-class ModemInfo:
-    """What `palaute sms modem-info` shows; a field is None when the modem did not say."""
-
-    manufacturer: str | None
-    model: str | None
-    imei: str | None
-    sim: str | None
-    signal: Signal | None
-    registration: Registration | None
-    storage: list[StorageUse] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        data = asdict(self)
-        if self.registration is not None:
-            data["registration"]["registered"] = self.registration.registered
-        return data
-
-
-@dataclass(frozen=True)
-class NewMessage:
-    """+CMTI: a message was stored at `index` of `memory`."""
-
-    memory: str
-    index: int
-
-
-@dataclass(frozen=True)
-class IncomingMessage:
-    """+CMT: a message routed straight to us (not stored)."""
-
-    pdu: str
-    message: Pdu | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    """+CDS / +CDSI: the network's report on the sent part `message_ref` (TS 23.040 TP-ST:
-    0-31 delivered, 32-63 still trying, 64+ failed)."""
-
-    message_ref: int | None
-    status: int | None
-    recipient: str | None
-    pdu: str
-    message: Pdu | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class Rescan:
-    """Indications may have been missed (start-up, reset, port reopened): list storage."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class NetworkChange:
-    """+CREG / +CEREG: registration changed."""
-
-    stat: int
-    state: str
-
-
-ModemEvent = NewMessage | IncomingMessage | StatusReport | Rescan | NetworkChange
-
-
-def decode_stored(pdu_hex: str, length: int | None) -> tuple[Pdu | None, str | None]:
-    """Decode a PDU from the modem; `length` (the TPDU octets it announced) tells whether
-    an SMSC part leads it. Returns (pdu, None) or (None, the error)."""
-    has_smsc = length is None or len(pdu_hex) // 2 != length
-    try:
-        return decode_pdu(pdu_hex, has_smsc=has_smsc), None
-    except PduError as exc:
-        return None, str(exc)
-
-
-def parse_ranges(text: str) -> set[int]:
-    """`(0-2)` or `(0,2)` or `1` -> the set of values it lists."""
-    values: set[int] = set()
-    for part in text.strip("()").split(","):
-        low, _, high = part.strip().partition("-")
-        if low.isdigit():
-            values.update(range(int(low), int(high or low) + 1))
-    return values
-
-
-def choose_cnmi(supported: str) -> str:
-    """AT+CNMI settings from the AT+CNMI=? reply: buffer while busy (mode 2), store and
-    indicate (+CMTI, never +CMT which needs an ack), reports by +CDS, else +CDSI."""
-    groups = [parse_ranges(g) for g in split_params(supported)] + [set()] * 5
-
-    def pick(group: set[int], wanted: tuple[int, ...]) -> int:
-        return next((w for w in wanted if w in group), wanted[-1])
-
-    mode = pick(groups[0], (2, 1, 3, 0))
-    mt = pick(groups[1], (1, 3, 0))
-    ds = pick(groups[3], (1, 2, 0))
-    bfr = pick(groups[4], (0, 1)) if groups[4] else 0
-    return f"{mode},{mt},0,{ds},{bfr}"
-
-
-def choose_storage(supported: str) -> list[str]:
-    """AT+CPMS memories from the AT+CPMS=? reply: where messages arrive (mem3, ME before
-    SM) is also where we read and delete (mem1)."""
-    groups = [split_params(g.strip("()")) for g in split_params(supported)]
-    while len(groups) < 3:
-        groups.append(groups[-1] if groups else ["SM"])
-    arrive = next((m for m in PREFERRED_STORAGE if m in groups[2]), groups[2][0])
-    read = arrive if arrive in groups[0] else groups[0][0]
-    write = arrive if arrive in groups[1] else groups[1][0]
-    return [read, write, arrive]
-
-
-def parse_signal(params: str) -> Signal:
-    """`20,99` -> Signal(20, None, -73)."""
-    values = [int(v) if v.isdigit() else 99 for v in split_params(params)[:2]] + [99, 99]
-    rssi, ber = values[0], values[1]
-    dbm = -113 + 2 * rssi if 0 <= rssi <= 31 else None
-    return Signal(None if rssi == 99 else rssi, None if ber == 99 else ber, dbm)
 
 
 class Modem:
@@ -242,11 +124,14 @@ class Modem:
         channel: AtChannel,
         settings: ModemSettings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: WaitClock | None = None,
     ) -> None:
         self.channel = channel
         self.settings = settings
-        self._sleep = sleep
+        clock = clock or WAIT_CLOCK
+        self._sleep = clock.sleep
+        self._monotonic = clock.monotonic
+        self.manufacturer: str | None = None
         self._events: deque[ModemEvent] = deque()
         self._undecodable: set[int] = set()
         self._cnmi: str | None = None
@@ -259,10 +144,10 @@ class Modem:
         self.reopens = 0
 
     @classmethod
-    def from_url(cls, url: str, **settings: Any) -> Modem:
+    def from_url(cls, url: str, *, clock: WaitClock | None = None, **settings: Any) -> Modem:
         """A Modem on a new AtChannel for `url` (not yet started)."""
         config = ModemSettings(url=url, **settings)
-        return cls(AtChannel(url, baudrate=config.baudrate), config)
+        return cls(AtChannel(url, baudrate=config.baudrate), config, clock=clock)
 
     def __enter__(self) -> Modem:
         return self
@@ -286,43 +171,82 @@ class Modem:
 
     def _initialise(self) -> None:
         self._wake()
-        self._retry_timeout("ATZ")
+        self._tolerate(self._retry_timeout, "ATZ")  # some answer ERROR and reset anyway
         self._cmd("ATE0")
-        self._cmd("AT+CMEE=1")
+        self._tolerate(self._cmd, "AT+CMEE=1")
+        self._quiet_reports()
         self._unlock_sim()
         if self._sms:
             self._setup_sms()
         log.info("modem on %s ready", self.settings.url)
 
+    def _tolerate(self, action: Callable[[str], object], command: str) -> None:
+        try:
+            action(command)
+        except AtCommandError as exc:
+            log.info("%s refused (%s); going on", command, exc.text)
+
+    def _quiet_reports(self) -> None:
+        """Who made the modem (AT+CGMI); on Huawei, AT^CURC=0 stops the periodic reports
+        (^RSSI, ^HCSQ, ^MODE, ^DSFLOWRPT...) that otherwise come in the middle of replies."""
+        try:
+            lines = self._cmd("AT+CGMI")
+        except AtCommandError as exc:
+            log.info("AT+CGMI refused (%s): maker unknown", exc.text)
+            return
+        self.manufacturer = lines[0].split(":", 1)[-1].strip() if lines else None
+        if self.manufacturer and "HUAWEI" in self.manufacturer.upper():
+            self._tolerate(self._cmd, "AT^CURC=0")
+
     def _wake(self) -> None:
-        """ESC (leave a prompt a crashed run left open), then probe until the modem answers."""
+        """ESC (leave a prompt a crashed run left open), then probe until the modem answers.
+        A modem that answered, but not as expected, is never said not to answer."""
         probe = min(self.settings.command_timeout, 2.0)
+        answers: list[str] = []
         for attempt in range(1, self.settings.retries + 1):
             try:
                 self.channel.write_raw(b"\x1b")
-                self._sync(probe)
-                return
-            except AtTimeout:
-                log.info("modem does not answer yet (try %d/%d)", attempt,
-                         self.settings.retries)
-            except AtCommandError:
-                return  # it answers: a stale line or ERROR still means it is alive
+                if self._sync(probe, answers):
+                    return
+            except AtTimeout as exc:
+                log.info("modem does not answer yet (try %d/%d): %s", attempt,
+                         self.settings.retries, exc)
             self._sleep(self.settings.retry_delay)
+        if answers:
+            raise ModemError(f"modem on {self.settings.url} answered, but not to the probe "
+                             f"({'; '.join(dict.fromkeys(answers))}) in "
+                             f"{self.settings.retries} tries")
         raise ModemError(f"modem on {self.settings.url} does not answer "
                          f"after {self.settings.retries} tries")
 
-    def _sync(self, timeout: float) -> None:
+    def _sync(self, timeout: float, answers: list[str]) -> bool:
         """Probe with a reply no earlier command can have given: S7 (V.250, the carrier
         wait, unused for SMS) set to a fresh value and read back. Late answers to commands
-        that timed out are skipped (AtChannel.command `expect`), never taken for ours."""
+        that timed out are skipped (AtChannel.command `expect`), never taken for ours.
+        Without S7, +CMEE? tells our answer apart; a modem that has neither is accepted
+        when it answers plain AT with OK. Refusals are noted in `answers`."""
         self._token = self._token % 250 + 1
         token = self._token
         try:
             self._cmd(f"ATS7={token}", timeout)
-            self.channel.command("ATS7?", timeout, expect=lambda line: _int(line) == token)
-        except AtCommandError:  # no S7 here: +CMEE? at least tells other commands apart
-            self.channel.command("AT+CMEE?", timeout,
-                                 expect=lambda line: line.upper().startswith("+CMEE"))
+            self.channel.command("ATS7?", timeout, expect=lambda line: int_or_none(line) == token)
+            return True
+        except AtCommandError as exc:
+            answers.append(f"ATS7 -> {exc.text}")
+        try:
+            lines = self.channel.command("AT+CMEE?", timeout)
+            if first_line(lines, "+CMEE") is not None:
+                return True
+            answers.append("AT+CMEE? -> " + " / ".join([*lines, "OK"]))
+        except AtCommandError as exc:
+            answers.append(f"AT+CMEE? -> {exc.text}")
+        try:
+            self.channel.command("AT", timeout)
+        except AtCommandError as exc:
+            answers.append(f"AT -> {exc.text}")
+            return False
+        log.info("modem answers plain AT only (%s)", "; ".join(answers))
+        return True
 
     def _retry_timeout(self, command: str) -> list[str]:
         for attempt in range(1, self.settings.retries + 1):
@@ -339,20 +263,42 @@ class Modem:
         return self.channel.command(command, timeout or self.settings.command_timeout)
 
     def _sim_cmd(self, command: str, timeout: float | None = None) -> list[str]:
-        """A command that fails while the SIM is busy starting: wait and retry (bounded)."""
-        for attempt in range(1, self.settings.retries + 1):
+        """A command that fails while the SIM is busy starting: wait and retry, for at
+        most `sim_wait` seconds (a SIM can stay busy 10-20 s after power-on)."""
+        deadline = self._monotonic() + self.settings.sim_wait
+        while True:
             try:
                 return self._cmd(command, timeout)
             except (CmeError, CmsError) as exc:
                 kind = "cme" if isinstance(exc, CmeError) else "cms"
-                if (kind, exc.code) not in SIM_BUSY or attempt == self.settings.retries:
+                if (kind, exc.code) not in SIM_BUSY:
                     raise
-                log.info("%s: SIM busy (try %d/%d)", command, attempt, self.settings.retries)
-                self._sleep(self.settings.retry_delay)
-        raise AssertionError("unreachable")
+                left = deadline - self._monotonic()
+                if left <= 0:
+                    raise ModemError(
+                        f"{exc.command}: the SIM is still busy after "
+                        f"{self.settings.sim_wait:g} s ({exc.text}); if it needs longer, "
+                        "raise sim_wait_s in [sms]") from exc
+                log.info("%s: SIM busy (%s), waiting (%.0f s left)", command, exc.text, left)
+                self._sleep(min(self.settings.retry_delay, left))
+
+    def _settled_sim_state(self) -> str:
+        """AT+CPIN? until the SIM has finished starting (NOT READY), within sim_wait."""
+        deadline = self._monotonic() + self.settings.sim_wait
+        while True:
+            state = self.sim_state()
+            left = deadline - self._monotonic()
+            if state.upper() not in SIM_STARTING:
+                return state
+            if left <= 0:
+                raise ModemError(f"the SIM is still starting after {self.settings.sim_wait:g} "
+                                 f"s (+CPIN: {state}); if it needs longer, raise sim_wait_s "
+                                 "in [sms]")
+            log.info("SIM not ready yet (+CPIN: %s), waiting (%.0f s left)", state, left)
+            self._sleep(min(self.settings.retry_delay, left))
 
     def _unlock_sim(self) -> None:
-        state = self.sim_state()
+        state = self._settled_sim_state()
         if state == "READY":
             return
         if state == "SIM PIN" and self.settings.pin:
@@ -362,10 +308,8 @@ class Modem:
             except CmeError as exc:  # never try again: the SIM locks after three
                 raise PinRequired(f"the SIM refused the configured PIN (+CME ERROR: "
                                   f"{exc.code})") from exc
-            for _ in range(self.settings.retries):
-                if self.sim_state() == "READY":
-                    return
-                self._sleep(self.settings.retry_delay)
+            if self._settled_sim_state() == "READY":
+                return
             raise ModemError("the SIM did not become ready after the PIN")
         if state == "SIM PIN":
             raise PinRequired("the SIM wants a PIN: set it in the configuration (--pin)")
@@ -537,7 +481,7 @@ class Modem:
         """AT+CMGL=<status> (4: all): every stored message, decoded or kept raw."""
         lines = self._call(lambda: self._sim_cmd(f"AT+CMGL={status}", self._long()), "list")
         messages = []
-        for header, pdu_hex in _records(lines, "+CMGL"):
+        for header, pdu_hex in records(lines, "+CMGL"):
             params = split_params(header)
             if not params[0].isdigit():
                 log.warning("unreadable +CMGL header kept aside: %r", header)
@@ -548,7 +492,7 @@ class Modem:
     def read(self, index: int) -> StoredMessage:
         """AT+CMGR=<index>: one stored message (it becomes "read" on the modem)."""
         lines = self._call(lambda: self._sim_cmd(f"AT+CMGR={index}"), "read")
-        for header, pdu_hex in _records(lines, "+CMGR"):
+        for header, pdu_hex in records(lines, "+CMGR"):
             return self._stored(index, split_params(header), pdu_hex)
         raise ModemError(f"AT+CMGR={index}: no message in the reply")
 
@@ -605,7 +549,7 @@ class Modem:
             return [IncomingMessage(urc.data, message, error)]
         if urc.name == "+CDS" and urc.data:
             length = int(params[0]) if params and params[0].isdigit() else None
-            return [_report(urc.data, length)]
+            return [report(urc.data, length)]
         if urc.name == "+CDSI" and len(params) >= 2 and params[1].isdigit():
             return self._stored_report(params[0], int(params[1]))
         if urc.name in ("+CREG", "+CEREG", "+CGREG") and params and params[0].isdigit():
@@ -627,8 +571,8 @@ class Modem:
         try:
             self._sim_cmd("AT+CPMS=" + ",".join(f'"{m}"' for m in mems))
             lines = self._sim_cmd(f"AT+CMGR={index}")
-            reports = [_report(pdu, _last_int(header)) for header, pdu in
-                       _records(lines, "+CMGR")]
+            reports = [report(pdu, last_int(header)) for header, pdu in
+                       records(lines, "+CMGR")]
             self._sim_cmd(f"AT+CMGD={index}")
             return list(reports)
         except AtCommandError as exc:
@@ -651,10 +595,11 @@ class Modem:
                 lines = self._call(_bind(self._cmd, f"AT{prefix}?"), "registration")
             except AtCommandError:
                 continue
-            params = split_params(first_line(lines, prefix) or "")
-            if len(params) >= 2 and params[1].isdigit():
-                stat = int(params[1])
-                found.append(Registration(stat, REG_STATES.get(stat, "unknown"), tech))
+            for params in all_params(lines, prefix):  # <n>,<stat>: not a +CREG: <stat> URC
+                if len(params) >= 2 and params[0].isdigit() and params[1].isdigit():
+                    stat = int(params[1])
+                    found.append(Registration(stat, REG_STATES.get(stat, "unknown"), tech))
+                    break
         if not found:
             raise ModemError("the modem reports no registration (AT+CREG?)")
         return next((r for r in found if r.registered), found[0])
@@ -701,36 +646,5 @@ class Modem:
         )
 
 
-def _int(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() else None
-
-
 def _bind(function: Callable[[str], T], argument: str) -> Callable[[], T]:
     return lambda: function(argument)
-
-
-def _records(lines: list[str], prefix: str) -> list[tuple[str, str]]:
-    """(header parameters, data line) pairs of a +CMGL / +CMGR reply."""
-    out: list[tuple[str, str]] = []
-    header: str | None = None
-    for line in lines:
-        if header is not None:
-            out.append((header, line.strip()))
-            header = None
-        elif line.upper().startswith(prefix + ":"):
-            header = line.split(":", 1)[1].strip()
-    return out
-
-
-def _last_int(header: str) -> int | None:
-    params = split_params(header)
-    return int(params[-1]) if params and params[-1].isdigit() else None
-
-
-def _report(pdu_hex: str, length: int | None) -> StatusReport:
-    message, error = decode_stored(pdu_hex, length)
-    if message is None or message.type != "status-report":
-        return StatusReport(None, None, None, pdu_hex, message, error or "not a status report")
-    return StatusReport(message.message_ref, message.status, message.recipient, pdu_hex, message)
-

@@ -32,7 +32,7 @@ from sms_gateway.errors import (
 )
 from sms_gateway.gateway_store import Assembled, GatewayStore, Outgoing, SessionRow
 from sms_gateway.invitations import HttpIntake, IntakeError, IntakeSettings, intake_from_config
-from sms_gateway.modem import IncomingMessage, Modem, NewMessage, Rescan
+from sms_gateway.modem import SIM_WAIT_DEFAULT, IncomingMessage, Modem, NewMessage, Rescan
 from sms_gateway.modem import StatusReport as DriverReport
 from sms_gateway.pdu import Pdu
 from sms_gateway.phones import PhoneError, mask, normalise
@@ -523,11 +523,14 @@ def settings_from_config(sms: Section) -> Settings:
 
 
 def driver_settings(sms: Section) -> dict[str, Any]:
-    """Modem driver settings from `[sms]`: pin and smsc (optional; every modem gets them)."""
+    """Modem driver settings from `[sms]`: pin and smsc (optional; every modem gets them),
+    and `sim_wait_s` (default 30): how long start-up waits for a busy SIM. The service,
+    `modem-info` and `selftest` all take them from here."""
     out: dict[str, Any] = {}
     for key in ("pin", "smsc"):
         if key in sms:
             out[key] = sms.get_str(key)
+    out["sim_wait"] = sms.get_float("sim_wait_s", SIM_WAIT_DEFAULT, min=1.0, max=600.0)
     return out
 
 

@@ -16,18 +16,40 @@ from typing import Any
 import pytest
 
 from hardware.modem_sim import ModemCore, SimConfig
+from hardware.modem_sim_profiles import sim_config
 from hardware.modem_sim_pty import PtyModem, simulated_modem
 from sms_gateway.at import AtChannel
-from sms_gateway.modem import Modem, ModemSettings
+from sms_gateway.modem import Modem, ModemSettings, WaitClock
+
+
+class FakeTime:
+    """A test's own time: the driver's waits advance it at once, the simulated SIM's busy
+    time after power-on counts in it. `clock` is the driver's WaitClock on it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+        self.clock = WaitClock(sleep=self.sleep, monotonic=self.monotonic)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
 
 
 @contextlib.contextmanager
 def sim_modem(
-    directory: Path, *, latency: float = 0.0, **config: Any
+    directory: Path, *, latency: float = 0.0, profile: str = "standard",
+    time_source: FakeTime | None = None, **config: Any
 ) -> Iterator[tuple[str, ModemCore]]:
-    """Start the simulated modem on a pty at `directory`/modem; yields (path, control)."""
-    with simulated_modem(directory / "modem", config=SimConfig(**config),
-                         latency=latency) as (path, core, _runner):
+    """Start the simulated modem on a pty at `directory`/modem; yields (path, control).
+    `profile` names a modem family (hardware.modem_sim_profiles); `time_source` is the
+    fake time its SIM's busy window counts in (real time without one)."""
+    monotonic = time_source.monotonic if time_source else time.monotonic
+    with simulated_modem(directory / "modem", config=sim_config(profile, **config),
+                         latency=latency, monotonic=monotonic) as (path, core, _runner):
         yield path, core
 
 
@@ -51,9 +73,10 @@ def fast_settings(url: str, **overrides: Any) -> ModemSettings:
 
 
 @contextlib.contextmanager
-def started_modem(url: str, **overrides: Any) -> Iterator[Modem]:
+def started_modem(url: str, *, clock: WaitClock | None = None,
+                  **overrides: Any) -> Iterator[Modem]:
     """A started driver on `url` with fast settings; closed afterwards."""
-    modem = Modem(AtChannel(url), fast_settings(url, **overrides))
+    modem = Modem(AtChannel(url), fast_settings(url, **overrides), clock=clock)
     try:
         modem.start()
         yield modem

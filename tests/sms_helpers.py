@@ -17,7 +17,7 @@ from hardware.modem_sim import ModemCore
 from sms_gateway.at import AtChannel
 from sms_gateway.gateway_store import GatewayStore
 from sms_gateway.invitations import Invitation
-from sms_gateway.modem import Modem
+from sms_gateway.modem import Modem, WaitClock
 from sms_gateway.privacy import PhoneHasher
 from sms_gateway.scheduler import RateLimit, Window
 from sms_gateway.service import (
@@ -127,9 +127,10 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def open_fast(url: str) -> DriverPort:
-    """The real driver on `url` with the modem tests' short timeouts, started."""
-    modem = Modem(AtChannel(url), fast_settings(url))
+def open_fast(url: str, wait_clock: WaitClock | None = None) -> DriverPort:
+    """The real driver on `url` with the modem tests' short timeouts, started; its waits
+    (a busy SIM) by `wait_clock` (a test's fake time) when given."""
+    modem = Modem(AtChannel(url), fast_settings(url), clock=wait_clock)
     try:
         modem.start()
     except BaseException:
@@ -139,13 +140,15 @@ def open_fast(url: str) -> DriverPort:
 
 
 def sim_gateway(path: Path, clock: Clock, urls: list[str], *, rate: int = 600,
-                multipart_timeout: timedelta = timedelta(minutes=5)) -> Gateway:
+                multipart_timeout: timedelta = timedelta(minutes=5),
+                wait_clock: WaitClock | None = None) -> Gateway:
     """A gateway on the real driver and simulated modems behind `urls`."""
     gs = GatewayStore(Store(path), PhoneHasher(KEY))
     settings = Settings(window=Window(), multipart_timeout=multipart_timeout,
                         scan_interval=2.0, health_interval=0.5, retry_port=0.05,
                         expire_interval=0.0)
-    links = [Link(u, functools.partial(open_fast, u), RateLimit(rate)) for u in urls]
+    links = [Link(u, functools.partial(open_fast, u, wait_clock), RateLimit(rate))
+             for u in urls]
     origin = DeviceIdentity(id="tays-sms-1", site="tays", area="sairaalapalvelut", unit="sms")
     return Gateway(gs, survey_national(), origin, links, settings, clock=clock)
 

@@ -35,7 +35,7 @@ def bytewise(request: pytest.FixtureRequest) -> bool:
 )
 def test_final_result_codes_end_a_command(line: str, kind: str, code: int | None) -> None:
     framer = AtFramer()
-    framer.begin("AT+X")
+    framer.begin("ATD+358401234567;")
     events = framer.feed(f"\r\n{line}\r\n".encode())
     assert events == [Final(kind, line, code)]
 
@@ -74,11 +74,15 @@ def test_urc_in_the_middle_of_a_response_goes_aside(bytewise: bool) -> None:
 
 def test_two_line_urcs_carry_their_pdu(bytewise: bool) -> None:
     framer = AtFramer()
-    data = b"\r\n+CDS: 25\r\n0791AABB\r\n\r\n+CMT: ,21\r\nOK\r\n\r\n+CDSI: \"SR\",3\r\n"
+    data = (b"\r\n+CDS: 25\r\n0791AABB\r\n\r\n+CMT: ,21\r\n0011AA\r\n"
+            b'\r\n+CMT: "+358401234567",,"25/03/04,10:00:00+08"\r\nOK\r\n'
+            b"\r\n+CDSI: \"SR\",3\r\n")
     events = feed_all(framer, data, bytewise=bytewise)
     assert events == [
         Urc("+CDS", "+CDS: 25", "0791AABB"),
-        Urc("+CMT", "+CMT: ,21", "OK"),  # an SMS reading "OK" delivered directly
+        Urc("+CMT", "+CMT: ,21", "0011AA"),
+        # Text mode: an SMS reading "OK" delivered directly is the data line.
+        Urc("+CMT", '+CMT: "+358401234567",,"25/03/04,10:00:00+08"', "OK"),
         Urc("+CDSI", '+CDSI: "SR",3'),
     ]
 
