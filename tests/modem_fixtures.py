@@ -9,6 +9,7 @@ with short timeouts and no real waiting.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
