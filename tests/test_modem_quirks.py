@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from modem_fixtures import FakeTime, sim_modem, started_modem, wait_for
+from modem_fixtures import FakeTime, sim_modem, started_modem
+from services import wait_until
 
 from hardware.modem_sim_profiles import profile_names
 from sms_gateway.errors import ModemError
@@ -18,7 +19,7 @@ CLIENT = "+358401234567"
 
 def _arrived(modem: Modem, count: int) -> None:
     seen: list[object] = []
-    wait_for(lambda: seen.extend(e for e in modem.poll_events(0.05)
+    wait_until(lambda: seen.extend(e for e in modem.poll_events(0.05)
                                  if isinstance(e, NewMessage)) or len(seen) >= count)
 
 
@@ -116,7 +117,7 @@ def test_status_reports_kept_in_sr_memory_on_a_cinterion(tmp_path: Path) -> None
         assert core.cpms[2] == "SM" and core.cnmi[3] == 2
         refs = modem.send(CLIENT, "Kiitos")
         got: list[StatusReport] = []
-        wait_for(lambda: got.extend(e for e in modem.poll_events(0.05)
+        wait_until(lambda: got.extend(e for e in modem.poll_events(0.05)
                                     if isinstance(e, StatusReport)) or got)
         assert [r.message_ref for r in got] == refs and not core.storage["SR"]
 

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from modem_fixtures import FakeTime, sim_modem, wait_for
+from modem_fixtures import FakeTime, sim_modem
+from services import wait_until
 
 from hardware.modem_sim_pty import control_request
 from palaute.cli import main
@@ -97,7 +98,7 @@ def test_simulate_modem_profile_by_name(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
     )
     try:
-        wait_for(lambda: link.is_symlink() and control.exists(), timeout=15)
+        wait_until(lambda: link.is_symlink() and control.exists(), timeout=15)
         assert json.loads(control_request(control, "status"))["profile"] == "huawei-e3372"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
