@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from survey.config import DeviceIdentity
-from survey.errors import NewerSchemaError, StoreError
+from survey.errors import StoreError
 from survey.response import Answer, Channel, Status, encode_response
 from survey.store import SCHEMA_VERSION, Store
 
@@ -74,18 +74,6 @@ def test_mark_synced_by_batch(store: Store, origin: DeviceIdentity, now: datetim
     assert store.mark_synced(ids[:3], "batch-1", now) == 0  # an ack seen twice changes nothing
     assert [r.id for r in store.unsynced()] == ids[3:]
     assert store.counts()["synced"] == 3 and store.queue_depth() == 2
-
-
-def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
-    Store(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
-    conn.close()
-    before = path.read_bytes()
-    with pytest.raises(NewerSchemaError, match="newer palaute"):
-        Store(path)
-    assert path.read_bytes() == before
 
 
 def test_corrupt_file_is_a_clear_error_and_kept(tmp_path: Path) -> None:
