@@ -19,12 +19,12 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from central import report_daily
 from central.report_model import FACES_QUESTION
-from central.store import CentralStore, iso_utc
+from central.store import CentralStore, iso_utc, stored_answers
 from survey.errors import PalauteError
+from survey.response import NPS_QUESTION, Answer, encode_answers
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,11 @@ def face_mapping(values: Sequence[int]) -> dict[int, int]:
     return dict(zip(values, FACE_SHAPES[len(values)], strict=True))
 
 
-def _moved(answers: Any, face: int) -> str:
-    data = json.loads(answers) if isinstance(answers, str | bytes) else dict(answers)
-    data.pop("nps", None)
-    data[FACES_QUESTION] = {"value": face}
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+def _moved(answers: object, face: int) -> str:
+    """The stored answers with the NPS answer moved to the face question, as stored."""
+    moved = {q: a for q, a in stored_answers(answers).items() if q != NPS_QUESTION}
+    moved[FACES_QUESTION] = Answer(value=face)
+    return json.dumps(encode_answers(moved), ensure_ascii=False, sort_keys=True)
 
 
 def move_to_faces(store: CentralStore, device: str, values: Sequence[int], *, actor: str,

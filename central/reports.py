@@ -52,7 +52,7 @@ from central.report_model import (
     target_for,
     year_before,
 )
-from central.store import CentralStore, CentralStoreError, iso_utc
+from central.store import CentralStore, CentralStoreError, iso_utc, stored_answers
 from survey.definition import SHIPPED_SURVEYS, load_survey, shipped_survey_path
 from survey.errors import PalauteError
 from survey.scoring import likert_summary, nps_summary, text_share
@@ -366,10 +366,9 @@ def statement_texts(lang: str) -> dict[tuple[str, str], tuple[str, str]]:
     return out
 
 
-def _texts_of(answers: Any) -> list[str]:
-    data = _json(answers) or {}
-    return [e["text"].strip() for _, e in sorted(data.items())
-            if isinstance(e, dict) and isinstance(e.get("text"), str) and e["text"].strip()]
+def _texts_of(answers: object) -> list[str]:
+    return [a.text.strip() for _, a in sorted(stored_answers(answers).items())
+            if a.text is not None and a.text.strip()]
 
 
 def _texts(sql: _Sql, params: ReportParams, shown: set[str]) -> dict[str, list[FreeText]]:

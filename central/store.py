@@ -39,7 +39,7 @@ from survey.db import (
     transaction,
 )
 from survey.errors import NewerSchemaError, PalauteError
-from survey.response import NPS_QUESTION, Answer, Response, encode_answers
+from survey.response import NPS_QUESTION, Answer, Response, decode_answers, encode_answers
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,18 @@ def iso_utc(ts: datetime) -> str:
 def local_date_of(ts: datetime) -> date:
     """The Europe/Helsinki calendar date of an aware timestamp."""
     return ts.astimezone(LOCAL_ZONE).date()
+
+
+def stored_answers(value: object) -> dict[str, Answer]:
+    """The `answers` column read back (JSON text on SQLite, JSONB's object on PostgreSQL)."""
+    try:
+        data = json.loads(value) if isinstance(value, str | bytes) else value
+    except ValueError as exc:
+        raise CentralStoreDataError(f"stored answers are not JSON: {exc}") from None
+    answers = decode_answers(data)
+    if isinstance(answers, str):  # written by encode_answers: only a damaged row gets here
+        raise CentralStoreDataError(f"stored answers cannot be read: {answers}")
+    return answers
 
 
 def statement_values(answers: Mapping[str, Answer]) -> list[tuple[str, int]]:

@@ -13,10 +13,12 @@ from central.store import (
     POSTGRES_SCHEMA,
     SCHEMA_VERSION,
     SQLITE_SCHEMA,
+    CentralStoreDataError,
     CentralStoreError,
     NewerCentralSchemaError,
     open_central,
     response_row,
+    stored_answers,
 )
 from survey.db import USER_VERSION_RETIRED
 from survey.response import Response, decode_response, encode_answers
@@ -206,3 +208,13 @@ def test_newer_postgres_central_is_refused_untouched(pg_server: Any) -> None:
         open_central(url)
     assert _pg(url, tables) == before
     assert _pg(url, "SELECT component, version FROM schema_versions") == [("central", 99)]
+
+
+def test_stored_answers_read_back_as_answers_and_damage_is_named() -> None:
+    r = wire(1)
+    row = response_row(r, datetime.now(UTC))
+    assert stored_answers(row.values["answers"]) == r.answers
+    assert stored_answers(json.loads(str(row.values["answers"]))) == r.answers  # JSONB: a dict
+    for damaged in ("{not json", '{"nps": {"value": "9"}}', "[]"):
+        with pytest.raises(CentralStoreDataError, match="stored answers"):
+            stored_answers(damaged)
