@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from modem_fixtures import FakeTime, sim_modem
-from sms_helpers import Clock, invite, run_until, sent_to, sim_gateway, utc
+from services import wait_until
+from sms_helpers import Clock, invite, sent_to, sim_gateway, utc
 
 from hardware.modem_sim import ModemCore
 from hardware.modem_sim_profiles import profile_names
 from sms_gateway.service import Gateway
+from survey.response import encode_answers
 
 PEOPLE = [  # (phone, lang, replies, expected answers)
     ("+358401000001", "fi", ["9", "Ystävällinen hoitaja", "5"],
@@ -60,7 +62,7 @@ def say(gw: Gateway, core: ModemCore, phone: str, text: str) -> str:
     assert isinstance(gw.clock, Clock)
     gw.clock.advance(seconds=20)
     core.deliver(phone, text)
-    run_until(gw, lambda: len(sent_to(core, phone)) > before, timeout=15)
+    wait_until(lambda: len(sent_to(core, phone)) > before, timeout=15, step=gw.step)
     return sent_to(core, phone)[-1]
 
 
@@ -70,7 +72,7 @@ def test_whole_conversation_on_every_profile(gw: Gateway, sim: tuple[str, ModemC
     _, core = sim
     for phone, lang, _, _ in PEOPLE:
         invite(gw, phone, gw.clock() - timedelta(hours=2), lang=lang)
-    run_until(gw, lambda: len(core.sent()) == len(PEOPLE), timeout=15)
+    wait_until(lambda: len(core.sent()) == len(PEOPLE), timeout=15, step=gw.step)
     for n, (phone, lang, replies, _) in enumerate(PEOPLE):
         assert sent_to(core, phone)[0].startswith(gw.survey.message("sms_intro", lang))
         for text in replies[:-1]:
@@ -79,14 +81,14 @@ def test_whole_conversation_on_every_profile(gw: Gateway, sim: tuple[str, ModemC
             wanted = (list(core.cnmi), list(core.cpms))
             core.fault("boot")  # the modem restarts: settings gone, the SIM busy again
             # The driver notices (a boot code, or its health check) and configures it again.
-            run_until(gw, lambda w=wanted: (core.cnmi, core.cpms) == w,  # type: ignore[misc]
-                      timeout=15)
+            wait_until(lambda w=wanted: (core.cnmi, core.cpms) == w,  # type: ignore[misc]
+                       timeout=15, step=gw.step)
         assert say(gw, core, phone, replies[-1]) == gw.survey.message("sms_thanks", lang)
-    got = sorted((r["answers"] for r in gw.store.unsynced() if r["status"] == "complete"),
-                 key=repr)
+    got = sorted((encode_answers(r.answers) for r in gw.store.unsynced()
+                  if r.status == "complete"), key=repr)
     assert got == sorted((want for *_, want in PEOPLE), key=repr)
-    run_until(gw, lambda: not core.stored(), timeout=15)  # read, stored, deleted
-    run_until(gw, lambda: gw.gs.counters()["delivered"] == len(PEOPLE), timeout=15)
+    wait_until(lambda: not core.stored(), timeout=15, step=gw.step)  # read, stored, deleted
+    wait_until(lambda: gw.gs.counters()["delivered"] == len(PEOPLE), timeout=15, step=gw.step)
     for phone, *_ in PEOPLE:  # each message went out once
         assert len(sent_to(core, phone)) == 4
     assert not [r.getMessage() for r in caplog.records if "does not decode" in r.getMessage()]
