@@ -38,6 +38,7 @@ Faults (counts apply to the next N occurrences; no count means until `clear`):
     send-error [CODE] [N]  AT+CMGS fails: CODE is ERROR or a +CMS code (500, 302, ...)
     send-hang [N]          AT+CMGS sends the message but never answers (outcome unknown)
     sim-busy [N]           SIM commands answer +CME ERROR: 14 (+CMS ERROR: 314)
+    no-sim                 no SIM in the holder: +CME ERROR: 10 (+CMS ERROR: 310)
     pin PIN                the SIM wants PIN (AT+CPIN? -> SIM PIN) until AT+CPIN="PIN"
     no-network [STATE]     registration STATE (0 not searching, 2 searching, 3 denied)
     no-smsc [N]            AT+CSCA? empty for N queries; sends without SMSC fail (330)
@@ -79,6 +80,20 @@ from sms_gateway.pdu import decode_pdu, encode_deliver, encode_status_report
 log = logging.getLogger(__name__)
 
 CTRL_Z, ESC = 0x1A, 0x1B
+# Error codes in words, as modems write them with AT+CMEE=2 (TS 27.007 §9.2, 27.005 §3.2.5).
+ERROR_WORDS = {
+    ("cme", 10): "SIM not inserted", ("cme", 11): "SIM PIN required",
+    ("cme", 14): "SIM busy", ("cme", 16): "incorrect password",
+    ("cme", 50): "Incorrect parameters",
+    ("cme", 515): "Please wait, init or command processing in progress.",
+    ("cms", 302): "operation not allowed", ("cms", 303): "operation not supported",
+    ("cms", 304): "invalid PDU mode parameter", ("cms", 310): "SIM not inserted",
+    ("cms", 311): "SIM PIN required", ("cms", 314): "SIM busy",
+    ("cms", 321): "invalid memory index", ("cms", 322): "memory full",
+    ("cms", 330): "SMSC address unknown", ("cms", 331): "no network service",
+    ("cms", 500): "unknown error",
+    ("cms", 515): "Please wait, init or command processing in progress.",
+}
 GARBAGE = b"\xff\xfe\x00\x9c\x80\xc3(noise\x1b[\x07\xe2\x82"
 
 
@@ -120,6 +135,7 @@ class SimConfig:
     lower_hex: bool = False  # PDUs in replies and indications in lower-case hex
     record_alpha: str | None = ""  # <alpha> of +CMGL/+CMGR: empty, '""', None: no field
     first_index: int = 1  # the first storage index (0 on Quectel and SIMCom ME)
+    cmee_words: bool = False  # errors in words (+CME ERROR: SIM busy); AT+CMEE=1 refused
 
 
 @dataclass
@@ -135,6 +151,7 @@ class Faults:
     send_error: list[str] = field(default_factory=list)
     send_hang: int = 0
     sim_busy: int | None = 0
+    no_sim: bool = False
     no_network: int | None = None
     no_smsc: int | None = 0
     storage_full: bool = False
@@ -148,7 +165,7 @@ class Faults:
             "hang": self.hang != 0, "refuse": self.refuse != 0, "slow": self.slow != 0,
             "garbage": self.garbage > 0,
             "send-error": bool(self.send_error), "send-hang": self.send_hang > 0,
-            "sim-busy": self.sim_busy != 0,
+            "sim-busy": self.sim_busy != 0, "no-sim": self.no_sim,
             "no-network": self.no_network is not None, "no-smsc": self.no_smsc != 0,
             "storage-full": self.storage_full, "urc-mid": self.urc_mid != 0,
             "reorder": self.reorder, "drop-part": self.drop_part is not None,
@@ -228,7 +245,7 @@ class ModemCore:
             self._inbuf = bytearray()
             self._prompt_for: str | None = None
             self.echo = True
-            self.cmee = 0
+            self.cmee = 2 if self.config.cmee_words else 0
             self.cmgf = 0
             self.cscs = "GSM"
             self.s_registers: dict[int, int] = {}
@@ -395,12 +412,15 @@ class ModemCore:
     def _error_text(self, exc: SimError) -> str:
         if exc.kind == "error" or self.cmee == 0:
             return "ERROR"
-        return f"+{exc.kind.upper()} ERROR: {exc.code}"
+        words = ERROR_WORDS.get((exc.kind, exc.code)) if self.cmee == 2 else None
+        return f"+{exc.kind.upper()} ERROR: {words or exc.code}"
 
     def _need_sim(self, sms: bool = False) -> None:
         busy, self.faults.sim_busy = take(self.faults.sim_busy)
         if busy:
             raise SimError("cms", 314) if sms else SimError("cme", 14)
+        if self.faults.no_sim:
+            raise SimError("cms", 310) if sms else SimError("cme", 10)
         if self.sim_busy():
             c = self.config
             raise SimError("cms", c.busy_cms) if sms else SimError("cme", c.busy_cme)
@@ -616,6 +636,8 @@ class ModemCore:
                 f.send_hang = count or 1
             elif name == "sim-busy":
                 f.sim_busy = count
+            elif name == "no-sim":
+                f.no_sim = True
             elif name == "pin":
                 self.pin, self.sim_ready = (args[0] if args else "1234"), False
             elif name == "no-network":

@@ -72,7 +72,8 @@ def _identity(core: ModemCore) -> list[list[str]]:
 
 
 def _reset(core: ModemCore) -> list[list[str]]:
-    core.echo, core.cmee, core.cmgf, core.cnmi = True, 0, 0, [0, 0, 0, 0, 0]
+    core.echo, core.cmgf, core.cnmi = True, 0, [0, 0, 0, 0, 0]
+    core.cmee = 2 if core.config.cmee_words else 0
     return []
 
 
@@ -131,6 +132,8 @@ def _cpin(core: ModemCore, rest: str) -> Reply:
     busy, core.faults.sim_busy = take(core.faults.sim_busy)
     if busy:
         raise SimError("cme", 14)
+    if core.faults.no_sim:
+        raise SimError("cme", 10)
     if core.sim_busy():
         if rest == "?" and core.config.busy_cpin:
             return [[f"+CPIN: {core.config.busy_cpin}"]]
@@ -368,6 +371,8 @@ def _accept(core: ModemCore, rest: str) -> Reply:
 def _cmee(core: ModemCore, rest: str) -> Reply:
     if rest == "?" and not core.config.cmee_query:
         return None  # a bare OK, as some modems answer
+    if rest.startswith("=") and not rest.startswith("=?") and core.config.cmee_words:
+        raise SimError("error")  # it keeps its errors in words
     return _setting("+CMEE", "cmee", 2)(core, rest)
 
 

@@ -127,7 +127,7 @@ def check_audio(ctx: Context) -> Result:
 
 def check_modem(ctx: Context) -> Result:
     """Each modem: SIM ready, signal, registration; a test SMS when a number is given."""
-    from sms_gateway.errors import SmsGatewayError
+    from sms_gateway.errors import PortError, SmsGatewayError
     from sms_gateway.modem import Modem
     from sms_gateway.phones import normalise
     from sms_gateway.service import driver_settings
@@ -153,8 +153,10 @@ def check_modem(ctx: Context) -> Result:
                     refs = modem.send(to, f"palaute selftest {ctx.config.identity().id}")
                     detail += f", test SMS sent (refs {', '.join(map(str, refs))})"
                 details.append(detail)
-        except SmsGatewayError as exc:
+        except PortError as exc:  # a port in use is most often the running service's
             return _result("modem", False, f"{url}: {exc} (is palaute-sms stopped?)")
+        except SmsGatewayError as exc:
+            return _result("modem", False, f"{url}: {exc}")
     return _result("modem", True, "; ".join(details))
 
 

@@ -211,6 +211,7 @@ class AtFramer:
     # Headers waiting for their data line, innermost last: a +CDS header and its PDU
     # may come between a +CMGL header and the PDU that belongs to it.
     _waits: list[_Wait] = field(default_factory=list)
+    _pending_line: str = ""  # what followed the prompt on its line
 
     def begin(self, command: str, *, expect_prompt: bool = False) -> None:
         """A command was written: its echo is ignored, its own prefix is a reply."""
@@ -271,7 +272,11 @@ class AtFramer:
         if self._waits:
             return self._data_line(text)
         event = self._plain_line(text)
-        return [] if event is None else [event]
+        events = [] if event is None else [event]
+        if self._pending_line:
+            rest, self._pending_line = self._pending_line, ""
+            events.extend(self._line(rest.encode()))
+        return events
 
     def _plain_line(self, text: str) -> Event | None:
         upper = text.upper()
@@ -282,8 +287,11 @@ class AtFramer:
             self.noise_lines += 1
             log.debug("noise line skipped: %r", text)
             return None
-        if self._expect_prompt and text == ">":  # the prompt on a line of its own
+        if self._expect_prompt and text.startswith(">"):  # the prompt ended by a line end
             self._expect_prompt = False
+            rest = text[1:].strip(_NOISE)
+            if rest:  # a code written right after the prompt, on the same line
+                self._pending_line = rest
             return Prompt()
         if self._echo_left and self._echo_left.startswith(upper):
             # A piece of the echo: an unsolicited code was written into the middle of it.

@@ -62,7 +62,7 @@ __all__ = [
     "SIM_WAIT_DEFAULT", "WAIT_CLOCK", "IncomingMessage", "Modem", "ModemEvent", "ModemInfo",
     "ModemSettings", "NetworkChange", "NewMessage", "PinRequired", "Registration", "Rescan",
     "Signal", "StatusReport", "StorageUse", "StoredMessage", "WaitClock", "choose_cnmi",
-    "choose_storage", "decode_stored", "parse_signal",
+    "choose_storage", "decode_stored", "parse_signal", "sim_busy",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,15 @@ T = TypeVar("T")
 # CME 14 SIM busy, CME 515 / CMS 515 "please wait, init in progress", CMS 314 SIM busy,
 # CMS 310 "SIM not inserted" (SIMCom and Qualcomm sticks say it while the SIM starts).
 SIM_BUSY = {("cme", 14), ("cme", 515), ("cms", 310), ("cms", 314), ("cms", 515)}
-SIM_STARTING = {"NOT READY", "BUSY"}  # +CPIN: answers while the SIM starts
+# The same in words (AT+CMEE=2, or a modem that keeps it so): +CME ERROR: SIM busy.
+SIM_BUSY_TEXTS = {
+    ("cme", "sim busy"), ("cms", "sim busy"), ("cme", "sim not ready"),
+    ("cms", "sim not ready"), ("cms", "sim not inserted"),
+    ("cme", "please wait, init or command processing in progress."),
+    ("cme", "please wait, init or command processing in progress"),
+    ("cms", "please wait, init or command processing in progress"),
+}
+SIM_STARTING = {"NOT READY", "BUSY", "SIM BUSY"}  # +CPIN: answers while the SIM starts
 SIM_WAIT_DEFAULT = 30.0  # seconds a SIM may stay busy after power-on (10-20 s are seen)
 # +CMS codes after which the part was certainly not sent and may be tried again.
 SEND_RETRY_CODES = {None, 302, 304, 314, 330, 331, 332, 500, 512, 513, 515}
@@ -194,15 +202,16 @@ class Modem:
         except AtCommandError as exc:
             log.info("AT+CGMI refused (%s): maker unknown", exc.text)
             return
-        self.manufacturer = lines[0].split(":", 1)[-1].strip() if lines else None
+        self.manufacturer = lines[0].split(":", 1)[-1].strip().strip('"') if lines else None
         if self.manufacturer and "HUAWEI" in self.manufacturer.upper():
             self._tolerate(self._cmd, "AT^CURC=0")
 
     def _wake(self) -> None:
         """ESC (leave a prompt a crashed run left open), then probe until the modem answers.
-        A modem that answered, but not as expected, is never said not to answer."""
+        A modem that answered, but not as expected, is never said not to answer: the
+        error says what it answered."""
         probe = min(self.settings.command_timeout, 2.0)
-        answers: list[str] = []
+        answers: list[str] = []  # what the modem answered, in order, once each
         for attempt in range(1, self.settings.retries + 1):
             try:
                 self.channel.write_raw(b"\x1b")
@@ -211,11 +220,11 @@ class Modem:
             except AtTimeout as exc:
                 log.info("modem does not answer yet (try %d/%d): %s", attempt,
                          self.settings.retries, exc)
+                _note(answers, f"{exc.command} -> no answer within {exc.timeout:g} s")
             self._sleep(self.settings.retry_delay)
-        if answers:
-            raise ModemError(f"modem on {self.settings.url} answered, but not to the probe "
-                             f"({'; '.join(dict.fromkeys(answers))}) in "
-                             f"{self.settings.retries} tries")
+        if any("no answer" not in a for a in answers):
+            raise ModemError(f"modem on {self.settings.url} answered, but not to the probe, "
+                             f"in {self.settings.retries} tries: {'; '.join(answers)}")
         raise ModemError(f"modem on {self.settings.url} does not answer "
                          f"after {self.settings.retries} tries")
 
@@ -224,7 +233,7 @@ class Modem:
         wait, unused for SMS) set to a fresh value and read back. Late answers to commands
         that timed out are skipped (AtChannel.command `expect`), never taken for ours.
         Without S7, +CMEE? tells our answer apart; a modem that has neither is accepted
-        when it answers plain AT with OK. Refusals are noted in `answers`."""
+        when it answers plain AT with OK. What it answered is noted in `answers`."""
         self._token = self._token % 250 + 1
         token = self._token
         try:
@@ -232,18 +241,18 @@ class Modem:
             self.channel.command("ATS7?", timeout, expect=lambda line: int_or_none(line) == token)
             return True
         except AtCommandError as exc:
-            answers.append(f"ATS7 -> {exc.text}")
+            _note(answers, f"ATS7 -> {exc.text}")
         try:
             lines = self.channel.command("AT+CMEE?", timeout)
             if first_line(lines, "+CMEE") is not None:
                 return True
-            answers.append("AT+CMEE? -> " + " / ".join([*lines, "OK"]))
+            _note(answers, "AT+CMEE? -> " + " / ".join([*lines, "OK"]))
         except AtCommandError as exc:
-            answers.append(f"AT+CMEE? -> {exc.text}")
+            _note(answers, f"AT+CMEE? -> {exc.text}")
         try:
             self.channel.command("AT", timeout)
         except AtCommandError as exc:
-            answers.append(f"AT -> {exc.text}")
+            _note(answers, f"AT -> {exc.text}")
             return False
         log.info("modem answers plain AT only (%s)", "; ".join(answers))
         return True
@@ -270,8 +279,7 @@ class Modem:
             try:
                 return self._cmd(command, timeout)
             except (CmeError, CmsError) as exc:
-                kind = "cme" if isinstance(exc, CmeError) else "cms"
-                if (kind, exc.code) not in SIM_BUSY:
+                if not sim_busy(exc):
                     raise
                 left = deadline - self._monotonic()
                 if left <= 0:
@@ -320,6 +328,7 @@ class Modem:
         self._check_smsc()
         supported = first_line(self._sim_cmd("AT+CPMS=?"), "+CPMS")
         self._cpms = choose_storage(supported or '("SM"),("SM"),("SM")')
+        self._look_in_other_memories(supported or "")
         self._sim_cmd("AT+CPMS=" + ",".join(f'"{m}"' for m in self._cpms))
         try:
             cnmi = choose_cnmi(first_line(self._cmd("AT+CNMI=?"), "+CNMI") or "")
@@ -339,6 +348,23 @@ class Modem:
         except AtCommandError as exc:
             log.info("no unsolicited registration codes: %s", exc.text)
         log.info("storage %s, indications AT+CNMI=%s", "/".join(self._cpms), self._cnmi)
+
+    def _look_in_other_memories(self, supported: str) -> None:
+        """Messages in a memory we do not read (a modem that restarted stores in its default
+        memory until it is configured again): say so, once per start, with the count."""
+        readable = split_params(split_params(supported)[0].strip("()")) if supported else []
+        for memory in readable:
+            if memory in (self._cpms[0], "SR", "MT", ""):
+                continue
+            try:
+                params = split_params(first_line(self._sim_cmd(f'AT+CPMS="{memory}"'),
+                                                 "+CPMS") or "")
+            except AtCommandError:
+                continue
+            if params and params[0].isdigit() and int(params[0]) > 0:
+                log.warning("%s message(s) wait in %s, which this gateway does not read (it "
+                            "reads %s): read them with a phone or another tool", params[0],
+                            memory, self._cpms[0])
 
     def _check_smsc(self) -> None:
         """No SMSC yet: some SIMs load it late, so wait; then use the configured one."""
@@ -609,10 +635,10 @@ class Modem:
         try:
             lines = self._sim_cmd("AT+CPIN?")
         except CmeError as exc:
-            if exc.code == 10:
+            if exc.code == 10 or exc.text.upper().endswith("SIM NOT INSERTED"):
                 return "ABSENT"
             raise
-        return first_line(lines, "+CPIN") or "UNKNOWN"
+        return (first_line(lines, "+CPIN") or "UNKNOWN").strip('"')
 
     def storage(self) -> list[StorageUse]:
         """AT+CPMS?: use of each selected memory."""
@@ -648,3 +674,15 @@ class Modem:
 
 def _bind(function: Callable[[str], T], argument: str) -> Callable[[], T]:
     return lambda: function(argument)
+
+
+def sim_busy(exc: AtCommandError) -> bool:
+    """True when `exc` says the SIM is still starting (by code, or in words)."""
+    kind = "cme" if isinstance(exc, CmeError) else "cms" if isinstance(exc, CmsError) else ""
+    words = exc.text.partition(":")[2].strip().lower()
+    return (kind, exc.code) in SIM_BUSY or (kind, words) in SIM_BUSY_TEXTS
+
+
+def _note(answers: list[str], answer: str) -> None:
+    if answer not in answers:
+        answers.append(answer)

@@ -142,3 +142,9 @@ def test_prompt_with_or_without_space_and_line_end(reply: str, bytewise: bool) -
 def test_pdu_line_is_hex_of_the_announced_length(text: str, length: int | None,
                                                  expected: bool) -> None:
     assert is_pdu_line(text, length) is expected
+
+
+def test_code_right_after_the_prompt_on_its_line() -> None:
+    framer = AtFramer()
+    framer.begin("AT+CMGS=26", expect_prompt=True)
+    assert framer.feed(b"\r\n> ^RSSI:17\r\n") == [Prompt(), Urc("^RSSI", "^RSSI:17")]

@@ -11,8 +11,8 @@ from modem_fixtures import FakeTime, sim_modem, started_modem
 from services import wait_until
 
 from hardware.modem_sim_profiles import profile_names
-from sms_gateway.errors import ModemError
-from sms_gateway.modem import Modem, NewMessage, StatusReport
+from sms_gateway.errors import CmeError, CmsError, ModemError, PinRequired
+from sms_gateway.modem import Modem, NewMessage, StatusReport, sim_busy
 
 CLIENT = "+358401234567"
 
@@ -138,3 +138,55 @@ def test_every_profile_sends_receives_and_deletes(tmp_path: Path, profile: str,
         modem.delete(stored.index)
         assert core.stored() == []
     assert not [r for r in caplog.records if "did not decode" in r.getMessage()]
+
+
+@pytest.mark.parametrize(
+    ("error", "busy"),
+    [
+        (CmeError("AT+CPIN?", 14, "+CME ERROR: 14"), True),
+        (CmeError("AT+CPIN?", 515, "+CME ERROR: 515"), True),
+        (CmsError("AT+CMGL=4", 314, "+CMS ERROR: 314"), True),
+        (CmsError("AT+CMGL=4", 310, "+CMS ERROR: 310"), True),
+        (CmsError("AT+CPMS?", 515, "+CMS ERROR: 515"), True),
+        (CmeError("AT+CPIN?", None, "+CME ERROR: SIM busy"), True),
+        (CmeError("AT+CPIN?", None, "+CME ERROR: SIM not ready"), True),
+        (CmsError("AT+CMGL=4", None, "+CMS ERROR: SIM not inserted"), True),
+        (CmeError("AT+CPIN?", None,
+                  "+CME ERROR: Please wait, init or command processing in progress."), True),
+        (CmeError("AT+CPIN?", 10, "+CME ERROR: 10"), False),  # no SIM: never waited for
+        (CmeError("AT+CPIN?", None, "+CME ERROR: SIM not inserted"), False),
+        (CmsError("AT+CMGS=20", 500, "+CMS ERROR: 500"), False),
+        (CmeError("AT+CPIN=\"1234\"", 16, "+CME ERROR: 16"), False),
+    ],
+)
+def test_sim_busy_by_code_and_in_words(error: CmeError | CmsError, busy: bool) -> None:
+    assert sim_busy(error) is busy
+
+
+def test_sim_busy_in_words_is_waited_for(tmp_path: Path) -> None:
+    """A modem left in AT+CMEE=2 (it refuses AT+CMEE=1) says +CME ERROR: SIM busy."""
+    fake = FakeTime()
+    with sim_modem(tmp_path, profile="sim800", time_source=fake, cmee_words=True) as (
+            path, core), started_modem(path, clock=fake.clock) as modem:
+        assert modem.sim_state() == "READY" and core.cmee == 2
+        assert fake.now - 1000.0 >= 15.0
+
+
+def test_absent_sim_is_said_in_words_too(tmp_path: Path) -> None:
+    with sim_modem(tmp_path, cmee_words=True) as (path, core):
+        core.fault("no-sim")
+        with pytest.raises(PinRequired, match="ABSENT"), started_modem(path):
+            pass
+
+
+def test_messages_left_in_a_memory_the_gateway_does_not_read_are_reported(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A modem that restarted stored in its default memory (SM) before it was configured
+    again for ME: those messages are not silently ignored."""
+    with sim_modem(tmp_path) as (path, core):
+        core.deliver(CLIENT, "saapui ennen asetuksia")  # power-on storage: SM
+        assert [m["memory"] for m in core.stored()] == ["SM"]
+        with caplog.at_level(logging.WARNING), started_modem(path) as modem:
+            assert modem.list_messages() == []  # it reads ME
+        assert "1 message(s) wait in SM, which this gateway does not read (it reads ME)" in \
+            caplog.text
