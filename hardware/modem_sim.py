@@ -136,6 +136,8 @@ class SimConfig:
     record_alpha: str | None = ""  # <alpha> of +CMGL/+CMGR: empty, '""', None: no field
     first_index: int = 1  # the first storage index (0 on Quectel and SIMCom ME)
     cmee_words: bool = False  # errors in words (+CME ERROR: SIM busy); AT+CMEE=1 refused
+    plain_error: str = "ERROR"  # what an unknown command answers (older Huawei, ZTE:
+    # "COMMAND NOT SUPPORT")
 
 
 @dataclass
@@ -410,7 +412,9 @@ class ModemCore:
         return result or [], "OK"
 
     def _error_text(self, exc: SimError) -> str:
-        if exc.kind == "error" or self.cmee == 0:
+        if exc.kind == "error":
+            return self.config.plain_error
+        if self.cmee == 0:
             return "ERROR"
         words = ERROR_WORDS.get((exc.kind, exc.code)) if self.cmee == 2 else None
         return f"+{exc.kind.upper()} ERROR: {words or exc.code}"

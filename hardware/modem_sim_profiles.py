@@ -35,6 +35,12 @@ _HUAWEI_REPORTS = (
     "0003E800", "^SIMST:1",
 )
 
+_HUAWEI_OLD_REPORTS = (
+    "^RSSI:14", "^MODE:5,4", "^SRVST:0", "^RSSI:10",
+    "^DSFLOWRPT:00000079,00000000,00000000,00000000000009A8,0000000000000C69,00000000,"
+    "00000000", "^BOOT:27866854,0,0,0,72",
+)
+
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("standard", "TS 27.005/27.007 as written: the simulator's own behaviour"),
     Profile(
@@ -47,6 +53,15 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
          "boot_urcs": ("^BOOT:20952,0,0,0,72", "^SIMST:1", "^SRVST:2"),
          "cpms_supported": '("ME","SM","SR"),("ME","SM"),("ME","SM")',
          "cnmi_supported": "(0,1,2),(0,1,2,3),(0,2),(0,1,2),(0,1)"},
+    ),
+    Profile(
+        "huawei-e1752",
+        "Older Huawei stick: unknown commands, AT^CURC among them, answer COMMAND NOT "
+        "SUPPORT, so ^RSSI/^MODE/^SRVST/^DSFLOWRPT never stop coming anywhere in replies",
+        {"manufacturer": "huawei", "model": "E1752", "revision": "11.126.03.04.00",
+         "periodic_urcs": _HUAWEI_OLD_REPORTS, "curc": False,
+         "plain_error": "COMMAND NOT SUPPORT", "boot_urcs": ("^SRVST:0",),
+         "cpms_supported": '("SM","ME"),("SM","ME"),("SM","ME")'},
     ),
     Profile(
         "sim800",

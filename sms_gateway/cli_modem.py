@@ -41,9 +41,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim.add_argument("--latency", type=float, default=0.0, help="seconds before each reply")
     sim.add_argument("--pin", help="the simulated SIM wants this PIN at start")
     sim.add_argument("--profile", default="standard",
-                     help="behave as this modem family: standard, huawei-e3372, sim800, "
-                     "quectel-ec25, simcom-a76xx, wavecom, cinterion-mc75, qualcomm-stick, "
-                     "slow-sim (see hardware/modem_sim_profiles.py)")
+                     help="behave as this modem family: standard, huawei-e3372, "
+                     "huawei-e1752, sim800, quectel-ec25, simcom-a76xx, wavecom, "
+                     "cinterion-mc75, qualcomm-stick, slow-sim (hardware/modem_sim_profiles.py)")
     sim.set_defaults(handler=_simulate)
 
     info = sub.add_parser(

@@ -1,4 +1,6 @@
-"""Whole SMS conversations through the real driver and the simulated modem on a pty."""
+"""Whole SMS conversations through the real driver and the simulated modem on a pty; the
+whole conversation runs on every modem profile (hardware.modem_sim_profiles), the SIM's
+busy time after power-on counted in fake time."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from modem_fixtures import sim_modem
+from modem_fixtures import FakeTime, sim_modem
 from services import wait_until
 from sms_helpers import Clock, invite, sent_to, sim_gateway, utc
 
 from hardware.modem_sim import ModemCore
+from hardware.modem_sim_profiles import profile_names
 from sms_gateway.service import Gateway
 from survey.response import encode_answers
 
@@ -22,15 +25,25 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[tuple[str, ModemCore]]:
-    with sim_modem(tmp_path) as started:
+def fake() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def sim(tmp_path: Path, request: pytest.FixtureRequest,
+        fake: FakeTime) -> Iterator[tuple[str, ModemCore]]:
+    profile = getattr(request, "param", "standard")  # a modem profile, by name
+    with sim_modem(tmp_path, profile=profile, time_source=fake) as started:
         yield started
 
 
 @pytest.fixture
-def gw(tmp_path: Path, clock: Clock, sim: tuple[str, ModemCore]) -> Iterator[Gateway]:
+def gw(tmp_path: Path, clock: Clock, sim: tuple[str, ModemCore],
+       fake: FakeTime) -> Iterator[Gateway]:
+    # A SIM busy after power-on is waited for in fake time; other waits are real.
+    wait_clock = fake.clock if sim[1].config.sim_busy_s else None
     g = sim_gateway(tmp_path / "store.sqlite", clock, [sim[0]],
-                    multipart_timeout=timedelta(seconds=30))
+                    multipart_timeout=timedelta(seconds=30), wait_clock=wait_clock)
     g.start()
     yield g
     g.close()
@@ -67,6 +80,7 @@ LONG = ("8 Loistava palvelu päivystyksessä, kiitos hoitajalle ja lääkärille
         "tulen mielelläni uudestaan jos tarvitsen")
 
 
+@pytest.mark.parametrize("sim", profile_names(), indirect=True)
 def test_many_phones_whole_conversations(
         gw: Gateway, sim: tuple[str, ModemCore], clock: Clock) -> None:
     _, core = sim
