@@ -39,6 +39,7 @@ from survey.db import (
     transaction,
 )
 from survey.errors import NewerSchemaError, PalauteError
+from survey.redact import redact_response
 from survey.response import NPS_QUESTION, Answer, Response, decode_answers, encode_answers
 
 log = logging.getLogger(__name__)
@@ -330,9 +331,13 @@ class CentralStore:
     def insert_responses(
         self, responses: Sequence[Response], *, received_at: datetime | None = None
     ) -> int:
-        """Store final responses, skipping ids already present; returns how many were new."""
+        """Store final responses, skipping ids already present; returns how many were new.
+
+        Their texts are redacted again here, for the receiver and `central import` alike:
+        a second line behind the devices' own, for data from older devices and imports.
+        """
         at = received_at or datetime.now(UTC)
-        rows = [response_row(r, at) for r in responses]
+        rows = [response_row(redact_response(r), at) for r in responses]
         if not rows:
             return 0
         with self._lock:

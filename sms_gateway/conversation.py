@@ -10,7 +10,7 @@ answers, then the conversation moves on; a score with a comment fills the
 score and the survey's open question (which is then not asked), or the
 comment lands beside the score when the survey has no open question; an
 opt-out ends the session for good with one confirmation; replies are accepted
-until the session expires; free text is redacted before it is written.
+until the session expires; free text is redacted by the store as it is written.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sms_gateway.privacy import redact
 from survey import sms_texts
 from survey.model import Question, Survey
 from survey.replies import Reply, read_reply
@@ -189,10 +188,11 @@ def _answer(survey: Survey, state: State, q: Question, reply: Reply, raw: str,
     if not state.started:
         effects.append(StartResponse(now))
         state = replace(state, started=True)
-    comment = redact(reply.comment.strip()) if reply.comment and reply.comment.strip() else None
+    # Texts are redacted by the store as they are written (survey.store.set_answer).
+    comment = reply.comment.strip() if reply.comment and reply.comment.strip() else None
     answered = list(state.answered)
     if q.kind == "text":
-        text = comment or redact(raw.strip())
+        text = comment or raw.strip()
         effects.append(SaveAnswer(q.id, None, text, now))
     else:
         target = _open_question(survey, state) if comment else None

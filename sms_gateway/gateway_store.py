@@ -30,10 +30,11 @@ from zoneinfo import ZoneInfo
 from sms_gateway.conversation import State
 from sms_gateway.errors import SmsGatewayError
 from sms_gateway.invitations import Invitation
-from sms_gateway.privacy import PhoneHasher, redact
+from sms_gateway.privacy import NOTE_LANGUAGE, PhoneHasher
 from sms_gateway.scheduler import Window, decide
 from sms_gateway.scheduler import deadline as deadline_of
 from sms_gateway.schema import SMS_SCHEMA
+from survey.redact import redact_text
 from survey.store import Store
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ class GatewayStore:
     def note_error(self, text: str, now: datetime) -> None:
         """Remember one of the last errors for `palaute sms status` (no phone numbers)."""
         errors = self.last_errors()
-        errors.append({"at": _iso(now), "error": redact(text)})
+        errors.append({"at": _iso(now), "error": redact_text(text, NOTE_LANGUAGE)})
         self.store.set_meta("sms.errors", json.dumps(errors[-MAX_ERRORS:], ensure_ascii=False))
 
     def last_errors(self) -> list[dict[str, str]]:
@@ -194,7 +195,7 @@ class GatewayStore:
         """Record an intake item that was refused (the source keeps it; we keep why)."""
         with self.store.write() as c:
             c.execute("INSERT INTO sms_rejects (source, reason, at) VALUES (?,?,?)",
-                      (source, redact(reason), _iso(now)))
+                      (source, redact_text(reason, NOTE_LANGUAGE), _iso(now)))
 
     # -- scheduling invitations -------------------------------------------------
 
@@ -313,7 +314,7 @@ class GatewayStore:
                     "UPDATE sms_invitations SET state = ?, error = ?, not_before = ?, "
                     "session_id = NULL, phone = CASE WHEN ? THEN NULL ELSE phone END "
                     "WHERE id = ?",
-                    ("failed" if final else "queued", redact(error),
+                    ("failed" if final else "queued", redact_text(error, NOTE_LANGUAGE),
                      _iso(now + RETRY_AFTER), final, out.invitation_id))
             else:
                 row = c.execute("SELECT attempts FROM sms_outbox WHERE id = ?",
@@ -322,7 +323,8 @@ class GatewayStore:
                 c.execute(
                     "UPDATE sms_outbox SET state = ?, error = ?, not_before = ?, "
                     "phone = CASE WHEN ? THEN NULL ELSE phone END WHERE id = ?",
-                    ("failed" if final else "queued", redact(error), _iso(now + RETRY_AFTER),
+                    ("failed" if final else "queued", redact_text(error, NOTE_LANGUAGE),
+                     _iso(now + RETRY_AFTER),
                      final, out.outbox_id))
 
     def unknown(self, out: Outgoing, error: str) -> None:
@@ -334,11 +336,11 @@ class GatewayStore:
                       error: str) -> None:
         if inv_id is not None:
             c.execute("UPDATE sms_invitations SET state = 'unknown', error = ? WHERE id = ?",
-                      (redact(error), inv_id))
+                      (redact_text(error, NOTE_LANGUAGE), inv_id))
             self._bump(c, "unknown")
         else:
             c.execute("UPDATE sms_outbox SET state = 'unknown', error = ? WHERE id = ?",
-                      (redact(error), outbox_id))
+                      (redact_text(error, NOTE_LANGUAGE), outbox_id))
 
     def recover(self) -> int:
         """At start-up: rows left `sending` by a crash become `unknown`; returns how many."""
@@ -495,8 +497,9 @@ class GatewayStore:
             cur = c.execute(
                 "INSERT INTO sms_messages (sender_hash, session_id, text, parts, missing, "
                 "outcome, received_at, processed_at) VALUES (?,?,?,?,?,?,?,?)",
-                (msg.sender_hash, session.id if session else None, redact(msg.text), msg.parts,
-                 msg.missing, outcome, _iso(msg.received_at), _iso(now)))
+                (msg.sender_hash, session.id if session else None,
+                 redact_text(msg.text, session.state.lang if session else NOTE_LANGUAGE),
+                 msg.parts, msg.missing, outcome, _iso(msg.received_at), _iso(now)))
             marks = ",".join("?" * len(msg.part_ids))
             c.execute(f"UPDATE sms_inbox SET state = 'done', sender = NULL, text = NULL, "
                       f"message_id = ? WHERE id IN ({marks})", (cur.lastrowid, *msg.part_ids))

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from sms_gateway.errors import SmsGatewayError
 from sms_gateway.phones import PhoneError, normalise
-from sms_gateway.privacy import redact
+from sms_gateway.privacy import NOTE_LANGUAGE
+from survey.redact import redact_text
 
 if TYPE_CHECKING:
     import requests
@@ -231,9 +232,10 @@ class HttpIntake:
             log.debug("intake item %s: %s", item_id, outcome)
         for item_id, problem in bad:
             # The patient system gets the whole reason back; our log and table keep no number.
-            reject(f"http:{item_id}", redact(problem.reason))
+            reject(f"http:{item_id}", redact_text(problem.reason, NOTE_LANGUAGE))
             rejected.append({"id": item_id, "error": problem.reason})
-            log.warning("intake %s rejected: %s", problem.where, redact(problem.reason))
+            log.warning("intake %s rejected: %s", problem.where,
+                        redact_text(problem.reason, NOTE_LANGUAGE))
         if accepted or rejected:
             self._ack(accepted, rejected)
         return len(accepted), len(rejected)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from survey import redact_patterns as p
-from survey.model import LANGUAGES
 from survey.redact_names import find_names
+from survey.response import Response
 
 
 class Kind(StrEnum):
@@ -43,6 +43,7 @@ PLACEHOLDERS: dict[str, dict[Kind, str]] = {
     "en": {Kind.HETU: "[id-number]", Kind.PHONE: "[phone]", Kind.EMAIL: "[email]",
            Kind.IBAN: "[account]", Kind.ADDRESS: "[address]", Kind.NAME: "[name]"},
 }
+FALLBACK_LANGUAGE = "en"
 _ALL_PLACEHOLDERS = re.compile(
     "|".join(re.escape(p) for marks in PLACEHOLDERS.values() for p in marks.values()))
 # When two findings overlap, the one of the kind listed first wins.
@@ -67,12 +68,13 @@ class Redaction:
 
 
 def redact(text: str, lang: str) -> Redaction:
-    """`text` with each piece of personal data replaced by its placeholder in `lang`."""
-    if lang not in PLACEHOLDERS:
-        raise ValueError(f"no redaction placeholders for language {lang!r} "
-                         f"(known: {', '.join(LANGUAGES)})")
+    """`text` with each piece of personal data replaced by its placeholder in `lang`.
+
+    A language without placeholders of its own (a Sámi survey, an old import) gets the
+    English ones: the data goes whatever the language.
+    """
     findings = find(text)
-    marks = PLACEHOLDERS[lang]
+    marks = PLACEHOLDERS.get(lang, PLACEHOLDERS[FALLBACK_LANGUAGE])
     out: list[str] = []
     at = 0
     for f in findings:
@@ -86,6 +88,14 @@ def redact(text: str, lang: str) -> Redaction:
 def redact_text(text: str, lang: str) -> str:
     """Just the redacted text (see `redact`)."""
     return redact(text, lang).text
+
+
+def redact_response(resp: Response) -> Response:
+    """`resp` with the text of every answer redacted (the same response when none changes)."""
+    texts = {q: redact_text(a.text, resp.lang) for q, a in resp.answers.items()
+             if a.text is not None}
+    changed = {q: t for q, t in texts.items() if t != resp.answers[q].text}
+    return resp.with_texts(changed) if changed else resp
 
 
 def find(text: str) -> list[Finding]:

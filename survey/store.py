@@ -7,7 +7,8 @@ keeps tables in the same file (the SMS gateway) brings its own Schema to
 `schema_versions` (survey.db); migrations only go forward, and a file from a
 newer palaute is refused untouched.
 
-A response is written at its first answer (`start_response` + `set_answer`)
+A response is written at its first answer (`start_response` + `set_answer`; free
+text is redacted there, on every channel, before it reaches the file)
 and becomes final (complete, abandoned, expired) with `finalise`, which gives
 it the next sequence number. The sync agent reads final unsynced responses in
 sequence order and marks them synced when the central has acknowledged them.
@@ -41,6 +42,7 @@ from survey.db import (
     transaction,
 )
 from survey.errors import StoreError
+from survey.redact import redact_text
 from survey.response import (
     FINAL_STATUSES,
     Answer,
@@ -317,7 +319,7 @@ class Store:
         text: str | None = None,
         at: datetime,
     ) -> None:
-        """Store (or replace) one answer of an open response."""
+        """Store (or replace) one answer of an open response; a text is redacted first."""
         if value is None and text is None:
             raise ValueError("an answer needs a value or a text")
         # Checked here too: the central would refuse the whole response, scores and all.
@@ -325,7 +327,9 @@ class Store:
         if problem:
             raise ValueError(problem)
         with self.write() as c:
-            self._require_open(c, response_id)
+            lang = self._require_open(c, response_id)
+            if text is not None:
+                text = redact_text(text, lang)
             c.execute(
                 "INSERT INTO answers (response_id, question, value, text, answered_at) "
                 "VALUES (?,?,?,?,?) ON CONFLICT (response_id, question) DO UPDATE SET "
@@ -345,12 +349,15 @@ class Store:
                 "UPDATE responses SET flags = ? WHERE id = ?", (json.dumps(merged), response_id)
             )
 
-    def _require_open(self, c: sqlite3.Connection, response_id: str) -> None:
-        row = c.execute("SELECT status FROM responses WHERE id = ?", (response_id,)).fetchone()
+    def _require_open(self, c: sqlite3.Connection, response_id: str) -> str:
+        """The open response's language; an error when it is missing or final."""
+        row = c.execute("SELECT status, lang FROM responses WHERE id = ?",
+                        (response_id,)).fetchone()
         if row is None:
             raise StoreError(f"no response {response_id}")
         if row[0] != "open":
             raise StoreError(f"response {response_id} is already final ({row[0]})")
+        return str(row[1])
 
     def finalise(self, response_id: str, status: Status, finished_at: datetime) -> int:
         """Make a response final with the next sequence number; returns the number."""

@@ -9,8 +9,10 @@ import pytest
 
 from sms_gateway.invitations import IntakeError, parse_csv, parse_items
 from sms_gateway.phones import PhoneError, normalise
-from sms_gateway.privacy import HETU_MARK, PHONE_MARK, PhoneHasher, hetu_is_valid, redact
+from sms_gateway.privacy import PhoneHasher
 from sms_gateway.scheduler import RateLimit, Window, decide, next_allowed
+from survey.redact import redact_text
+from survey.redact_patterns import hetu_is_valid
 
 HKI = ZoneInfo("Europe/Helsinki")
 
@@ -56,12 +58,12 @@ def test_hetu_check_character() -> None:
 def test_redaction_of_identity_codes_and_phone_numbers() -> None:
     code = _hetu("010203", "A", "123")
     text = f"Olen {code}, soita 040 123 4567 tai +358 50 765 4321. Annan 9 ja 10. Klo 8-16."
-    out = redact(text)
+    out = redact_text(text, "fi")
     assert code not in out and "040 123 4567" not in out and "765 4321" not in out
-    assert out.count(HETU_MARK) == 1 and out.count(PHONE_MARK) == 2
+    assert out.count("[hetu]") == 1 and out.count("[puhelinnumero]") == 2
     assert "Annan 9 ja 10. Klo 8-16." in out
-    assert redact("131052-308U ok") == "131052-308U ok"  # wrong check char: not a hetu
-    assert redact("vuonna 2025 käynti 1234567") == "vuonna 2025 käynti 1234567"
+    assert redact_text("131052-308U ok", "fi") == "[hetu] ok"  # a typo is still the number
+    assert redact_text("vuonna 2025 käynti 1234567", "fi") == "vuonna 2025 käynti 1234567"
 
 
 def test_hash_is_keyed() -> None:

@@ -72,6 +72,21 @@ def test_full_conversation_score_with_comment_fills_open_question(
     assert "401234567" not in everything  # the number is gone once the session ended
 
 
+def test_personal_data_in_a_reply_is_redacted_in_the_answer_and_the_message_log(
+        gw: Gateway, modem: TwinModem, clock: Clock, tmp_path: Path) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    comment = ("hoitaja Maija Virtanen, soita 040.765.4321 tai m.v@example.fi, hetu "
+               "131052–308T, tili FI21 1234 5600 0007 85, Hämeenkatu 12 B 3")
+    reply(gw, modem, clock, ANNA, "9 " + comment)
+    text = gw.store.get(gw.store.open_responses()[0].id).answers["open"].text
+    assert text == ("hoitaja [nimi], soita [puhelinnumero] tai [sähköposti], hetu [hetu], "
+                    "tili [tilinumero], [osoite]")
+    everything = dump_all(tmp_path / "store.sqlite")
+    for secret in ("Virtanen", "765", "example.fi", "308T", "5600", "Hämeenkatu"):
+        assert secret not in everything, secret
+
+
 def test_unclear_gets_one_clarifying_reask_then_moves_on(
         gw: Gateway, modem: TwinModem, clock: Clock) -> None:
     invite(gw, ANNA, clock() - timedelta(hours=1))
