@@ -395,12 +395,18 @@ def _free_run(text: str, toks: list[_Token], i: int, *, capitals: bool) -> int:
         # A full name: one part at least must be a plain name, both when written small;
         # 'Olin Virtasen vastaanotolla' starts with a verb.
         plain = [x.strong for x in infos]
-        if (capital and any(plain)) or all(plain):
+        small = all(x.strong and (x.exact or x.common) for x in infos) and any(
+            x.exact for x in infos)  # 'liian kallis' is too expensive, not Liia Kallis
+        if (capital and any(plain)) or small:
             return j
         infos = infos[:1]
         j = i + 1
-    if not capital or info.place or info.word:
+    if info.place or info.word:
         return i  # 'Onni', 'Mummo', 'Lahti' alone: a word or a place as often as a name
+    if not capital:
+        # Written small ('sanna oli ihana'): only a common name that is nothing else.
+        lone = info.exact and info.common and not info.inflected_word
+        return j if lone and len(first.text) > 3 else i
     if _sentence_start(text, first):
         # 'Onni oli myötä', 'Anna lisää', 'Liian pitkä' (not Liia's), 'Päiviä meni':
         # at a sentence's start only a plain name, or a common one in a case of its own.

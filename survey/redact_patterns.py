@@ -18,20 +18,35 @@ _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 
 # --- e-mail ------------------------------------------------------------------------
 
-_EMAIL = re.compile(
-    r"[\w.%+\-]*\w\s?(?:@|\(at\)|\[at\]|\{at\}|\(a\)|\[a\])\s?\w[\w\-]*(?:\.[\w\-]+)*\.[a-z]{2,12}",
-    re.IGNORECASE)
+# The @ and its spelled-out forms; an address is read outwards from one, so that a long
+# text without any costs one scan (a pattern starting anywhere would be quadratic).
+_AT = re.compile(r"\s?(?:@|\((?:at|a)\)|\[(?:at|a)\]|\{at\})\s?", re.IGNORECASE)
+_LOCAL = re.compile(r"[\w.%+\-]{0,64}$")
+_DOMAIN = re.compile(r"\w[\w\-]{0,62}(?:\.[\w\-]{1,63}){0,6}\.[a-z]{2,12}(?![\w\-])",
+                     re.IGNORECASE)
 # 'matti.m at example dot fi', 'matti at example.fi': only with a known top-level domain.
 _TLDS = r"(?:fi|se|com|net|org|eu|info|io|me|uk|de|ee|no|dk|nu|biz|co|ax)"
-_EMAIL_WORDS = re.compile(
-    rf"\b[\w.+\-]*\w\s+(?:at|ät)\s+\w[\w\-]*(?:(?:\.|\s+(?:dot|piste|punkt)\s+)"
-    rf"[\w\-]+)*(?:\.|\s+(?:dot|piste|punkt)\s+){_TLDS}\b", re.IGNORECASE)
+_AT_WORD = re.compile(r"\s(?:at|ät)\s", re.IGNORECASE)
+_DOMAIN_WORDS = re.compile(
+    rf"\w[\w\-]{{0,62}}(?:(?:\.|\s+(?:dot|piste|punkt)\s+)[\w\-]{{1,63}}){{0,4}}"
+    rf"(?:\.|\s+(?:dot|piste|punkt)\s+){_TLDS}\b", re.IGNORECASE)
+_LOCAL_WORD = re.compile(r"[\w.+\-]{0,63}\w$")
 
 
 def find_emails(text: str) -> list[Span]:
     """E-mail addresses, also written with (at), [at] or ' at … dot '."""
-    spans = [m.span() for m in _EMAIL.finditer(text)]
-    spans += [m.span() for m in _EMAIL_WORDS.finditer(text)]
+    spans = []
+    for pattern, local, domain in ((_AT, _LOCAL, _DOMAIN), (_AT_WORD, _LOCAL_WORD, _DOMAIN_WORDS)):
+        for at in pattern.finditer(text):
+            left = local.search(text, max(0, at.start() - 64), at.start())
+            right = domain.match(text, at.end())
+            if left is None or right is None or left.start() == at.start():
+                continue
+            start = left.start()
+            while start < at.start() and not text[start].isalnum():
+                start += 1  # an address does not start with a dot or a dash
+            if start < at.start():
+                spans.append((start, right.end()))
     return spans
 
 
