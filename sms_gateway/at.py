@@ -61,6 +61,8 @@ URC_PREFIXES = frozenset(
         "+CIEV", "+CSQN", "+CSSI", "+CSSU", "+CTZV", "+CTZE", "+CTZU", "+CTZR", "+CMGSI",
         "+QIND", "+QUSIM", "+QSTK", "+PACSP", "+WIND", "+STIN", "+UUSIMSTAT", "+ZPASR",
         "+ZUSIMR", "+ZDONR", "+ZEND", "+PSUTTZ", "*PSUTTZ", "DST", "+CPINR", "+SIMCARD",
+        "+CSCON", "+CEDRXP", "+CRTDCP", "+NITZ", "+CTZDST", "+CLCC", "+CSSN", "#QSS",
+        "+QSIMSTAT", "+CPSMSTATUS", "+SIMREADY", "+ECIND",
         "RING", "RDY", "SMS READY", "CALL READY", "SMS DONE", "PB DONE", "+ATREADY",
         "*ATREADY", "NORMAL POWER DOWN", "UNDER-VOLTAGE WARNNING", "UNDER-VOLTAGE WARNING",
         "UNDER-VOLTAGE POWER DOWN", "OVER-VOLTAGE WARNNING", "OVER-VOLTAGE WARNING",
@@ -96,8 +98,7 @@ def is_pdu_line(text: str, length: int | None) -> bool:
 def _announced_length(header: str) -> int | None:
     """The TPDU length a PDU-mode header ends with (`+CMGL: 1,0,,23` -> 23), or None
     (text mode: no length, the data line is the text)."""
-    params = split_params(header.partition(":")[2])
-    last = params[-1].strip() if params else ""
+    last = header.partition(":")[2].rpartition(",")[2].strip()  # quoted: never all digits
     return int(last) if last.isdigit() else None
 
 
@@ -148,7 +149,7 @@ def _prefix(line: str) -> str:
 def command_prefix(command: str) -> str:
     """`AT+CREG?` -> `+CREG`: the prefix the command's own reply lines carry."""
     body = command.strip()[2:] if command.strip().upper().startswith("AT") else command
-    match = re.match(r"^([+^$%][A-Za-z0-9]+)", body)
+    match = re.match(r"^([+^$%#*!][A-Za-z0-9]+)", body)
     return match.group(1).upper() if match else ""
 
 
@@ -254,7 +255,8 @@ class AtFramer:
                 break
             raw = bytes(self._buffer[:cut])
             del self._buffer[: cut + 1]
-            events.extend(self._line(raw))
+            if raw:  # the empty piece between CR and LF is no line
+                events.extend(self._line(raw))
         rest = self._buffer.lstrip(b"\r\n\x00")
         if self._expect_prompt and rest.startswith(b">"):
             # The prompt has no line end: it is recognised by its place, right after
@@ -320,6 +322,10 @@ class AtFramer:
         if text.upper() in _CALL_CODES:
             return self._urc(text.upper(), text)
         if is_urc_prefix(prefix):
+            return self._urc(prefix, text)
+        if self._command is not None and self._own_prefix and _CODED_LINE.match(text):
+            # An extended command's information text carries its own name (TS 27.007
+            # §4.1): a coded line of another name is an unsolicited code we do not know.
             return self._urc(prefix, text)
         if self._command is not None:
             self._echo_left = ""

@@ -148,3 +148,21 @@ def test_code_right_after_the_prompt_on_its_line() -> None:
     framer = AtFramer()
     framer.begin("AT+CMGS=26", expect_prompt=True)
     assert framer.feed(b"\r\n> ^RSSI:17\r\n") == [Prompt(), Urc("^RSSI", "^RSSI:17")]
+
+
+@pytest.mark.parametrize("urc", ["+CSCON: 1", "+XNEW: 3,\"abc\"", "#QSS: 1", "*XREADY: 1"])
+def test_unknown_coded_line_in_an_extended_commands_reply_is_unsolicited(urc: str) -> None:
+    """TS 27.007 §4.1: an extended command's information text carries its own name; a coded
+    line of another name (a vendor code we do not list) is not the answer."""
+    framer = AtFramer()
+    framer.begin("AT+CGMI")
+    events = feed(framer, f"\r\n{urc}\r\nQuectel\r\n\r\nOK\r\n")
+    assert events[0] == Urc(urc.partition(":")[0].upper(), urc)
+    assert events[1:] == [Line("Quectel"), Final("ok", "OK")]
+
+
+def test_basic_commands_keep_unknown_coded_lines_as_reply() -> None:
+    framer = AtFramer()
+    framer.begin("AT&V")  # a basic command: its dump may hold any coded text
+    events = feed(framer, "\r\n+XCFG: 1; E: 0\r\n\r\nOK\r\n")
+    assert events == [Line("+XCFG: 1; E: 0"), Final("ok", "OK")]
