@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,11 @@ def _broker_config(args: argparse.Namespace) -> int:
     if args.db:
         from central.registry import DeviceOrigin, check_origin
 
-        origins = [DeviceOrigin(d.device, d.site, d.area or "", d.unit or "") for d in placed]
+        # Registered now: answers from before this are implausible (the earliest time is
+        # kept when broker-config runs again).
+        now = datetime.now(UTC)
+        origins = [DeviceOrigin(d.device, d.site, d.area or "", d.unit or "", enrolled_at=now)
+                   for d in placed]
         for origin in origins:
             check_origin(origin)
     files = write_broker_config(args.out, devices, opts, args.central_user,
@@ -161,8 +166,6 @@ def _broker_config(args: argparse.Namespace) -> int:
 
 def _register(url: str, origins: list[Any]) -> str:
     """Record the devices' origins in the central's registry; what changed, in one line."""
-    from datetime import UTC, datetime
-
     from central.registry import operator, register
     from central.store import open_central
 

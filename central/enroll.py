@@ -262,8 +262,10 @@ class Enrolment:
         from central.store import CentralStoreError
 
         assert self.registry is not None
+        # A gateway's answers carry the unit of each invitation: any unit of its area.
+        unit = registry.ANY_UNIT if "sms" in device.get("roles", ()) else device["unit"]
         origin = registry.DeviceOrigin(device["device_id"], device["site"], device["area"],
-                                       device["unit"], enrolled_at=now)
+                                       unit, enrolled_at=now)
         try:
             registry.check_origin(origin)
             registry.register(self.registry, origin, action="enrol",

@@ -19,6 +19,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from central import origin, registry
 from central.store import CentralStore, CentralStoreDataError, CentralStoreError, local_date_of
 from survey import systemd
 from sync import protocol
@@ -90,7 +91,10 @@ def handle_message(
     stats.batches += 1
     check = protocol.check_batch(topic, payload)
     if check.accepted:
+        claims = _place(store, topic.device, check, now)
         stats.stored += _store(store, check, now)
+        kept = {r.id for r in check.accepted}
+        registry.record_claims(store, [c for c in claims if c.response_id in kept], now)
     if check.error or check.rejected:
         q(check.error or "; ".join(f"{rid}: {err}" for rid, err in check.rejected[:10]))
     if check.batch_id is None:
@@ -102,6 +106,25 @@ def handle_message(
               check.error)
     stats.acks += 1
     return Outgoing(str(topic.sibling("ack")), protocol.encode(ack.to_dict()))
+
+
+def _place(store: CentralStore, device: str, check: protocol.BatchCheck,
+           now: datetime) -> list[origin.Claim]:
+    """File the accepted responses under the device's registered origin, flagging what
+    disagrees or has implausible times; the origins they claimed instead."""
+    registered = registry.lookup(store, device)
+    claims = []
+    placed = []
+    for resp in check.accepted:
+        judged, claim = origin.judge(resp, registered, now)
+        placed.append(judged)
+        if claim is not None:
+            claims.append(claim)
+    check.accepted = placed
+    if claims:
+        log.warning("%s: %d responses claimed another origin than the registry's",
+                    device, len(claims))
+    return claims
 
 
 def _store(store: CentralStore, check: protocol.BatchCheck, now: datetime) -> int:

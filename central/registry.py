@@ -12,14 +12,21 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from central.store import CentralStore, iso_utc
 from survey.errors import PalauteError
 from sync.protocol import valid_segment
 
+if TYPE_CHECKING:
+    from central.origin import Claim
+
 MAX_NAME_CHARS = 100  # area and unit names, as the wire protocol allows them
+# The unit of a device that serves several (an SMS gateway: each invitation names one).
+ANY_UNIT = "*"
 
 
 class RegistryError(PalauteError, ValueError):
@@ -161,3 +168,17 @@ def audit_trail(store: CentralStore, device: str | None = None) -> list[AuditRow
     return [AuditRow(datetime.fromisoformat(str(at)), str(d), str(action), str(actor),
                      json.loads(old) if old else None, json.loads(new))
             for at, d, action, actor, old, new in rows]
+
+
+def record_claims(store: CentralStore, claims: Sequence[Claim], received_at: datetime) -> None:
+    """Keep the origins that responses claimed when the registry overrode them."""
+    if not claims:
+        return
+    p = store.placeholder
+    with store.transaction() as c:
+        for cl in claims:
+            c.execute("INSERT INTO origin_claims (response_id, device, site, area, unit, "
+                      f"received_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}) "
+                      "ON CONFLICT (response_id) DO NOTHING",
+                      (cl.response_id, cl.device, cl.site, cl.area, cl.unit,
+                       iso_utc(received_at)))

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from central import anomalies, report_daily
+from central import anomalies, report_daily, report_origin
 from central.anomalies import Anomaly, DeviceActivity, HourFlags
 from central.report_daily import MISUSE_FLAGS
 from central.report_model import (
@@ -784,6 +784,7 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     found += _silent(sql, params, statuses, seen)
     found += _drops(sql, params, gateways)
     found += _quarantine(store, params)
+    found += report_origin.query(store, params)
     statements = _statements(sql, params)
     faces = _statements(sql, params, faces=True)
     comparisons, prev, year = _comparisons(sql, params, tables["groups"], tables["total"])

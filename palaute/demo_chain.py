@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -118,6 +119,19 @@ heartbeat_seconds = 5
 {extra}"""
 
 
+def register_devices(folders: Folders, units: list[tuple[str, str]]) -> None:
+    """Put the demo's devices in the central's registry, as broker-config --db would."""
+    from central import registry
+    from central.store import open_central
+
+    now = datetime.now(UTC)
+    folders.central_db.parent.mkdir(parents=True, exist_ok=True)
+    with open_central(f"sqlite:///{folders.central_db}") as store:
+        for device, unit in units:
+            registry.register(store, registry.DeviceOrigin(device, SITE, AREA, unit),
+                              action="register", actor="palaute demo", at=now)
+
+
 def write_configs(folders: Folders, port: int) -> str:
     """Write the survey, every config file and the broker's files; returns the broker config."""
     folders.surveys.mkdir(parents=True, exist_ok=True)
@@ -155,8 +169,12 @@ buttons = { pins = ["GPIO5", "GPIO6", "GPIO13", "GPIO19", "GPIO26"], values = [0
 leds = ["GPIO12", "GPIO16", "GPIO20", "GPIO21", "GPIO7"]
 opening_hours = "always"
 """
-    for device, unit, extra in ((GATEWAY, "ensiapu", sms), (LOBBY, "ensiapu", lobby),
-                                (BUTTONS, "terveysasema", buttons)):
+    placed = ((GATEWAY, "ensiapu", sms), (LOBBY, "ensiapu", lobby),
+              (BUTTONS, "terveysasema", buttons))
+    # The gateway serves every unit its invitations name.
+    register_devices(folders, [(device, "*" if device == GATEWAY else unit)
+                               for device, unit, _ in placed])
+    for device, unit, extra in placed:
         folders.device(device).mkdir(parents=True, exist_ok=True)
         folders.config(device).write_text(_device_toml(device, unit, port, extra),
                                          encoding="utf-8")
