@@ -347,8 +347,11 @@ class AtFramer:
         in between (an unsolicited code, the final result code)."""
         wait = self._waits[-1]
         if not wait.pdu_mode or (_HEX.match(text) and len(text) % 2 == 0):
-            self._waits.pop()
-            if wait.pdu_mode and not is_pdu_line(text, wait.length):
+            # The innermost header whose announced length it has; else the innermost.
+            fits = [w for w in reversed(self._waits) if is_pdu_line(text, w.length)]
+            wait = fits[0] if fits and wait.pdu_mode else wait
+            self._waits.remove(wait)
+            if wait.pdu_mode and not fits:
                 log.debug("PDU of another length than %s announced: %r", wait.length, text)
             if wait.kind == "record":
                 return [Line(text)]

@@ -82,6 +82,9 @@ SIM_BUSY_TEXTS = {
 }
 SIM_STARTING = {"NOT READY", "BUSY", "SIM BUSY"}  # +CPIN: answers while the SIM starts
 SIM_WAIT_DEFAULT = 30.0  # seconds a SIM may stay busy after power-on (10-20 s are seen)
+# A message found in a memory other than ours (stored there before the modem was configured
+# again) is known by (position of its memory in AT+CPMS=?, plus one) * STRAY_BASE + index.
+STRAY_BASE = 100_000
 # +CMS codes after which the part was certainly not sent and may be tried again.
 SEND_RETRY_CODES = {None, 302, 304, 314, 330, 331, 332, 500, 512, 513, 515}
 # A modem that (re)started says so: SIMCom/Quectel RDY, Cinterion ^SYSSTART, SIMCom A76xx
@@ -144,6 +147,8 @@ class Modem:
         self._undecodable: set[int] = set()
         self._cnmi: str | None = None
         self._cpms: list[str] = ["SM", "SM", "SM"]
+        self._readable: list[str] = []  # the memories AT+CPMS=? lets us read, in its order
+        self._strays: set[str] = set()  # other memories that held messages at configuration
         self._sms = True
         self._pdu_smsc: str | None = None
         self._concat_ref = int(time.time()) % 255 + 1
@@ -350,10 +355,13 @@ class Modem:
         log.info("storage %s, indications AT+CNMI=%s", "/".join(self._cpms), self._cnmi)
 
     def _look_in_other_memories(self, supported: str) -> None:
-        """Messages in a memory we do not read (a modem that restarted stores in its default
-        memory until it is configured again): say so, once per start, with the count."""
-        readable = split_params(split_params(supported)[0].strip("()")) if supported else []
-        for memory in readable:
+        """Messages in a memory we do not store in (a modem that restarted stores in its
+        default memory until it is configured again): read them from there too, until it
+        is empty (list_messages, read and delete know them by their own indexes)."""
+        self._readable = split_params(split_params(supported)[0].strip("()")) if supported \
+            else []
+        self._strays = set()
+        for memory in self._readable:
             if memory in (self._cpms[0], "SR", "MT", ""):
                 continue
             try:
@@ -362,9 +370,26 @@ class Modem:
             except AtCommandError:
                 continue
             if params and params[0].isdigit() and int(params[0]) > 0:
-                log.warning("%s message(s) wait in %s, which this gateway does not read (it "
-                            "reads %s): read them with a phone or another tool", params[0],
+                self._strays.add(memory)
+                log.warning("%s message(s) were stored in %s before the modem was configured "
+                            "(it now stores in %s): reading them from there", params[0],
                             memory, self._cpms[0])
+
+    def _where(self, index: int) -> tuple[str | None, int]:
+        """(the other memory, its index) of a message known by a stray index; else
+        (None, index)."""
+        if index < STRAY_BASE or not self._readable:
+            return None, index
+        return self._readable[min(index // STRAY_BASE - 1, len(self._readable) - 1)], \
+            index % STRAY_BASE
+
+    def _in_memory(self, memory: str, command: str, timeout: float | None = None) -> list[str]:
+        """`command` with `memory` selected for reading and deleting, then ours again."""
+        self._sim_cmd("AT+CPMS=" + ",".join(f'"{m}"' for m in [memory, *self._cpms[1:]]))
+        try:
+            return self._sim_cmd(command, timeout)
+        finally:
+            self._sim_cmd("AT+CPMS=" + ",".join(f'"{m}"' for m in self._cpms))
 
     def _check_smsc(self) -> None:
         """No SMSC yet: some SIMs load it late, so wait; then use the configured one."""
@@ -504,23 +529,40 @@ class Modem:
 
     # -- storage ------------------------------------------------------------------
     def list_messages(self, status: int = 4) -> list[StoredMessage]:
-        """AT+CMGL=<status> (4: all): every stored message, decoded or kept raw."""
+        """AT+CMGL=<status> (4: all): every stored message, decoded or kept raw; also those
+        left in another memory from before the modem was configured (see STRAY_BASE)."""
         lines = self._call(lambda: self._sim_cmd(f"AT+CMGL={status}", self._long()), "list")
+        messages = self._listed(lines, 0)
+        for memory in sorted(self._strays, key=self._readable.index):
+            base = (self._readable.index(memory) + 1) * STRAY_BASE
+            found = self._listed(self._call(_bind(
+                lambda m: self._in_memory(m, f"AT+CMGL={status}", self._long()), memory),
+                "list"), base)
+            if not found:
+                self._strays.discard(memory)
+                log.info("no more messages in %s", memory)
+            messages.extend(found)
+        return messages
+
+    def _listed(self, lines: list[str], base: int) -> list[StoredMessage]:
         messages = []
         for header, pdu_hex in records(lines, "+CMGL"):
             params = split_params(header)
             if not params[0].isdigit():
                 log.warning("unreadable +CMGL header kept aside: %r", header)
                 continue
-            messages.append(self._stored(int(params[0]), params[1:], pdu_hex))
+            messages.append(self._stored(base + int(params[0]), params[1:], pdu_hex))
         return messages
 
     def read(self, index: int) -> StoredMessage:
         """AT+CMGR=<index>: one stored message (it becomes "read" on the modem)."""
-        lines = self._call(lambda: self._sim_cmd(f"AT+CMGR={index}"), "read")
+        memory, at = self._where(index)
+        command = f"AT+CMGR={at}"
+        lines = self._call(lambda: self._in_memory(memory, command) if memory
+                           else self._sim_cmd(command), "read")
         for header, pdu_hex in records(lines, "+CMGR"):
             return self._stored(index, split_params(header), pdu_hex)
-        raise ModemError(f"AT+CMGR={index}: no message in the reply")
+        raise ModemError(f"{command}: no message in the reply")
 
     def delete(self, index: int, *, force: bool = False) -> None:
         """AT+CMGD=<index>. A message that did not decode is refused unless `force`
@@ -528,7 +570,10 @@ class Modem:
         if index in self._undecodable and not force:
             raise ModemError(f"message {index} did not decode; it is kept on the modem "
                              "(save its raw PDU, then delete with force=True)")
-        self._call(lambda: self._sim_cmd(f"AT+CMGD={index}"), "delete")
+        memory, at = self._where(index)
+        command = f"AT+CMGD={at}"
+        self._call(lambda: self._in_memory(memory, command) if memory
+                   else self._sim_cmd(command), "delete")
         self._undecodable.discard(index)
 
     def _stored(self, index: int, params: list[str], pdu_hex: str) -> StoredMessage:

@@ -166,3 +166,12 @@ def test_basic_commands_keep_unknown_coded_lines_as_reply() -> None:
     framer.begin("AT&V")  # a basic command: its dump may hold any coded text
     events = feed(framer, "\r\n+XCFG: 1; E: 0\r\n\r\nOK\r\n")
     assert events == [Line("+XCFG: 1; E: 0"), Final("ok", "OK")]
+
+
+def test_each_pdu_goes_to_the_header_whose_length_it_has() -> None:
+    """A +CDS header between a +CMGL header and its PDU, its report PDU coming last."""
+    framer = AtFramer()
+    framer.begin("AT+CMGL=4")
+    events = feed(framer, f"\r\n+CMGL: 1,0,,26\r\n+CDS: 25\r\n{PDU}\r\n{REPORT}\r\n\r\nOK\r\n")
+    assert [e for e in events if isinstance(e, Line)] == [Line("+CMGL: 1,0,,26"), Line(PDU)]
+    assert [e for e in events if isinstance(e, Urc)] == [Urc("+CDS", "+CDS: 25", REPORT)]

@@ -179,14 +179,22 @@ def test_absent_sim_is_said_in_words_too(tmp_path: Path) -> None:
             pass
 
 
-def test_messages_left_in_a_memory_the_gateway_does_not_read_are_reported(
+def test_messages_left_in_another_memory_are_read_from_there(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A modem that restarted stored in its default memory (SM) before it was configured
-    again for ME: those messages are not silently ignored."""
+    again for ME: those messages are read and deleted there, nothing is left behind."""
     with sim_modem(tmp_path) as (path, core):
         core.deliver(CLIENT, "saapui ennen asetuksia")  # power-on storage: SM
         assert [m["memory"] for m in core.stored()] == ["SM"]
         with caplog.at_level(logging.WARNING), started_modem(path) as modem:
-            assert modem.list_messages() == []  # it reads ME
-        assert "1 message(s) wait in SM, which this gateway does not read (it reads ME)" in \
-            caplog.text
+            core.deliver(CLIENT, "saapui asetusten jälkeen")  # now in ME
+            _arrived(modem, 1)
+            listed = modem.list_messages()
+            assert sorted((m.message.text, m.index) for m in listed if m.message) == [
+                ("saapui asetusten jälkeen", 1), ("saapui ennen asetuksia", 100_001)]
+            assert modem.read(100_001).message.text == "saapui ennen asetuksia"  # type: ignore[union-attr]
+            for m in listed:
+                modem.delete(m.index)
+            assert core.stored() == [] and modem.list_messages() == []
+            assert core.cpms == ["ME", "ME", "ME"]  # its own storage selected again
+        assert "1 message(s) were stored in SM before the modem was configured" in caplog.text
