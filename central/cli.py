@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from central import cli_enroll, cli_receiver, cli_registry, cli_report
+from central import cli_enroll, cli_labels, cli_receiver, cli_registry, cli_report
 
-MODULES = (cli_receiver, cli_report, cli_enroll, cli_registry)
+MODULES = (cli_receiver, cli_report, cli_enroll, cli_registry, cli_labels)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,9 +17,10 @@ import io
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 
+from central import report_topics
 from central.i18n import Lang
 from central.report_model import (
     LOCAL_ZONE,
@@ -53,6 +54,9 @@ from central.report_render import (
     target_rows,
     text_rows,
     title,
+    tone_rows,
+    topic_rows,
+    topic_trend_rows,
     trend_rows,
 )
 
@@ -332,6 +336,25 @@ def _evidence(value: object, tr: Lang) -> str:
     return text
 
 
+def _topics_html(report: Report, tr: Lang, tab: Callable[[str, Rows], str]) -> str:
+    section = report.topics
+    if section is None:
+        return ""
+    parts = [f"<p>{_esc(tr.t('A text can name several topics, so the shares add up to more than 100 %. Model {version}.', version=section.model_version))}</p>"]  # noqa: E501
+    if section.unlabelled:
+        parts.append(f"<p>{_esc(tr.t('{n} responses with text in this period have no topics from this model yet: run palaute central relabel.', n=section.unlabelled))}</p>")  # noqa: E501
+    parts += [tab("topics", topic_rows), f"<h3>{_esc(tr.t('Tone of free text'))}</h3>",
+              tab("tones", tone_rows), f"<h3>{_esc(tr.t('Topics by month'))}</h3>",
+              tab("topic-trend", topic_trend_rows)]
+    for row in section.total.topics:
+        examples = section.examples.get(row.topic)
+        if examples:
+            parts.append(f"<h3>{_esc(report_topics.topic_name(row.topic, tr.code))}</h3>"
+                         '<ol class="texts">' + "".join(_text_item(x, tr) for x in examples)
+                         + "</ol>")
+    return "".join(parts)
+
+
 def _anomalies_html(report: Report, tr: Lang) -> str:
     if not report.anomalies:
         return f"<p>{_esc(tr.t('No anomalies found.'))}</p>"
@@ -399,6 +422,7 @@ def render_html(report: Report, tr: Lang | None = None, generated_at: str = "") 
             *([section("faces", "Faces", f"<p>{_esc(tr.t(FACES_NOTE))}</p>"
                        + tab("faces", face_rows))] if report.faces else []),
             section("free-text", "Free text", tab("text", text_rows) + _texts_html(report, tr)),
+            section("topics", "Topics of free text", _topics_html(report, tr, tab)),
             section("sms", "SMS funnel", tab("sms", sms_rows)),
         ]
     parts.append(section("anomalies", "Anomalies", _anomalies_html(report, tr)))

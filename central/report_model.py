@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from central.anomalies import Anomaly, AnomalySettings
 from survey.errors import PalauteError
 from survey.scoring import LikertSummary, NpsSummary, text_share
+
+if TYPE_CHECKING:
+    from central.report_topics import TopicSection
 
 LOCAL_ZONE = ZoneInfo("Europe/Helsinki")
 MIN_N = 5  # the smallest group whose figures may be shown
@@ -347,6 +350,8 @@ class Report:
     # Texts of groups hidden in the tables, pooled without their group's name; shown only
     # when they come from at least two hidden groups with MIN_N responses together.
     pooled_texts: list[FreeText] = field(default_factory=list)
+    # Topics and tone of the free texts (central.report_topics); None when not asked for.
+    topics: TopicSection | None = None
 
 
 def previous_period(start: date, end: date) -> tuple[date, date]:

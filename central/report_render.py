@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from central import report_topics
 from central.i18n import Lang
 from central.report_model import (
     MIN_N,
@@ -393,12 +394,35 @@ def anomaly_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
 
 
 Rows = Callable[[Report, Lang], tuple[list[str], list[list[str]]]]
+def topic_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
+    """Topics of free text per group, top first (central.report_topics)."""
+    if report.topics is None:
+        return [], []
+    return report_topics.topic_table(report.topics, tr.code, tr.t, lambda k: row_key(k, tr))
+
+
+def tone_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
+    """Tone shares of free text per group."""
+    if report.topics is None:
+        return [], []
+    return report_topics.tone_table(report.topics, tr.t, lambda k: row_key(k, tr))
+
+
+def topic_trend_rows(report: Report, tr: Lang) -> tuple[list[str], list[list[str]]]:
+    """Share of the top topics in each of the last 13 months."""
+    if report.topics is None:
+        return [], []
+    return report_topics.trend_table(report.topics, tr.code, tr.t, lambda m: m)
+
+
 SECTIONS: tuple[tuple[str, Rows], ...] = (
     ("NPS", nps_rows), ("Shares of answers", share_rows),
     ("Comparison", comparison_rows), ("Targets", target_rows), ("Monthly NPS", trend_rows),
     ("Rolling 30-day NPS", rolling_rows), ("Statements", statement_rows),
     ("Faces", face_rows),
-    ("Free text", text_rows), ("SMS funnel", sms_rows), ("Anomalies", anomaly_rows),
+    ("Free text", text_rows), ("Topics of free text", topic_rows),
+    ("Tone of free text", tone_rows), ("Topics by month", topic_trend_rows),
+    ("SMS funnel", sms_rows), ("Anomalies", anomaly_rows),
 )
 
 
@@ -561,6 +585,7 @@ def report_json(report: Report) -> dict[str, Any]:
                        "share": t.share} for t in report.text_shares],
         "sms_funnel": {"gateways": [_funnel_json(r) for r in report.sms],
                        "total": _funnel_json(report.sms_total) if report.sms_total else None},
+        "topics": report_topics.section_json(report.topics) if report.topics else None,
         "anomalies": [a.as_dict() for a in report.anomalies],
         "protected": protected_json(report),
     }

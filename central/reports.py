@@ -52,6 +52,7 @@ from central.report_model import (
     target_for,
     year_before,
 )
+from central.report_topics import add_examples, build_topics
 from central.store import CentralStore, CentralStoreError, iso_utc, stored_answers
 from survey.definition import SHIPPED_SURVEYS, load_survey, shipped_survey_path
 from survey.errors import PalauteError
@@ -789,8 +790,11 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     faces = _statements(sql, params, faces=True)
     comparisons, prev, year = _comparisons(sql, params, tables["groups"], tables["total"])
     hidden = {g.key: g.n for g in tables["groups"] if g.key not in shown}
+    topics = build_topics(sql, params, shown)
+    if texts:
+        add_examples(sql, params, topics, sorted(shown))
     return Report(
-        params=params, statements=statements, faces=faces,
+        params=params, statements=statements, faces=faces, topics=topics,
         texts=_texts(sql, params, shown) if texts else {},
         pooled_texts=_pooled_texts(sql, params, hidden) if texts else [],
         sms=sms_rows, sms_total=sms_total, anomalies=found,

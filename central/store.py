@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from central.text_labels import LABELS_DDL, label_new
 from survey.db import (
     USER_VERSION_RETIRED,
     Migration,
@@ -288,13 +289,14 @@ CREATE TABLE origin_claims (
 _M1_NAME = "responses, statement answers, quarantine, device status"
 _M2_NAME = "quarantine budget"
 _M3_NAME = "device registry, its audit, claimed origins"
+_M4_NAME = "free-text topic and tone labels (central.text_labels)"
 SQLITE_SCHEMA = Schema("central", (
     Migration(_M1_NAME, script(_M1_SQLITE)), Migration(_M2_NAME, script(_M2)),
-    Migration(_M3_NAME, script(_M3)),
+    Migration(_M3_NAME, script(_M3)), Migration(_M4_NAME, script(LABELS_DDL)),
 ))
 POSTGRES_SCHEMA = Schema("central", (
     Migration(_M1_NAME, script(_M1_POSTGRES)), Migration(_M2_NAME, script(_M2)),
-    Migration(_M3_NAME, script(_M3)),
+    Migration(_M3_NAME, script(_M3)), Migration(_M4_NAME, script(LABELS_DDL)),
 ))
 SCHEMA_VERSION = SQLITE_SCHEMA.version
 # Before `schema_versions`, the version was PRAGMA user_version (SQLite) or the one row of
@@ -341,9 +343,16 @@ class CentralStore:
         if not rows:
             return 0
         with self._lock:
-            return self._insert_rows(rows)
+            new = self._insert_rows(rows)
+            label_new(self, responses)
+            return new
 
     def _insert_rows(self, rows: list[ResponseRow]) -> int:
+        raise NotImplementedError
+
+    def write_transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """One write transaction (holding the store's lock); yields something with
+        execute(sql, params)."""
         raise NotImplementedError
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
@@ -490,6 +499,9 @@ class SqliteCentralStore(CentralStore):
             return CentralStoreDataError(f"{self.path}: refused the data: {exc}")
         return CentralStoreError(f"{self.path}: central store error: {exc}")
 
+    def write_transaction(self) -> contextlib.AbstractContextManager[Any]:
+        return self._write()
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock, transaction(self.conn, explain=self._explain) as c:
@@ -620,6 +632,9 @@ class PostgresCentralStore(CentralStore):
         with self._tx() as cur:
             for sql in statements:
                 cur.execute(sql)
+
+    def write_transaction(self) -> contextlib.AbstractContextManager[Any]:
+        return self._tx()
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Any]:

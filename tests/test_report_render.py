@@ -60,6 +60,7 @@ def test_csv_sections_and_suppression(report: Report) -> None:
     sections = [r[0] for r in rows if r and r[0].startswith("# ")]
     assert sections == ["# NPS", "# Shares of answers", "# Comparison", "# Targets",
                         "# Monthly NPS", "# Rolling 30-day NPS", "# Statements", "# Free text",
+                        "# Topics of free text", "# Tone of free text", "# Topics by month",
                         "# SMS funnel", "# Anomalies"]
 
 
