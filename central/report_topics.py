@@ -18,8 +18,9 @@ from typing import Any
 
 from central.report_model import MIN_N, SUPPRESSED, FreeText, ReportParams
 from central.text_labels import stored_texts, texts_of
+from survey.redact import redact_text
 from survey.scoring import NpsSummary, nps_summary, text_share
-from survey.topics import MODEL_VERSION, TOPIC_BY_SLUG, Tone
+from survey.topics import LANGUAGES, MODEL_VERSION, TOPIC_BY_SLUG, Tone
 
 TREND_MONTHS = 13
 TREND_TOPICS = 5
@@ -217,7 +218,8 @@ def _trend(sql: Any, params: ReportParams, total: TopicGroup) -> TopicTrend:
 
 def add_examples(sql: Any, params: ReportParams, section: TopicSection,
                  shown: Sequence[str]) -> None:
-    """The newest EXAMPLES texts of each shown topic of the total, from shown groups only."""
+    """The newest EXAMPLES texts of each shown topic of the total, from shown groups only,
+    redacted (survey.redact) whatever the store holds."""
     groups = [g.key for g in section.groups if not g.protected and g.key in shown]
     if not groups or params.max_texts <= 0:
         return
@@ -227,14 +229,17 @@ def add_examples(sql: Any, params: ReportParams, section: TopicSection,
         if row.share is None:
             continue
         found = sql.run(
-            f"SELECT r.finished_at, r.answers, r.channel, r.nps, t.question FROM responses r "
+            f"SELECT r.finished_at, r.answers, r.channel, r.nps, t.question, r.lang "
+            f"FROM responses r "
             f"JOIN text_topics t ON t.response_id = r.id WHERE {where} AND t.topic = {sql.p} "
             f"AND {sql.group(params.by)} IN ({marks}) "
             f"ORDER BY r.local_date DESC, r.finished_at DESC, r.id LIMIT {sql.p}",
             [*values, row.topic, *groups, EXAMPLES])
         section.examples[row.topic] = [
-            FreeText(sql_time(finished), text, str(channel), None if nps is None else int(nps))
-            for finished, answers, channel, nps, question in found
+            FreeText(sql_time(finished), redact_text(text, lang if lang in LANGUAGES else
+                                                     params.lang),
+                     str(channel), None if nps is None else int(nps))
+            for finished, answers, channel, nps, question, lang in found
             if (text := dict(texts_of(stored_texts(answers))).get(str(question)))]
 
 

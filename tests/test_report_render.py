@@ -59,9 +59,9 @@ def test_csv_sections_and_suppression(report: Report) -> None:
     assert set(vanhus[2:]) == {"–"}
     sections = [r[0] for r in rows if r and r[0].startswith("# ")]
     assert sections == ["# NPS", "# Shares of answers", "# Comparison", "# Targets",
-                        "# Monthly NPS", "# Rolling 30-day NPS", "# Statements", "# Free text",
-                        "# Topics of free text", "# Tone of free text", "# Topics by month",
-                        "# SMS funnel", "# Anomalies"]
+                        "# Monthly NPS", "# Rolling 30-day NPS", "# Statements", "# Faces",
+                        "# Free text", "# Topics of free text", "# Tone of free text",
+                        "# Topics by month", "# SMS funnel", "# Anomalies"]
 
 
 def test_html_is_self_contained_escaped_and_newest_first(report: Report) -> None:

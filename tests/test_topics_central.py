@@ -165,3 +165,14 @@ def test_texts_not_labelled_by_this_model_are_counted(tmp_path: Path) -> None:
         report = build_report(store, PARAMS)
         assert report.topics is not None and report.topics.unlabelled == 23
         assert "palaute central relabel" in render(report, "html", tr=Lang("en"))
+
+
+def test_example_texts_are_redacted(tmp_path: Path) -> None:
+    text = "Lääkäri oli ystävällinen, soittakaa minulle 040 123 4567"
+    with open_central(f"sqlite:///{tmp_path / 'c.sqlite'}") as store:
+        store.insert_responses([response(DAY, 10, text=text) for _ in range(6)])
+        report = build_report(store, PARAMS)
+    assert report.topics is not None
+    examples = report.topics.examples["laakarit"]
+    assert len(examples) == 3
+    assert all("123 4567" not in x.text and x.text.startswith("Lääkäri oli") for x in examples)
