@@ -31,6 +31,7 @@ from survey.config import DeviceIdentity
 from survey.definition import load_survey, shipped_survey_path
 from survey.store import Store
 from sync import protocol
+from sync.agent import META_LAST_SYNC
 from sync.protocol import RemoteConfig, Topic
 
 PALAUTE = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "palaute")
@@ -111,8 +112,13 @@ def test_status_heartbeat_reports_queue_sync_and_extras(
             assert first["survey"] == {"id": "national", "version": shipped.version}
             assert first["sms"] == {"sent": 5, "signal": -71}
             with ReceiverThread(url, broker.port) as rx:
-                wait_until(lambda: queue_depth(device.parent / "store.sqlite") == 0, 10,
-                           message="drained")
+                # The ack marks rows, then records the sync time: wait for both before this
+                # thread asks for a status (the agent's own heartbeats run after both).
+                def drained() -> bool:
+                    with Store(device.parent / "store.sqlite") as s:
+                        return s.queue_depth() == 0 and s.get_meta(META_LAST_SYNC) is not None
+
+                wait_until(drained, 10, message="drained")
                 agent.agent.publish_status()
                 wait_until(lambda: (watcher.status(origin) or {}).get("queue_depth") == 0, 5,
                            message="status after the drain")
