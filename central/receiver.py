@@ -20,6 +20,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from central import origin, registry
+from central.scales import scale_problems, shipped_scales
 from central.store import CentralStore, CentralStoreDataError, CentralStoreError, local_date_of
 from survey import systemd
 from sync import protocol
@@ -111,11 +112,17 @@ def handle_message(
 def _place(store: CentralStore, device: str, check: protocol.BatchCheck,
            now: datetime) -> list[origin.Claim]:
     """File the accepted responses under the device's registered origin, flagging what
-    disagrees or has implausible times; the origins they claimed instead."""
+    disagrees or has implausible times; the origins they claimed instead. A response
+    with an answer off its (known) question's scale is rejected."""
     registered = registry.lookup(store, device)
     claims = []
     placed = []
+    scales = shipped_scales()
     for resp in check.accepted:
+        problems = scale_problems(resp, scales)
+        if problems:
+            check.rejected.append((resp.id, "; ".join(problems)))
+            continue
         judged, claim = origin.judge(resp, registered, now)
         placed.append(judged)
         if claim is not None:

@@ -113,6 +113,8 @@ def test_a_thief_cannot_file_answers_elsewhere_or_elsewhen(
         wire(finished_at="2199-12-31T10:00:00+02:00"),
         wire(id=twin), wire(id=twin.upper()),
         wire(answers={"nps": {"value": -1000}}), wire(answers={"nps": {"value": 1000}}),
+        wire(answers={"nps": {"value": 9}, "s1": {"value": 7}}),  # a statement is 1-5
+        wire(answers={"nps": {"value": 9}, "open": {"value": 3}}),  # a text has no value
     ]
     try:
         wait_port(port, proc=proc)
@@ -143,7 +145,7 @@ def test_a_thief_cannot_file_answers_elsewhere_or_elsewhen(
         proc.wait(10)
     ack = protocol.parse_ack(acks[0])
     assert set(ack.accepted) == {forged[i]["id"] for i in (0, 1, 2, 3)}
-    assert {rid for rid, _ in ack.rejected} == {twin.upper(), forged[5]["id"], forged[6]["id"]}
+    assert {rid for rid, _ in ack.rejected} == {twin.upper(), *(f["id"] for f in forged[5:])}
     with open_central(url) as db:
         rows = {r[0]: (r[1], r[2], set(json.loads(r[3]))) for r in db.execute(
             "SELECT id, area, unit, flags FROM responses")}
@@ -165,3 +167,19 @@ def test_a_thief_cannot_file_answers_elsewhere_or_elsewhen(
     assert kinds["clock_suspect"]["evidence"]["responses"] == 2
     with open_central(url) as db:
         assert registry.lookup(db, "tays-lobby-3") is not None
+
+
+def test_answers_must_fit_their_questions_scale_in_the_surveys_the_central_knows() -> None:
+    from central.scales import scale_problems, shipped_scales
+
+    scales = shipped_scales()
+
+    def problems(survey: str, **answers: int) -> list[str]:
+        return scale_problems(decode_response(wire(
+            survey=survey, answers={q: {"value": v} for q, v in answers.items()})), scales)
+
+    assert problems("national", nps=0, s1=1, s9=5) == []
+    assert problems("national", nps=10, s1=0) == [
+        "answers.s1: 0 is off its scale 1-5 in survey national"]
+    assert len(problems("children", mood=6, c1=9)) == 2
+    assert problems("own-survey", s1=9) == []  # a survey the central does not know
