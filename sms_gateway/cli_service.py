@@ -3,8 +3,8 @@
 Config keys (`[sms]`, beside `modems`): hash_key or hash_key_file (required),
 window_start 8, window_end 20, timezone "Europe/Helsinki", visit_within_hours 48,
 call_within_hours 1, session_hours 72, rate_per_minute 10, multipart_timeout_s 300,
-scan_interval_s 60, health_interval_s 30; `[sms.intake]` url, ack_url, auth_header,
-interval 60.
+scan_interval_s 60, health_interval_s 30, reply_retention_days 30; `[sms.intake]` url,
+ack_url, auth_header, interval 60.
 """
 
 from __future__ import annotations

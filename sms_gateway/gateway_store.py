@@ -12,7 +12,10 @@ writes gives the guarantees:
   modem, and marked done in the same transaction that stores its effects.
 
 Phone numbers are NULLed as soon as their row stops being live; only the
-keyed hash stays. Counters are cumulative and hold no numbers.
+keyed hash stays. The connection deletes securely (zeroes what it frees) and the service
+empties the write-ahead log after each step that changed the file (`forget_for_good`), so
+a forgotten number is in neither the file nor its log. Messages that never became answers
+are deleted after a retention period (`purge_replies`). Counters hold no numbers.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from sms_gateway.scheduler import Window, decide
 from sms_gateway.scheduler import deadline as deadline_of
 from sms_gateway.schema import SMS_SCHEMA
 from survey.redact import redact_text
-from survey.store import Store
+from survey.store import BUSY_TIMEOUT_MS, Store
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ REPORT_ZONE = ZoneInfo("Europe/Helsinki")
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=2)
 MAX_ERRORS = 10
+# How long the checkpoint after forgetting waits for other connections' readers.
+CHECKPOINT_WAIT_MS = 500
 # How long after a timed-out multipart set its missing parts are still known as its own.
 LATE_PART_WINDOW = timedelta(hours=24)
 
@@ -116,8 +121,39 @@ class GatewayStore:
 
     def __init__(self, store: Store, hasher: PhoneHasher) -> None:
         store.ensure_schema(SMS_SCHEMA)  # creates or migrates the gateway's tables
+        # Forgetting must be real: what this connection deletes or overwrites (a number
+        # NULLed, a reply's raw text) is zeroed in the pages, not left in free space.
+        store.conn.execute("PRAGMA secure_delete = ON")
         self.store = store
         self.hash = hasher
+        self._checkpointed_at = -1
+
+    def forget_for_good(self) -> bool:
+        """After the gateway changed the file: copy the write-ahead log into it and empty the
+        log, so that what was forgotten is in neither. False when a reader kept the log
+        (it is tried again the next time)."""
+        changes = self.store.conn.total_changes
+        if changes == self._checkpointed_at:
+            return True
+        conn = self.store.conn
+        # A checkpoint that waits holds back the other services' writes: wait briefly.
+        conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if busy:
+            log.debug("the store's log is in use: checkpoint after forgetting tried later")
+            return False
+        self._checkpointed_at = changes
+        return True
+
+    def purge_replies(self, before: datetime) -> int:
+        """Delete the messages processed before `before` that never became an answer (their
+        texts were kept only to explain the counters); returns how many."""
+        with self.store.write() as c:
+            return c.execute("DELETE FROM sms_messages WHERE outcome != 'answer' "
+                             "AND processed_at < ?", (_iso(before),)).rowcount
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Every row of one read query."""

@@ -49,6 +49,9 @@ from survey.store import Store, new_response_id
 
 log = logging.getLogger(__name__)
 
+# How often replies past their retention are looked for (by the service's clock).
+PURGE_INTERVAL = timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class Received:
@@ -126,6 +129,8 @@ class Settings:
     retry_port: float = 10.0
     expire_interval: float = 5.0
     intake: IntakeSettings | None = None
+    # How long the texts of replies that never became answers are kept.
+    reply_retention: timedelta = timedelta(days=30)
 
 
 @dataclass
@@ -167,6 +172,7 @@ class Gateway:
         self.reader = reader
         self.next_poll = 0.0
         self.next_expire = 0.0
+        self.next_purge: datetime | None = None
         self.stop = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------
@@ -237,6 +243,7 @@ class Gateway:
                 break
             busy |= self._send_one(link, self.clock())
         self._poll_intake(self.clock())
+        self.gs.forget_for_good()
         return busy
 
     # -- modems -----------------------------------------------------------------
@@ -421,6 +428,12 @@ class Gateway:
                 if waiting is not None and waiting < session.state.expires_at:
                     continue  # a reply received in time is still being assembled
                 self._expire_session(session, now)
+        if self.next_purge is None or now >= self.next_purge:
+            self.next_purge = now + PURGE_INTERVAL
+            n = self.gs.purge_replies(now - self.settings.reply_retention)
+            if n:
+                log.info("%d message(s) that never became answers deleted (older than %s)",
+                         n, self.settings.reply_retention)
 
     def _expire_session(self, session: SessionRow, now: datetime) -> None:
         step = conv.on_tick(session.state, now)
@@ -506,7 +519,8 @@ def snapshot(gs: GatewayStore) -> dict[str, Any]:
 
 def settings_from_config(sms: Section) -> Settings:
     """`[sms]` keys of the service, with defaults: session_hours 72, rate_per_minute 10,
-    multipart_timeout_s 300, scan_interval_s 60, health_interval_s 30, and `[sms.intake]`."""
+    multipart_timeout_s 300, scan_interval_s 60, health_interval_s 30,
+    reply_retention_days 30, and `[sms.intake]`."""
     intake_data = sms.get_table("intake", {})
     intake = intake_from_config(Section(sms.path, "sms.intake", intake_data))
     return Settings(
@@ -519,6 +533,7 @@ def settings_from_config(sms: Section) -> Settings:
         health_interval=sms.get_float("health_interval_s", 30.0, min=0.1),
         retry_port=sms.get_float("retry_port_s", 10.0, min=0.1),
         intake=intake,
+        reply_retention=timedelta(days=sms.get_float("reply_retention_days", 30.0, min=0.0)),
     )
 
 
