@@ -49,8 +49,6 @@ REPORT_ZONE = ZoneInfo("Europe/Helsinki")
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=2)
 MAX_ERRORS = 10
-# How long the checkpoint after forgetting waits for other connections' readers.
-CHECKPOINT_WAIT_MS = 500
 # How long after a timed-out multipart set its missing parts are still known as its own.
 LATE_PART_WINDOW = timedelta(hours=24)
 
@@ -130,14 +128,15 @@ class GatewayStore:
 
     def forget_for_good(self) -> bool:
         """After the gateway changed the file: copy the write-ahead log into it and empty the
-        log, so that what was forgotten is in neither. False when a reader kept the log
-        (it is tried again the next time)."""
+        log, so that what was forgotten is in neither. False when another connection's
+        reader or writer kept the log (the caller tries again a little later)."""
         changes = self.store.conn.total_changes
         if changes == self._checkpointed_at:
             return True
         conn = self.store.conn
-        # A checkpoint that waits holds back the other services' writes: wait briefly.
-        conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        # A checkpoint that waits for readers holds back the other services' writes: it
+        # does not wait; what it could copy is copied, the rest waits for the next try.
+        conn.execute("PRAGMA busy_timeout = 0")
         try:
             busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:

@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 # How often replies past their retention are looked for (by the service's clock).
 PURGE_INTERVAL = timedelta(hours=1)
+# When another service's reader kept the store's log from being emptied after forgetting,
+# the next try comes this much later (seconds).
+FORGET_RETRY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class Gateway:
         self.next_poll = 0.0
         self.next_expire = 0.0
         self.next_purge: datetime | None = None
+        self.next_forget = 0.0
         self.stop = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------
@@ -243,7 +247,8 @@ class Gateway:
                 break
             busy |= self._send_one(link, self.clock())
         self._poll_intake(self.clock())
-        self.gs.forget_for_good()
+        if self.monotonic() >= self.next_forget and not self.gs.forget_for_good():
+            self.next_forget = self.monotonic() + FORGET_RETRY_S  # a reader had the log
         return busy
 
     # -- modems -----------------------------------------------------------------

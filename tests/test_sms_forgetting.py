@@ -3,6 +3,7 @@ its write-ahead log, and texts of replies that never became answers go after a w
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,3 +90,29 @@ def test_retention_is_configurable_and_checked(tmp_path: Path) -> None:
     assert settings_from_config(section).reply_retention == timedelta(days=7)
     with pytest.raises(ValueError, match="reply_retention_days"):
         settings_from_config(Section(tmp_path / "d.toml", "sms", {"reply_retention_days": -1}))
+
+
+def test_a_reader_of_another_service_delays_the_forgetting_only_until_it_lets_go(
+        tmp_path: Path, clock: Clock) -> None:
+    mono = [0.0]
+    modem = TwinModem()
+    gw = make_gateway(tmp_path / "store.sqlite", clock, [modem], monotonic=lambda: mono[0])
+    reader = sqlite3.connect(tmp_path / "store.sqlite", isolation_level=None)
+    try:
+        invite(gw, ANNA, clock() - timedelta(hours=1))
+        gw.step()
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM responses").fetchone()  # holds its snapshot
+        reply(gw, modem, clock, ANNA, "9 hyvä")
+        reply(gw, modem, clock, ANNA, "4")
+        assert gw.gs.live_sessions() == []  # the gateway went on, not waiting for the reader
+        assert b"401234567" in raw_bytes(tmp_path)  # the log could not be emptied yet
+        reader.execute("COMMIT")
+        gw.step()
+        assert b"401234567" in raw_bytes(tmp_path)  # the next try waits its turn…
+        mono[0] += 1.0
+        gw.step()
+        assert b"401234567" not in raw_bytes(tmp_path)  # …and then empties the log
+    finally:
+        reader.close()
+        gw.store.close()
