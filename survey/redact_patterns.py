@@ -131,9 +131,10 @@ def find_hetus(text: str) -> list[Span]:
         sign = m.group(4).strip()
         if sign or m.group(6).isalpha():
             spans.append(m.span())  # a century sign or a check letter: a hetu's shape
-        elif not m.group(1).startswith("0") and (m.group(4) or _check_ok(m)
-                                                 or int(m.group(3)) > 0):
-            spans.append(m.span())  # digits only: a phone number would start with 0
+        elif not m.group(1).startswith("0") and int(m.group(5)) >= 2:
+            # Digits only: a phone number would start with 0, and individual numbers
+            # start from 002.
+            spans.append(m.span())
     return spans
 
 
