@@ -76,20 +76,25 @@ def labels_for(response_id: str, lang: str, answers: Mapping[str, Answer],
 
 
 def write_labels(cursor: Any, placeholder: str, labels: Sequence[TextLabel]) -> None:
-    """Replace the labels of these texts (inside the caller's transaction)."""
+    """Replace the labels of these texts (inside the caller's transaction), a statement
+    per table for the whole batch (PostgreSQL sends executemany in one pipeline)."""
+    if not labels:
+        return
     p = placeholder
-    for label in labels:
-        key = (label.response_id, label.question)
-        cursor.execute(f"DELETE FROM text_topics WHERE response_id = {p} AND question = {p}", key)
-        cursor.execute(
-            f"INSERT INTO text_labels (response_id, question, tone, model_version) "
-            f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (response_id, question) DO UPDATE SET "
-            "tone = excluded.tone, model_version = excluded.model_version",
-            (*key, label.tone, label.model_version))
-        for topic in label.topics:
-            cursor.execute(
-                f"INSERT INTO text_topics (response_id, question, topic) VALUES ({p}, {p}, {p}) "
-                "ON CONFLICT DO NOTHING", (*key, topic))
+    cursor.executemany(f"DELETE FROM text_topics WHERE response_id = {p} AND question = {p}",
+                       [(label.response_id, label.question) for label in labels])
+    cursor.executemany(
+        f"INSERT INTO text_labels (response_id, question, tone, model_version) "
+        f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (response_id, question) DO UPDATE SET "
+        "tone = excluded.tone, model_version = excluded.model_version",
+        [(label.response_id, label.question, label.tone, label.model_version)
+         for label in labels])
+    topics = [(label.response_id, label.question, topic)
+              for label in labels for topic in label.topics]
+    if topics:
+        cursor.executemany(
+            f"INSERT INTO text_topics (response_id, question, topic) VALUES ({p}, {p}, {p}) "
+            "ON CONFLICT DO NOTHING", topics)
 
 
 def stored_texts(value: Any) -> Mapping[str, Answer]:
