@@ -21,10 +21,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from central import report_daily
-from central.report_model import FACES_QUESTION
 from central.store import CentralStore, iso_utc, stored_answers
 from survey.errors import PalauteError
-from survey.response import NPS_QUESTION, Answer, encode_answers
+from survey.response import FACES_QUESTION, NPS_QUESTION, Answer, encode_answers
 
 log = logging.getLogger(__name__)
 

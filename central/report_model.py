@@ -28,9 +28,6 @@ GROUP_KEYS = ("area", "unit", "device", "channel", "month")
 FILTER_KEYS = ("area", "unit", "device", "channel")
 SMS_COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired")
 ROLLING_DAYS = 30
-# The button kiosk's face answers (1 saddest … 5 happiest; four faces use 1, 2, 4, 5):
-# a scale of its own, reported as a distribution and the share of the two happiest.
-FACES_QUESTION = "faces"
 BASELINE_WEEKS = 8  # weeks before the period that serve as a device's own earlier answers
 
 

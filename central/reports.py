@@ -29,7 +29,6 @@ from central.anomalies import Anomaly, DeviceActivity, HourFlags
 from central.report_daily import MISUSE_FLAGS
 from central.report_model import (
     BASELINE_WEEKS,
-    FACES_QUESTION,
     LOCAL_ZONE,
     MIN_N,
     ROLLING_DAYS,
@@ -56,6 +55,7 @@ from central.report_topics import add_examples, build_topics
 from central.store import CentralStore, CentralStoreError, iso_utc, stored_answers
 from survey.definition import SHIPPED_SURVEYS, load_survey, shipped_survey_path
 from survey.errors import PalauteError
+from survey.response import FACES_QUESTION
 from survey.scoring import likert_summary, nps_summary, text_share
 
 log = logging.getLogger(__name__)

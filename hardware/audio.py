@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,10 +131,14 @@ class Played:
 
 
 class SimulatedAudio:
-    """The twin of MixerAudio: records every prompt instead of playing it."""
+    """The twin of MixerAudio: records prompts instead of playing them.
 
-    def __init__(self, volume_db: float = -9.0) -> None:
-        self.played: list[Played] = []
+    A simulation keeps every prompt; a kiosk configured with the twin keeps only the
+    last `keep` (a long-running twin must not grow).
+    """
+
+    def __init__(self, volume_db: float = -18.0, *, keep: int | None = None) -> None:
+        self.played: deque[Played] = deque(maxlen=keep)
         self.volume_db = volume_db
         self.speaker_muted = False
         self.stops = 0
@@ -155,6 +160,28 @@ class SimulatedAudio:
     def set_speaker_muted(self, muted: bool) -> None:
         """Remember whether the speaker is muted."""
         self.speaker_muted = muted
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SilentAudio:
+    """No sound: the audio output failed at start (the failure is reported, not hidden)."""
+
+    speaker_muted = False
+
+    def say(self, parts: Sequence[tuple[str, str]], rate: int) -> None:
+        """Say nothing (the kiosk keeps its audio mode off without sound)."""
+        log.debug("no audio output: %d prompts not spoken", len(parts))
+
+    def stop(self) -> None:
+        """Nothing is playing."""
+
+    def set_volume(self, db: float) -> None:
+        """No volume to set."""
+
+    def set_speaker_muted(self, muted: bool) -> None:
+        """No speaker to mute."""
 
     def close(self) -> None:
         """Nothing to release."""

@@ -7,31 +7,36 @@ drive it, so the demo and the tests exercise the same code as a device.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hardware.audio import Played, SimulatedAudio, Speech
+from hardware.audio import SimulatedAudio, Speech
 from kiosk.config import KioskConfig, load_kiosk_config
 from kiosk.events import (
+    DIGITS,
     Button,
     Effect,
     Event,
-    Finalise,
+    FinaliseResponse,
     Flag,
     FlashLed,
     HeadphonesIn,
     HeadphonesOut,
     Key,
+    KeyName,
     MuteSpeaker,
+    OpenResponse,
     SetAnswer,
     SetVolume,
     Speak,
-    StartResponse,
     StopSpeech,
     Tap,
     Text,
@@ -39,20 +44,20 @@ from kiosk.events import (
     Touch,
 )
 from kiosk.layout import Layout, build_layout
-from kiosk.script import Step, Wait, parse_script
-from kiosk.session import State, initial_state, is_open, next_deadline, step
+from kiosk.session import next_deadline, step
+from kiosk.state import Screen, SessionState, initial_state, is_open
 from survey.config import Config, DeviceIdentity, load_config
-from survey.errors import ConfigError, PalauteError, SurveyError
+from survey.errors import ConfigError, SurveyError
 from survey.model import Survey
-from survey.response import Channel, Response, Status
+from survey.response import Channel, Status
 from survey.store import Store
 
 log = logging.getLogger(__name__)
 
 KIOSK_CHANNELS = frozenset({Channel.KIOSK, Channel.KIOSK_AUDIO})
 
-# Simulated time between two script events with no `wait` between them.
-PACE = timedelta(seconds=1)
+# The configured audio twin keeps only this many spoken prompts (for a look in a debugger).
+TWIN_KEEP = 200
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,14 @@ def load_kiosk(config_path: str | Path, survey: Survey | None = None) -> LoadedK
 class KioskCore:
     """One kiosk: session state plus the store, speech, LEDs and a drawing surface.
 
-    `on_frame(layout)` is called whenever what the screen shows has changed.
+    `on_frame(layout)` is called whenever what the screen shows has changed;
+    `on_response(id)` (the simulation's bookkeeping) whenever a response is written.
+    Nothing here grows with the number of sessions: a 24/7 kiosk keeps flat memory.
     """
 
     def __init__(self, loaded: LoadedKiosk, store: Store, speech: Speech, *,
                  panel: Any = None, on_frame: Callable[[Layout], None] | None = None,
+                 on_response: Callable[[str], None] | None = None,
                  now: datetime) -> None:
         self.loaded = loaded
         self.settings = loaded.kiosk.settings
@@ -99,15 +107,13 @@ class KioskCore:
         self.speech = speech
         self.panel = panel
         self.on_frame = on_frame
-        self.state: State = initial_state(self.settings)
+        self.on_response = on_response
+        self.state: SessionState = initial_state(self.settings)
         if not is_open(self.settings, now):
-            self.state = State(screen="night", lang=self.state.lang,
-                               volume_db=self.state.volume_db, rate=self.state.rate)
+            self.state = replace(self.state, screen=Screen.NIGHT)
         self.now = now  # the time of the last event handled
         self.response_id: str | None = None
         self.last_response_id: str | None = None
-        self.response_ids: list[str] = []
-        self.spoken: list[Played] = []
         self.layout: Layout | None = None
         speech.set_volume(self.settings.volume_db)
         self._abandon_leftovers(now)
@@ -130,14 +136,18 @@ class KioskCore:
         """When the session's next timer fires."""
         return next_deadline(self.state, self.settings, now)
 
+    def build(self) -> Layout:
+        """What the screen shows now."""
+        kcfg = self.loaded.kiosk
+        return build_layout(self.state, self.settings, self.size, kcfg.panel_inches)
+
     def feed(self, event: Event | Touch, now: datetime) -> None:
         """Apply one event at `now` (a Touch is hit-tested on the current screen first)."""
         if isinstance(event, Touch):
-            layout = self.layout or build_layout(self.state, self.settings, self.size)
-            target = layout.hit(event.x * self.size[0], event.y * self.size[1])
-            event = Tap(target or "")
+            layout = self.layout or self.build()
+            event = Tap(layout.hit(event.x * self.size[0], event.y * self.size[1]))
         self.now = max(self.now, now)
-        if self.state.screen == "night" and isinstance(event, Button | Key | Tap | Text):
+        if self.state.screen is Screen.NIGHT and isinstance(event, Button | Key | Tap | Text):
             log.info("%s at night woke the screen; it answers nothing", type(event).__name__)
         self.state, effects = step(self.state, event, now, self.settings)
         for effect in effects:
@@ -152,23 +162,24 @@ class KioskCore:
                 self.now = max(self.now, now)
                 return
             self.feed(Tick(due), max(due, self.now))
-        log.error("timers kept firing at %s; state %s", now, self.state.screen)
+        log.error("timers kept firing at %s; state %s", now, self.state.screen.value)
 
     def refresh(self) -> None:
         """Redraw when what the screen shows has changed."""
-        layout = build_layout(self.state, self.settings, self.size)
+        layout = self.build()
         if layout != self.layout:
             self.layout = layout
             if self.on_frame is not None:
                 self.on_frame(layout)
 
     def _apply(self, effect: Effect, now: datetime) -> None:
-        if isinstance(effect, StartResponse):
+        if isinstance(effect, OpenResponse):
             survey = self.loaded.survey
             self.response_id = self.store.start_response(
                 self.loaded.origin, channel=effect.channel, survey=survey.id,
                 survey_version=survey.version, lang=effect.lang, started_at=effect.started_at)
-            self.response_ids.append(self.response_id)
+            if self.on_response is not None:
+                self.on_response(self.response_id)
         elif isinstance(effect, SetAnswer):
             if self.response_id is None:
                 log.error("answer to %s without a response; not stored", effect.question)
@@ -182,7 +193,7 @@ class KioskCore:
             else:
                 self.store.add_flags(target, effect.name)
                 log.info("response %s flagged %s", target, effect.name)
-        elif isinstance(effect, Finalise):
+        elif isinstance(effect, FinaliseResponse):
             if self.response_id is not None:
                 self.store.finalise(self.response_id, effect.status, now)
                 self.last_response_id, self.response_id = self.response_id, None
@@ -192,9 +203,6 @@ class KioskCore:
     def _apply_output(self, effect: Effect) -> None:
         if isinstance(effect, Speak):
             self.speech.say([(u.text, u.lang) for u in effect.parts], effect.rate)
-            muted = bool(getattr(self.speech, "speaker_muted", False))
-            vol = float(getattr(self.speech, "volume_db", self.settings.volume_db))
-            self.spoken += [Played(u.text, u.lang, effect.rate, vol, muted) for u in effect.parts]
         elif isinstance(effect, StopSpeech):
             self.speech.stop()
         elif isinstance(effect, SetVolume):
@@ -207,130 +215,28 @@ class KioskCore:
             self.panel.flash(effect.n)
 
 
-# -- simulation ---------------------------------------------------------------------
-
-
-class SimulationError(PalauteError):
-    """A simulation that cannot write its screenshots or prompts."""
-
-
-@dataclass
-class SimulationResult:
-    """What a simulation did: the responses it stored, the prompts spoken, the PNGs written."""
-
-    rows: list[Response]
-    prompts: list[Played]
-    screenshots: list[Path]
-    store_path: Path
-    layouts: list[Layout] = field(default_factory=list)
-    final_state: State | None = None
-
-
-def _default_start(loaded: LoadedKiosk) -> datetime:
-    """Now, or (outside opening hours) the latest moment the kiosk was open today/yesterday."""
-    s = loaded.kiosk.settings
-    now = datetime.now(s.timezone).replace(microsecond=0)
-    if is_open(s, now) or s.opening_hours is None:
-        return now
-    start = s.opening_hours[0]
-    day = now.date() if now.time() >= start else now.date() - timedelta(days=1)
-    return datetime.combine(day, start, tzinfo=s.timezone) + timedelta(hours=1)
-
-
-def _script_lines(script: str | Path | Sequence[str]) -> tuple[list[str], str]:
-    if isinstance(script, str | Path):
-        path = Path(script)
-        try:
-            return path.read_text(encoding="utf-8").splitlines(), str(path)
-        except FileNotFoundError:
-            raise ConfigError(path, "script file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(path, f"cannot read the script: {exc}") from None
-    return list(script), "script"
-
-
-def simulate(config_path: str | Path, script: str | Path | Sequence[str],
-             screenshots_dir: str | Path, *, start: datetime | None = None,
-             survey: Survey | None = None) -> SimulationResult:
-    """Run the kiosk headless from a script (a file path or its lines) on a simulated clock.
-
-    Writes NNN.png for every screen shown and prompts.txt (one spoken prompt a
-    line, "lang<TAB>text") into `screenshots_dir`, and real rows into the store.
-    """
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    from kiosk.screens import Renderer, new_surface, save_png
-
-    lines, source = _script_lines(script)
-    steps = parse_script(lines, source)  # every line checked before anything runs
-    loaded = load_kiosk(config_path, survey)
-    out = Path(screenshots_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for old in out.glob("[0-9][0-9][0-9].png"):
-            old.unlink()  # numbering must describe this run only
-    except OSError as exc:
-        raise SimulationError(f"{out}: cannot use the screenshot folder: "
-                              f"{exc.strerror}") from None
-    renderer = Renderer(new_surface(loaded.kiosk.resolution))
-    shots: list[Path] = []
-    layouts: list[Layout] = []
-
-    def on_frame(layout: Layout) -> None:
-        renderer.draw(layout)
-        path = out / f"{len(shots) + 1:03d}.png"
-        save_png(renderer.surface, str(path))
-        shots.append(path)
-        layouts.append(layout)
-
-    now = start or _default_start(loaded)
-    store_path = loaded.config.store_path()
-    speech = SimulatedAudio(loaded.kiosk.settings.volume_db)
-    with Store(store_path) as store:
-        core = KioskCore(loaded, store, speech, on_frame=on_frame, now=now)
-        core.refresh()
-        now = _run_steps(core, steps, now)
-        rows = [r for r in (store.get(rid) for rid in core.response_ids) if r is not None]
-    (out / "prompts.txt").write_text(
-        "".join(f"{p.lang}\t{p.text}\n" for p in core.spoken), encoding="utf-8")
-    return SimulationResult(rows, core.spoken, shots, store_path, layouts, core.state)
-
-
-def _run_steps(core: KioskCore, steps: list[Step], now: datetime) -> datetime:
-    pace_due = False
-    for s in steps:
-        if isinstance(s.action, Wait):
-            # A wait sets the gap to the next event exactly (0.1 s for a quick double press).
-            now += timedelta(seconds=s.action.seconds)
-            core.advance(now)
-            pace_due = False
-            continue
-        if pace_due:
-            now += PACE  # events a human's pace apart unless a wait says otherwise
-        core.advance(now)
-        core.feed(s.action, now)
-        pace_due = True
-    core.advance(now)
-    return now
-
-
 # -- the real loop ------------------------------------------------------------------
 
-# Keyboard keys (pygame key names) → kiosk key names. Digits and the keypad
-# come first; a USB numeric keypad is a complete audio-mode controller.
-KEYMAP = {
-    **{str(d): str(d) for d in range(10)}, **{f"[{d}]": str(d) for d in range(10)},
+# Keyboard keys (pygame key names) → kiosk keys. A USB numeric keypad is a complete
+# audio-mode controller: digits choose, Enter confirms, / goes back, * repeats, + and -
+# set the volume, . the speech rate. A full keyboard adds arrows, Backspace, Esc, F5.
+KEYMAP: dict[str, KeyName] = {
+    **{str(d): key for d, key in enumerate(DIGITS)}, **{f"[{d}]": key for d, key in
+                                                       enumerate(DIGITS)},
     "up": "up", "down": "down", "left": "left", "right": "right",
-    "return": "enter", "enter": "enter", "backspace": "back", "escape": "esc",
+    "return": "enter", "enter": "enter", "backspace": "back", "[/]": "back", "escape": "esc",
     "=": "vol+", "+": "vol+", "[+]": "vol+", "-": "vol-", "[-]": "vol-",
-    "page up": "rate+", "page down": "rate-", "[/]": "rate-", "[.]": "rate+",
+    "page up": "rate+", "page down": "rate-", "[.]": "rate",
     "f5": "repeat", "[*]": "repeat", "home": "repeat",
 }
+# How often the loop looks at SDL's queue while waiting (SDL's own timed wait polls
+# every millisecond on the Pi's console); GPIO events wake it at once.
+PUMP_SECONDS = 0.05
+FAULTS_META = "kiosk.faults"
 
 
-def key_name(pygame_name: str, audio_key: str) -> str | None:
-    """The kiosk key name for a pygame key name, or None for keys the kiosk ignores."""
+def key_name(pygame_name: str, audio_key: str) -> KeyName | None:
+    """The kiosk key for a pygame key name, or None for keys the kiosk ignores."""
     name = pygame_name.lower()
     if name == audio_key:
         return "audio"
@@ -372,21 +278,30 @@ def _open_display(kcfg: KioskConfig) -> Any:
         return None
 
 
-def _open_speech(kcfg: KioskConfig) -> Speech:
-    from hardware.audio import AudioError, MixerAudio, PromptCache
+def _open_speech(kcfg: KioskConfig, faults: list[str]) -> Speech:
+    """The sound card; the recording twin only when the config asks for it."""
+    from hardware.audio import AudioError, MixerAudio, PromptCache, SilentAudio
 
+    if kcfg.simulate_audio:
+        log.warning("audio: the simulated twin, as configured (simulate_audio = true)")
+        return SimulatedAudio(kcfg.settings.volume_db, keep=TWIN_KEEP)
     try:
         return MixerAudio(PromptCache(kcfg.prompts_dir), volume_db=kcfg.settings.volume_db)
     except AudioError as exc:
-        log.error("%s: the kiosk keeps working without sound", exc)
-        return SimulatedAudio(kcfg.settings.volume_db)
+        faults.append(f"audio: {exc}")
+        log.error("audio FAILED (%s): the audio mode is off until this is fixed", exc)
+        return SilentAudio()
 
 
-def _open_panel(kcfg: KioskConfig, post: Callable[[Any], None], pin_factory: Any) -> Any:
+def _open_panel(kcfg: KioskConfig, post: Callable[[Any], None], pin_factory: Any,
+                faults: list[str]) -> Any:
     from hardware.buttons import ButtonPanel, HardwareError
 
     b = kcfg.buttons
     if not b.any:
+        return None
+    if kcfg.simulate_gpio:
+        log.warning("GPIO: not used, as configured (simulate_gpio = true)")
         return None
     try:
         return ButtonPanel(
@@ -398,29 +313,43 @@ def _open_panel(kcfg: KioskConfig, post: Callable[[Any], None], pin_factory: Any
             on_audio_key=lambda: post(Key("audio")),
         )
     except HardwareError as exc:
-        log.error("GPIO unavailable (%s): the kiosk keeps working without buttons", exc)
+        faults.append(f"GPIO: {exc}")
+        log.error("GPIO FAILED (%s): no buttons, LEDs or headphone switch until this is fixed",
+                  exc)
         return None
 
 
 class KioskLoop:
-    """The event-driven main loop: waits for events no longer than the next timer needs."""
+    """The event-driven main loop: sleeps until an event or the next timer, never spins.
+
+    In the audio mode a key acts when released; held for `hold_seconds` it says what
+    it does instead (and does nothing).
+    """
 
     def __init__(self, loaded: LoadedKiosk, store: Store, *, pin_factory: Any = None,
                  clock: Callable[[], datetime] | None = None) -> None:
         import pygame
 
         self.pg = pygame
-        self.loaded = loaded
         self.clock = clock or (lambda: datetime.now(loaded.kiosk.settings.timezone))
         self.screen = _open_display(loaded.kiosk)
         self.event_type = pygame.event.custom_type()
-        self.speech = _open_speech(loaded.kiosk)
+        self.faults: list[str] = []
+        self.speech = _open_speech(loaded.kiosk, self.faults)
+        if self.faults:
+            settings = replace(loaded.kiosk.settings, audio_available=False)
+            loaded = replace(loaded, kiosk=replace(loaded.kiosk, settings=settings))
+        self.loaded = loaded
         self.renderer: Any = None
         if self.screen is not None:
             from kiosk.screens import Renderer
 
             self.renderer = Renderer(self.screen)
-        self.panel = _open_panel(loaded.kiosk, self.post, pin_factory)
+        self._wake = threading.Event()
+        self._held: dict[KeyName, tuple[float, bool]] = {}  # key → (pressed at, described)
+        self.panel = _open_panel(loaded.kiosk, self.post, pin_factory, self.faults)
+        # What the technician sees in `palaute status` and `selftest`: this start's faults.
+        store.set_meta(FAULTS_META, json.dumps(self.faults, ensure_ascii=False))
         self.core = KioskCore(loaded, store, self.speech, panel=self.panel,
                               on_frame=self._show, now=self.clock())
         if self.panel is not None and self.panel.headphones_in:
@@ -429,8 +358,9 @@ class KioskLoop:
         self.healthy = True
 
     def post(self, value: Any) -> None:
-        """Queue a kiosk event from any thread (gpiozero callbacks): pygame's post is safe."""
+        """Queue a kiosk event from any thread (gpiozero callbacks) and wake the loop."""
         self.pg.event.post(self.pg.event.Event(self.event_type, value=value))
+        self._wake.set()
 
     def _show(self, layout: Layout) -> None:
         if self.renderer is not None:
@@ -450,27 +380,65 @@ class KioskLoop:
                 return None  # SDL's mouse copy of a finger event: already counted
             w, h = self.loaded.kiosk.resolution
             return Touch(ev.pos[0] / w, ev.pos[1] / h)
-        if ev.type == pg.KEYDOWN:
+        if ev.type in (pg.KEYDOWN, pg.KEYUP):
             name = key_name(pg.key.name(ev.key), self.loaded.kiosk.audio_key)
-            return Key(name) if name else None
+            return None if name is None else self._key(name, ev.type == pg.KEYDOWN)
         if ev.type == pg.TEXTINPUT:
             return Text(ev.text)
         if ev.type == pg.QUIT:
             self.running = False
         return None
 
+    def _key(self, name: KeyName, down: bool) -> Key | None:
+        """Keys act when pressed, except in the audio mode: when released (or, held, they
+        are described by `_holds`)."""
+        if not down:
+            pressed = self._held.pop(name, None)
+            return Key(name) if pressed is not None and not pressed[1] else None
+        if self.core.state.audio and name != "audio":
+            self._held[name] = (time.monotonic(), False)
+            return None
+        return Key(name)
+
+    def _holds(self) -> float | None:
+        """Describe keys held long enough; seconds until the next one would be, or None."""
+        hold = self.loaded.kiosk.settings.hold_seconds
+        soonest = None
+        for name, (at, described) in list(self._held.items()):
+            if described:
+                continue
+            left = at + hold - time.monotonic()
+            if left <= 0:
+                self._held[name] = (at, True)
+                self._guarded(self.core.feed, Key(name, held=True))
+            else:
+                soonest = left if soonest is None else min(soonest, left)
+        return soonest
+
     def run_once(self, max_wait: float) -> None:
-        """Wait for one event (or the next timer, at most `max_wait` s) and handle all queued."""
+        """Wait for events (or the next timer, at most `max_wait` s) and handle them.
+
+        SDL's timed wait wakes every millisecond on the Pi's console; instead the loop
+        sleeps on an event (set by GPIO callbacks) and looks at SDL's queue every
+        PUMP_SECONDS: a few dozen wake-ups a second, nothing when nothing happens.
+        """
         now = self.clock()
         due = self.core.deadline(now)
         wait = max_wait if due is None else min(max_wait, (due - now).total_seconds())
-        first = self.pg.event.wait(max(1, int(wait * 1000)))
-        for ev in [first, *self.pg.event.get()]:
-            if ev.type == self.pg.NOEVENT:
-                continue
+        hold = self._holds()
+        if hold is not None:
+            wait = min(wait, hold)
+        end = time.monotonic() + max(0.0, wait)
+        events = self.pg.event.get()
+        while not events and (left := end - time.monotonic()) > 0:
+            if self._wake.wait(min(PUMP_SECONDS, left)):
+                self._wake.clear()
+            events = self.pg.event.get()
+        for ev in events:
             event = self.translate(ev)
             if event is not None:
                 self._guarded(self.core.feed, event)
+        self._holds()
         self._guarded(self.core.advance)
 
     def _guarded(self, action: Callable[..., None], *args: Any) -> None:

@@ -11,35 +11,36 @@ import logging
 from pathlib import Path
 
 from hardware.audio import PromptCache
-from kiosk.events import Utterance
-from kiosk.session import (
-    Settings,
+from kiosk.events import KEY_NAMES, Utterance
+from kiosk.speech import (
     announce,
     choice_words,
-    language_item,
-    message,
-    options_for,
+    describe_key,
+    intro,
+    language_menu,
+    question_hint,
     scale_ends,
 )
+from kiosk.state import SessionSettings, message, options_for
 from kiosk.texts import ui
 
 log = logging.getLogger(__name__)
 
-FIXED = ("audio_on", "audio_off", "hint", "saved", "choose_first", "first_question",
-         "choose_language", "text_skipped")
+FIXED = ("audio_off", "saved", "choose_first", "first_question", "choose_language",
+         "text_skipped", "welcome_back", "stop_confirm", "stopped")
 
 
-def all_prompts(s: Settings) -> list[Utterance]:
+def all_prompts(s: SessionSettings) -> list[Utterance]:
     """Every phrase the audio mode may speak with these settings, without repeats."""
-    out: list[Utterance] = []
+    out: list[Utterance] = list(language_menu(s))
     vol_steps = round((s.volume_max_db - s.volume_min_db) / s.volume_step_db)
     rate_steps = (s.rate_max - s.rate_min) // s.rate_step + 1
-    for i in range(len(s.languages)):
-        out.append(language_item(s, i))
     for lang in s.languages:
+        out.append(intro(s, lang))
         out += [Utterance(ui(name, lang), lang) for name in FIXED]
-        out += [message(s, name, lang) for name in ("kiosk_welcome", "kiosk_thanks",
-                                                    "kiosk_still_there")]
+        out += [message(s.survey, name, lang) for name in ("kiosk_welcome", "kiosk_thanks",
+                                                           "kiosk_still_there")]
+        out += [describe_key(key, lang) for key in sorted(KEY_NAMES)]
         out += [Utterance(ui("volume", lang, n=n, m=vol_steps), lang)
                 for n in range(vol_steps + 1)]
         out += [Utterance(ui("rate", lang, n=n, m=rate_steps), lang)
@@ -53,6 +54,7 @@ def all_prompts(s: Settings) -> list[Utterance]:
             ends = scale_ends(s, index, lang)
             if ends is not None:
                 out.append(ends)
+            out.append(question_hint(s, index, lang))
             opts = options_for(s, index, lang)
             values = {o.value for o in opts}
             for i in range(len(opts)):
@@ -65,7 +67,8 @@ def all_prompts(s: Settings) -> list[Utterance]:
     return list(dict.fromkeys(out))
 
 
-def render_all(s: Settings, cache: PromptCache, rates: list[int] | None = None) -> tuple[int, int]:
+def render_all(s: SessionSettings, cache: PromptCache,
+               rates: list[int] | None = None) -> tuple[int, int]:
     """Render every prompt at each rate (default: the default rate); (rendered, cached)."""
     rendered = cached = 0
     for rate in rates or [s.rate]:
@@ -79,7 +82,7 @@ def render_all(s: Settings, cache: PromptCache, rates: list[int] | None = None) 
     return rendered, cached
 
 
-def all_rates(s: Settings) -> list[int]:
+def all_rates(s: SessionSettings) -> list[int]:
     """Every speech rate the rate keys can reach."""
     return list(range(s.rate_min, s.rate_max + 1, s.rate_step))
 

@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from kiosk.app import simulate
+    from kiosk.simulation import simulate
 
     start = None
     if args.start:

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kiosk.session import FACES, SCALES, Settings
+from kiosk.state import Scale, SessionSettings, faces_question
 from survey.config import Config, Section
-from survey.labels import smiley_values
 from survey.model import Question, Survey
 
 KEYS = frozenset({
@@ -25,8 +24,11 @@ KEYS = frozenset({
     "burst_window", "burst_count", "idle_timeout", "audio_idle_timeout", "audio_warning",
     "thanks_seconds", "opening_hours", "timezone", "prompts_dir", "default_volume",
     "min_volume", "max_volume", "volume_step", "speech_rate", "min_rate", "max_rate",
-    "rate_step",
+    "rate_step", "idle_warning", "headphones_grace", "hold_seconds", "lit_seconds",
+    "panel_inches", "simulate_audio", "simulate_gpio",
 })
+# The volume keys reach at least this far above and below the start level (dB).
+VOLUME_REACH = 18.0
 # gpiozero pin names: GPIO17, BCM17, BOARD11, J8:11, WPI0 or a bare BCM number.
 _PIN = re.compile(r"^(?:GPIO|BCM)(\d+)$|^(?:BOARD|J8:)(\d+)$|^WPI(\d+)$|^(\d+)$", re.I)
 _BOARD_GPIO = {3, 5, 7, 8, 10, 11, 12, 13, 15, 16, 18, 19, 21, 22, 23, 24, 26, 27, 28, 29, 31,
@@ -56,8 +58,11 @@ class ButtonsConfig:
 class KioskConfig:
     """The validated kiosk configuration: session settings plus display, GPIO and audio."""
 
-    settings: Settings
+    settings: SessionSettings
     resolution: tuple[int, int] = (800, 480)
+    panel_inches: float = 7.0  # the panel's diagonal: touch targets are sized in mm
+    simulate_audio: bool = False  # the recording twin instead of the sound card
+    simulate_gpio: bool = False  # no GPIO at all (a test bench without a panel)
     fullscreen: bool | None = None  # None: fullscreen when there is no desktop session
     buttons: ButtonsConfig = ButtonsConfig()
     audio_key: str = "f1"
@@ -121,7 +126,11 @@ def _resolution(section: Section) -> tuple[int, int]:
     return w, h
 
 
-def _questions(section: Section, survey: Survey) -> tuple[Question, ...]:
+def _questions(section: Section, survey: Survey, scale: Scale,
+               languages: tuple[str, ...]) -> tuple[Question, ...]:
+    """The questions asked. A face kiosk asks faces first: the survey's own smileys question
+    when it comes first, otherwise `faces`; then the listed questions except the 0-10 one,
+    which faces cannot ask."""
     ids = section.get_str_list("questions", list(survey.channels.get("kiosk", ())))
     if not ids:
         raise section.error("questions", f"the survey {survey.id} has no kiosk questions; "
@@ -130,27 +139,35 @@ def _questions(section: Section, survey: Survey) -> tuple[Question, ...]:
         if qid not in survey.questions:
             raise section.error("questions", f"the survey {survey.id} has no question {qid!r} "
                                               f"(it has {', '.join(survey.questions)})")
-    if survey.questions[ids[0]].kind == "text":
+    questions = tuple(survey.questions[qid] for qid in ids)
+    if scale is not Scale.NPS:
+        nps = [q.id for q in questions if q.kind == "nps"]
+        if nps and "questions" in section:
+            raise section.error("questions", f"a face kiosk asks its faces (stored as "
+                                              f"`faces`) instead of the 0-10 question "
+                                              f"{nps[0]!r}; leave it out")
+        rest = tuple(q for q in questions if q.kind != "nps")
+        if rest and rest[0].kind == "smileys":
+            return rest
+        return (faces_question(survey, languages), *rest)
+    if questions[0].kind == "text":
         raise section.error("questions", "the first question cannot be free text")
-    return tuple(survey.questions[qid] for qid in ids)
+    if questions[0].kind != "nps":
+        raise section.error("scale", f"\"nps\" needs an NPS first question; "
+                                     f"{questions[0].id!r} is {questions[0].kind}")
+    return questions
 
 
-def _buttons(section: Section) -> tuple[ButtonsConfig, tuple[int, ...] | None]:
+def _buttons(section: Section) -> ButtonsConfig:
     table = section.get_table("buttons", {})
     for key in table:
         if key not in ("pins", "values"):
-            raise section.error(f"buttons.{key}", "is not a known key (known: pins, values)")
+            raise section.error(f"buttons.{key}", "is not a known key (known: pins)")
     pins = _pins(section, "buttons.pins", table.get("pins", []))
-    values: tuple[int, ...] | None = None
     if "values" in table:
-        raw = table["values"]
-        if not isinstance(raw, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in raw):
-            raise section.error("buttons.values", f"must be a list of integers, not {raw!r}")
-        values = tuple(raw)
-        if len(values) != len(pins):
-            raise section.error("buttons.values", f"has {len(values)} values for {len(pins)} "
-                                                  "buttons.pins")
+        raise section.error("buttons.values", "is no longer used: a face kiosk stores the face "
+                            "itself (question `faces`, 1-5); remove it (older answers: "
+                            "palaute central move-faces)")
     leds = _pins(section, "leds", section.get_list("leds", []))
     if leds and len(leds) != len(pins):
         raise section.error("leds", f"has {len(leds)} pins for {len(pins)} buttons (one LED "
@@ -169,51 +186,46 @@ def _buttons(section: Section) -> tuple[ButtonsConfig, tuple[int, ...] | None]:
         audio_pin=single["audio_pin"], speaker_enable_pin=single["speaker_enable_pin"],
         bounce_time=section.get_float("bounce_time", 0.05, min=0.0, max=1.0),
     )
-    return cfg, values
+    return cfg
 
 
-def _face_values(section: Section, scale: str, first: Question, pins: tuple[str, ...],
-                 values: tuple[int, ...] | None) -> tuple[int, ...]:
-    if scale == "nps":
-        if first.kind != "nps":
-            raise section.error("scale", f"\"nps\" needs an NPS first question; "
-                                         f"{first.id!r} is {first.kind}")
-        if pins:
-            raise section.error("scale", f"\"nps\" has 11 options, which does not fit "
-                                         f"{len(pins)} buttons; use \"smileys5\" or "
-                                         "\"smileys4\" with buttons")
-        return ()
-    faces = len(FACES[int(scale[-1])])
-    if pins and len(pins) != faces:
-        raise section.error("scale", f"\"{scale}\" has {faces} faces but there are "
-                                     f"{len(pins)} buttons.pins")
-    if values is None:
-        if first.kind == "nps":
-            raise section.error("buttons.values", f"is needed: say which NPS value (0-10) each "
-                                                  f"of the {faces} faces stores")
-        values = smiley_values(faces)
-    if len(values) != faces:
-        raise section.error("buttons.values", f"has {len(values)} values for {faces} faces")
-    lo, hi = first.scale or (0, 0)
-    for v in values:
-        if not lo <= v <= hi:
-            raise section.error("buttons.values", f"value {v} is outside the scale {lo}-{hi} "
-                                                  f"of question {first.id!r}")
-    if list(values) != sorted(set(values)):
-        raise section.error("buttons.values", "must rise from the saddest face to the happiest")
-    return values
+def _scale(section: Section, pins: tuple[str, ...]) -> Scale:
+    raw = section.get_str("scale", "nps")
+    try:
+        scale = Scale(raw)
+    except ValueError:
+        raise section.error("scale", f"must be one of {', '.join(m.value for m in Scale)}, "
+                                     f"not {raw!r}") from None
+    if scale is Scale.NPS and pins:
+        raise section.error("scale", f"\"nps\" has 11 options, which does not fit "
+                                     f"{len(pins)} buttons; use \"smileys5\" or "
+                                     "\"smileys4\" with buttons")
+    if pins and len(pins) != len(scale.faces):
+        raise section.error("scale", f"\"{scale.value}\" has {len(scale.faces)} faces but "
+                                     f"there are {len(pins)} buttons.pins")
+    return scale
+
+
+def _volume(section: Section) -> tuple[float, float, float]:
+    """(start, lowest, loudest) in dB: at least VOLUME_REACH either way from the start."""
+    vmin = section.get_float("min_volume", -36.0, max=0.0)
+    vmax = section.get_float("max_volume", 0.0, max=0.0)
+    start = section.get_float("default_volume", -18.0, max=vmax)
+    if start - vmin < VOLUME_REACH:
+        raise section.error("min_volume", f"must be at least {VOLUME_REACH:g} dB below "
+                                          f"default_volume ({start:g}), not {vmin:g}")
+    if vmax - start < VOLUME_REACH:
+        raise section.error("default_volume", f"must leave at least {VOLUME_REACH:g} dB up to "
+                                              f"max_volume ({vmax:g}); {start:g} does not")
+    return start, vmin, vmax
 
 
 def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
     """Validate `[kiosk]` of `config` against `survey`; ConfigError names the key."""
     sec = config.section("kiosk")
     sec.check_keys(KEYS)
-    questions = _questions(sec, survey)
-    scale = sec.get_str("scale", "nps")
-    if scale not in SCALES:
-        raise sec.error("scale", f"must be one of {', '.join(SCALES)}, not {scale!r}")
-    buttons, values = _buttons(sec)
-    face_values = _face_values(sec, scale, questions[0], buttons.pins, values)
+    buttons = _buttons(sec)
+    scale = _scale(sec, buttons.pins)
     languages = tuple(sec.get_str_list("languages", list(survey.languages)))
     for lang in languages:
         if lang not in survey.languages:
@@ -221,6 +233,7 @@ def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
                                          f"{', '.join(survey.languages)})")
     if not languages:
         raise sec.error("languages", "must list at least one language")
+    questions = _questions(sec, survey, scale, languages)
     default_lang = sec.get_str("default_language", languages[0])
     if default_lang not in languages:
         raise sec.error("default_language", f"{default_lang!r} is not in languages")
@@ -229,17 +242,17 @@ def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise sec.error("timezone", f"unknown time zone {tz_name!r}") from None
-    vmin = sec.get_float("min_volume", -24.0, max=0.0)
-    vmax = sec.get_float("max_volume", 0.0, max=0.0)
-    if vmax - vmin < 18:
-        raise sec.error("min_volume", f"the volume range {vmin}..{vmax} dB must span at least "
-                                      "18 dB")
+    volume, vmin, vmax = _volume(sec)
     rmin = sec.get_int("min_rate", 100, min=60)
     rmax = sec.get_int("max_rate", 240, max=450)
-    settings = Settings(
-        survey=survey, questions=questions, scale=scale, face_values=face_values,
+    settings = SessionSettings(
+        survey=survey, questions=questions, scale=scale, buttons=len(buttons.pins),
         languages=languages, default_lang=default_lang,
         idle_timeout=sec.get_float("idle_timeout", 30.0, min=5.0),
+        idle_warning=sec.get_float("idle_warning", 15.0, min=5.0),
+        headphones_grace=sec.get_float("headphones_grace", 15.0, min=1.0, max=120.0),
+        hold_seconds=sec.get_float("hold_seconds", 1.0, min=0.3, max=5.0),
+        lit_seconds=sec.get_float("lit_seconds", 0.6, min=0.0, max=3.0),
         audio_idle_timeout=sec.get_float("audio_idle_timeout", 90.0, min=10.0),
         audio_warning=sec.get_float("audio_warning", 20.0, min=1.0),
         thanks_seconds=sec.get_float("thanks_seconds", 5.0, min=0.5),
@@ -248,7 +261,7 @@ def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
         burst_window=sec.get_float("burst_window", 60.0, min=1.0),
         burst_count=sec.get_int("burst_count", 5, min=2),
         opening_hours=_hours(sec), timezone=tz,
-        volume_db=sec.get_float("default_volume", -9.0, min=vmin, max=vmax),
+        volume_db=volume,
         volume_min_db=vmin, volume_max_db=vmax,
         volume_step_db=sec.get_float("volume_step", 3.0, min=0.5, max=12.0),
         rate=sec.get_int("speech_rate", 160, min=rmin, max=rmax),
@@ -261,6 +274,9 @@ def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
     fullscreen = sec.get_bool("fullscreen") if "fullscreen" in sec else None
     return KioskConfig(
         settings=settings, resolution=_resolution(sec), fullscreen=fullscreen,
+        panel_inches=sec.get_float("panel_inches", 7.0, min=2.0, max=100.0),
+        simulate_audio=sec.get_bool("simulate_audio", False),
+        simulate_gpio=sec.get_bool("simulate_gpio", False),
         buttons=buttons, audio_key=sec.get_str("audio_key", "f1").lower(),
         prompts_dir=sec.get_path("prompts_dir", "prompts"),
     )

@@ -8,28 +8,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from typing import Literal, get_args
 
 from survey.response import Channel, Status
 
-# Key names shared by the keyboard, the simulation script and the audio mode.
-KEY_NAMES = frozenset({
-    *"0123456789", "up", "down", "left", "right", "enter", "back", "repeat", "audio",
-    "vol+", "vol-", "rate+", "rate-", "esc",
-})
+# Key names shared by the keyboard, the simulation script and the audio mode: a Literal,
+# so that a misspelt key name in the code fails mypy instead of silently doing nothing.
+KeyName = Literal[
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "up", "down", "left", "right", "enter",
+    "back", "repeat", "audio", "vol+", "vol-", "rate", "rate+", "rate-", "esc",
+]
+KEY_NAMES: frozenset[KeyName] = frozenset(get_args(KeyName))
+DIGITS: tuple[KeyName, ...] = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+
+
+def key_of(name: str) -> KeyName | None:
+    """The key called `name` (as typed in a script), or None when there is no such key."""
+    for key in KEY_NAMES:
+        if key == name:
+            return key
+    return None
 
 
 @dataclass(frozen=True)
 class Key:
-    """A named key (see KEY_NAMES)."""
+    """A named key; `held`: held down long enough to hear what it does instead."""
 
-    name: str
+    name: KeyName
+    held: bool = False
 
 
 @dataclass(frozen=True)
 class Button:
-    """Physical answer button number `n` (1 = leftmost)."""
+    """Physical answer button number `n` (1 = leftmost); `held`: held down to hear it."""
 
     n: int
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,11 +55,51 @@ class Touch:
     y: float
 
 
+class Command(Enum):
+    """An on-screen button that is not an answer, a language or a keyboard key."""
+
+    START = "start"
+    SKIP = "skip"
+    BACK = "back"
+    SEND = "send"
+    SPACE = "space"
+    DELETE = "delete"  # the keyboard's backspace
+    CONTINUE = "continue"  # "are you still answering?" answered yes
+    STOP = "stop"  # "do you want to stop?" answered yes
+    AUDIO = "audio"  # the on-screen button that starts the audio mode
+    SCROLL_UP = "scroll-up"
+    SCROLL_DOWN = "scroll-down"
+
+
+@dataclass(frozen=True)
+class PickOption:
+    """An answer option of the question on screen, by its index in the option list."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class PickLanguage:
+    """A language button."""
+
+    lang: str
+
+
+@dataclass(frozen=True)
+class TypeChar:
+    """A letter key of the on-screen keyboard."""
+
+    char: str
+
+
+Target = Command | PickOption | PickLanguage | TypeChar
+
+
 @dataclass(frozen=True)
 class Tap:
-    """A touch that hit an on-screen target such as "opt:3", "lang:sv", "skip", "char:ä"."""
+    """A touch that hit an on-screen target (None: it hit nothing)."""
 
-    target: str
+    target: Target | None
 
 
 @dataclass(frozen=True)
@@ -78,7 +133,7 @@ Event = Key | Button | Tap | Text | Tick | HeadphonesIn | HeadphonesOut
 
 
 @dataclass(frozen=True)
-class StartResponse:
+class OpenResponse:
     """Write a new open response (at the first answer of a session)."""
 
     channel: Channel
@@ -103,7 +158,7 @@ class Flag:
 
 
 @dataclass(frozen=True)
-class Finalise:
+class FinaliseResponse:
     """Make the current response final: complete or abandoned."""
 
     status: Status
@@ -151,5 +206,5 @@ class FlashLed:
     n: int
 
 
-Effect = (StartResponse | SetAnswer | Flag | Finalise | Speak | StopSpeech | SetVolume
+Effect = (OpenResponse | SetAnswer | Flag | FinaliseResponse | Speak | StopSpeech | SetVolume
           | MuteSpeaker | FlashLed)

@@ -1,7 +1,8 @@
 """Simulation scripts: one event per line, parsed into values with line numbers.
 
     key NAME        0-9, up, down, left, right, enter, back, repeat, audio,
-                    vol+, vol-, rate+, rate-, esc
+                    vol+, vol-, rate, rate+, rate-, esc
+    hold NAME       the key held down (the audio mode says what it does)
     button N        physical answer button N (1 = leftmost)
     touch X Y       a touch at fractions of the screen (0..1)
     type TEXT       typed text (the rest of the line)
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kiosk.events import KEY_NAMES, Button, HeadphonesIn, HeadphonesOut, Key, Text, Touch
+from kiosk.events import KEY_NAMES, Button, HeadphonesIn, HeadphonesOut, Key, Text, Touch, key_of
 from survey.errors import PalauteError
 
 ScriptEvent = Key | Button | Touch | Text | HeadphonesIn | HeadphonesOut
@@ -36,7 +37,7 @@ class Wait:
 
 
 @dataclass(frozen=True)
-class Step:
+class ScriptLine:
     """One script line as a value: what happens and where it was written."""
 
     line: int
@@ -66,11 +67,12 @@ def parse_line(raw: str, where: str) -> ScriptEvent | Wait | None:
         if not rest:
             raise ScriptError(f"{where}: `type` needs the text to type")
         return Text(raw.strip()[5:])
-    if word == "key":
-        if len(args) != 1 or args[0].lower() not in KEY_NAMES:
-            raise ScriptError(f"{where}: `key` needs one of {', '.join(sorted(KEY_NAMES))}, "
-                              f"not {rest!r}")
-        return Key(args[0].lower())
+    if word in ("key", "hold"):
+        key = key_of(args[0].lower()) if len(args) == 1 else None
+        if key is None:
+            raise ScriptError(f"{where}: `{word}` needs one of "
+                              f"{', '.join(sorted(KEY_NAMES))}, not {rest!r}")
+        return Key(key, held=word == "hold")
     if word == "button":
         if len(args) != 1 or not args[0].isdigit() or int(args[0]) < 1:
             raise ScriptError(f"{where}: `button` needs a button number (1, 2, …), "
@@ -96,15 +98,16 @@ def parse_line(raw: str, where: str) -> ScriptEvent | Wait | None:
         if args == ["out"]:
             return HeadphonesOut()
         raise ScriptError(f"{where}: `headphones` needs `in` or `out`, not {rest!r}")
-    raise ScriptError(f"{where}: unknown command {word!r} (use key, button, touch, type, wait, "
-                      "headphones or # comment)")
+    raise ScriptError(f"{where}: unknown command {word!r} (use key, hold, button, touch, type, "
+                      "wait, headphones or # comment)")
 
 
-def parse_script(lines: list[str] | tuple[str, ...], source: str = "script") -> list[Step]:
+def parse_script(lines: list[str] | tuple[str, ...],
+                 source: str = "script") -> list[ScriptLine]:
     """Every event of a script, with its line number; ScriptError names the first bad line."""
     steps = []
     for number, raw in enumerate(lines, start=1):
         action = parse_line(raw, f"{source}:{number}")
         if action is not None:
-            steps.append(Step(number, action))
+            steps.append(ScriptLine(number, action))
     return steps

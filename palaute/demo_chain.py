@@ -163,9 +163,9 @@ opening_hours = "always"
     buttons = """
 [kiosk]
 scale = "smileys5"
-questions = ["nps", "s1", "s2"]
-# Which NPS value each face stores, saddest first.
-buttons = { pins = ["GPIO5", "GPIO6", "GPIO13", "GPIO19", "GPIO26"], values = [0, 4, 7, 9, 10] }
+# The faces come first (stored as `faces`, 1 saddest .. 5 happiest), then these.
+questions = ["s1", "s2"]
+buttons = { pins = ["GPIO5", "GPIO6", "GPIO13", "GPIO19", "GPIO26"] }
 leds = ["GPIO12", "GPIO16", "GPIO20", "GPIO21", "GPIO7"]
 opening_hours = "always"
 """

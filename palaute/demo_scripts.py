@@ -5,8 +5,8 @@ Pure: given a kiosk's validated settings and screen size, each patient becomes
 script lines (touch X Y at the centre of the on-screen target, found in the
 kiosk's own layout; button N; key NAME; type TEXT; wait S; headphones in|out).
 Patients: several by touch on the 0-10 screen, one with the audio mode and keys
-only, one who walks away mid-survey, and on the button kiosk one by buttons and
-one who presses twice in a hurry (flagged `repeat_press`).
+only, one who walks away mid-survey, and on the button kiosk (faces, stored as
+`faces`) one by buttons and one who presses twice in a hurry (flagged `repeat_press`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from kiosk.events import Command, PickLanguage, PickOption, Target
 from kiosk.layout import build_layout
-from kiosk.session import Settings, State
+from kiosk.state import Screen, SessionSettings, SessionState
 
 # Simulated seconds between two patients (more than the thanks screen; few enough
 # completions per minute that no `burst` flag is raised by honest patients).
@@ -27,23 +28,25 @@ TOUCH_COMMENTS = {"fi": "Hyvä palvelu", "sv": "Bra service", "en": "Friendly st
 class Kiosk:
     """What a script needs of a kiosk: its settings and screen size (from kiosk.app)."""
 
-    settings: Settings
+    settings: SessionSettings
     size: tuple[int, int]
 
 
 @dataclass(frozen=True)
 class Patient:
-    """One scripted patient and the response the kiosk should store for them."""
+    """One scripted patient and the response the kiosk should store for them
+    (`nps` None on a face kiosk, which stores `face` instead)."""
 
     name: str
     lines: tuple[str, ...]
     channel: str
     status: str
-    nps: int
+    nps: int | None
     flags: tuple[str, ...] = field(default_factory=tuple)
+    face: int | None = None
 
 
-def touch(kiosk: Kiosk, state: State, target: str) -> str:
+def touch(kiosk: Kiosk, state: SessionState, target: Target) -> str:
     """`touch X Y` at the centre of `target` on the screen `state` shows."""
     layout = build_layout(state, kiosk.settings, kiosk.size)
     for box in layout.boxes:
@@ -52,46 +55,43 @@ def touch(kiosk: Kiosk, state: State, target: str) -> str:
             x = (box.rect.x + box.rect.w / 2) / w
             y = (box.rect.y + box.rect.h / 2) / h
             return f"touch {x:.4f} {y:.4f}"
-    raise ValueError(f"no {target!r} on the {state.screen} screen")
+    raise ValueError(f"no {target!r} on the {state.screen.value} screen")
 
 
-def _option(kiosk: Kiosk, index: int, value: int) -> str:
+def _option(kiosk: Kiosk, index: int, value: int) -> PickOption:
     """The touch target of `value` for question `index` (option index in its list)."""
     q = kiosk.settings.questions[index]
     low = (q.scale or (0, 0))[0]
-    return f"opt:{value - low}"
+    return PickOption(value - low)
 
 
 def touch_patient(kiosk: Kiosk, name: str, lang: str, nps: int, likert: list[int],
-                  comment: str | None, *, via_language_screen: bool) -> Patient:
+                  comment: str | None) -> Patient:
     """A patient who answers every question on the touchscreen."""
     s = kiosk.settings
-    lines = [f"# {name}: touch, {lang}"]
-    if via_language_screen:
-        lines.append(touch(kiosk, State(screen="idle", lang=s.default_lang), "start"))
-        lines.append(touch(kiosk, State(screen="language", lang=s.default_lang), f"lang:{lang}"))
-    else:
-        # The language switch at the top of the attract screen starts in that language.
-        lines.append(touch(kiosk, State(screen="idle", lang=s.default_lang), f"lang:{lang}"))
+    # One language step: the welcome's language buttons start in that language.
+    lines = [f"# {name}: touch, {lang}",
+             touch(kiosk, SessionState(lang=s.default_lang), PickLanguage(lang))]
     values = iter(likert)
     for i, q in enumerate(s.questions):
         if q.kind == "text":
-            state = State(screen="text", index=i, lang=lang)
+            state = SessionState(screen=Screen.TEXT, index=i, lang=lang)
             if comment:
                 lines.append(f"type {comment}")
-                lines.append(touch(kiosk, state, "send"))
+                lines.append(touch(kiosk, state, Command.SEND))
             else:
-                lines.append(touch(kiosk, state, "skip"))
+                lines.append(touch(kiosk, state, Command.SKIP))
             continue
         value = nps if i == 0 else next(values)
-        lines.append(touch(kiosk, State(screen="question", index=i, lang=lang),
+        lines.append(touch(kiosk, SessionState(screen=Screen.QUESTION, index=i, lang=lang),
                            _option(kiosk, i, value)))
     lines.append(f"wait {GAP}")
     return Patient(name, tuple(lines), "kiosk", "complete", nps)
 
 
 def audio_patient(kiosk: Kiosk, name: str, nps: int, likert: list[int]) -> Patient:
-    """A blind patient: headphones in, keys only, every answer confirmed; free text skipped."""
+    """A blind patient: headphones in, numeric keypad only, every answer confirmed; free text
+    skipped. They hold a key once to hear what it does."""
     lines = [f"# {name}: audio mode, headphones and keys only", "headphones in",
              "key enter"]  # the language menu starts on the default language
     values = iter(likert)
@@ -99,12 +99,9 @@ def audio_patient(kiosk: Kiosk, name: str, nps: int, likert: list[int]) -> Patie
         if q.kind == "text":
             continue
         value = nps if i == 0 else next(values)
-        if value == 10:
-            lines += ["key 9", "key up"]  # one key per digit: 10 is one step above 9
-        else:
-            lines.append(f"key {value}")
+        lines += [f"key {digit}" for digit in str(value)]  # 10 is "1" then "0"
         if i == 0:
-            lines += ["key repeat", "key vol+"]
+            lines += ["hold repeat", "key repeat", "key vol+"]
         lines += ["key enter", "key enter"]  # choose, then confirm
     lines += [f"wait {GAP}", "headphones out"]
     return Patient(name, tuple(lines), "kiosk-audio", "complete", nps)
@@ -114,21 +111,22 @@ def walkaway_patient(kiosk: Kiosk, name: str, lang: str, nps: int) -> Patient:
     """A patient who answers the first question and leaves: abandoned at the idle timeout."""
     s = kiosk.settings
     lines = [f"# {name}: answers one question and walks away",
-             touch(kiosk, State(screen="idle", lang=s.default_lang), f"lang:{lang}"),
-             touch(kiosk, State(screen="question", index=0, lang=lang), _option(kiosk, 0, nps)),
-             f"wait {round(s.idle_timeout) + GAP}"]
+             touch(kiosk, SessionState(lang=s.default_lang), PickLanguage(lang)),
+             touch(kiosk, SessionState(screen=Screen.QUESTION, index=0, lang=lang),
+                   _option(kiosk, 0, nps)),
+             f"wait {round(s.idle_timeout + s.idle_warning) + GAP}"]
     return Patient(name, tuple(lines), "kiosk", "abandoned", nps)
 
 
 def button_patient(kiosk: Kiosk, name: str, face: int, likert: list[int], *,
                    double_press: bool = False) -> Patient:
-    """A patient at the button panel (smileys, then the statements 1-5 on the same buttons).
+    """A patient at the button panel (faces, then the statements on the same buttons).
 
-    With `double_press` the first button is pressed twice in a hurry: the second press
-    answers the next question and the response is flagged `repeat_press`.
+    `face` is the button pressed first (1 = saddest). With `double_press` the first
+    button is pressed twice in a hurry: the second press answers the next question and
+    the response is flagged `repeat_press`.
     """
     s = kiosk.settings
-    nps = s.face_values[face - 1]
     lines = [f"# {name}: buttons" + (", a hurried double press" if double_press else ""),
              f"button {face}"]
     rest = list(likert[:len(s.questions) - 1])
@@ -138,7 +136,8 @@ def button_patient(kiosk: Kiosk, name: str, face: int, likert: list[int], *,
     lines += [f"button {v}" for v in rest]
     lines.append(f"wait {GAP}")
     flags = ("repeat_press",) if double_press else ()
-    return Patient(name, tuple(lines), "kiosk", "complete", nps, flags)
+    return Patient(name, tuple(lines), "kiosk", "complete", None, flags,
+                   face=s.faces[face - 1])
 
 
 def _likert(rng: random.Random, nps: int, n: int) -> list[int]:
@@ -161,8 +160,7 @@ def touch_kiosk_patients(kiosk: Kiosk, seed: int, wave: int = 0) -> list[Patient
         nps = _nps(rng)
         comment = TOUCH_COMMENTS.get(lang) if i != 1 else None
         out.append(touch_patient(kiosk, f"patient {wave}.{i + 1}", lang, nps,
-                                 _likert(rng, nps, n_scale), comment,
-                                 via_language_screen=i % 2 == 0))
+                                 _likert(rng, nps, n_scale), comment))
     nps = min(10, _nps(rng))
     out.append(audio_patient(kiosk, f"patient {wave}.4", nps, _likert(rng, nps, n_scale)))
     out.append(walkaway_patient(kiosk, f"patient {wave}.5", langs[0], rng.randrange(2, 7)))
@@ -172,7 +170,7 @@ def touch_kiosk_patients(kiosk: Kiosk, seed: int, wave: int = 0) -> list[Patient
 def button_kiosk_patients(kiosk: Kiosk, seed: int, wave: int = 0) -> list[Patient]:
     """The button panel's patients of one wave: one calm, one hurried double press."""
     rng = random.Random(f"palaute-demo-buttons:{seed}:{wave}")
-    faces = len(kiosk.settings.face_values)
+    faces = len(kiosk.settings.faces)
     n_scale = len(kiosk.settings.questions) - 1
     return [
         button_patient(kiosk, f"patient {wave}.6", rng.randrange(3, faces + 1),

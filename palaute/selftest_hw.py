@@ -32,6 +32,23 @@ def _kiosk_config(ctx: Context) -> Any:
     return load_kiosk_config(ctx.config, load_survey(ctx.config.survey_path()))
 
 
+def check_kiosk_start(ctx: Context) -> Result:
+    """What the kiosk found when it last started: audio and GPIO opened, or what failed."""
+    import json
+
+    from kiosk.app import FAULTS_META
+    from survey.store import Store
+
+    with Store(ctx.config.store_path()) as store:
+        raw = store.get_meta(FAULTS_META)
+    if raw is None:
+        return _result("kiosk start", True, "the kiosk has not run on this store yet", True)
+    faults = json.loads(raw)
+    if faults:
+        return _result("kiosk start", False, "; ".join(str(f) for f in faults))
+    return _result("kiosk start", True, "audio and GPIO opened at the last start")
+
+
 def check_buttons(ctx: Context) -> Result:
     """Each answer button is pressed in turn; its LED lights to confirm."""
     from hardware.buttons import ButtonPanel
@@ -229,7 +246,7 @@ def checks_for(config: Config) -> list[Check]:
     """Hardware checks for the roles this config has."""
     checks: list[Check] = []
     if config.has("kiosk"):
-        checks += [check_buttons, check_headphones, check_audio]
+        checks += [check_kiosk_start, check_buttons, check_headphones, check_audio]
     if config.has("sms"):
         checks.append(check_modem)
     if config.has("mqtt"):

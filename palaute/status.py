@@ -48,6 +48,9 @@ def gather(config: Config) -> dict[str, Any]:
         info["last_sync"] = store.get_meta(META_LAST_SYNC)
         info["remote_config"] = store.get_meta(META_CONFIG_VERSION)
         errors = [f"remote config: {e}" for e in [store.get_meta(META_CONFIG_ERROR)] if e]
+        if config.has("kiosk"):
+            info["kiosk_faults"] = _kiosk_faults(store)
+            errors += [f"kiosk: {f}" for f in info["kiosk_faults"]]
         if config.has("sms"):
             info["sms"] = _sms_status(store)
             errors += [f"sms: {e}" for e in _sms_errors(store)]
@@ -55,6 +58,14 @@ def gather(config: Config) -> dict[str, Any]:
     info["disk_free_mib"] = usage.free // (1024 * 1024)
     info["recent_errors"] = errors + _recent_errors()
     return info
+
+
+def _kiosk_faults(store: Any) -> list[str]:
+    """What failed when the kiosk last started (audio, GPIO): empty when all was well."""
+    from kiosk.app import FAULTS_META
+
+    raw = store.get_meta(FAULTS_META)
+    return [str(f) for f in json.loads(raw)] if raw else []
 
 
 def _sms_status(store: Any) -> dict[str, Any]:

@@ -57,6 +57,9 @@ MAX_FLAGS = 32
 MAX_NAME_CHARS = 100                     # area, unit, survey, lang
 # The NPS question is known by its id everywhere (the central's reports read it).
 NPS_QUESTION = "nps"
+# A face kiosk's faces (1 saddest … 5 happiest; four faces store 1, 2, 4, 5): a scale of
+# its own under its own question id, never an NPS value.
+FACES_QUESTION = "faces"
 NPS_RANGE = SCALES["nps"]
 # Any other integer answer lies on some survey scale (the central does not hold every
 # device's survey definition, so it checks the widest one).

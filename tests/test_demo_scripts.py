@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.app import load_kiosk, simulate
+from kiosk.app import load_kiosk
+from kiosk.events import Command, PickLanguage, PickOption, Target
 from kiosk.layout import build_layout
-from kiosk.session import State
+from kiosk.simulation import simulate
+from kiosk.state import Screen, SessionState
 from palaute.demo_chain import BUTTONS, LOBBY, Folders, write_configs
 from palaute.demo_scripts import (
     Kiosk,
@@ -43,16 +45,17 @@ def kiosk_of(folders: Folders, device: str) -> Kiosk:
 def test_a_touch_lands_on_its_target(folders: Folders) -> None:
     k = kiosk_of(folders, LOBBY)
     w, h = k.size
-    cases = [(State(screen="idle"), "start"), (State(screen="idle"), "lang:sv"),
-             (State(screen="language"), "lang:en"),
-             (State(screen="question", index=0, lang="fi"), "opt:10"),
-             (State(screen="question", index=1, lang="sv"), "opt:0"),
-             (State(screen="text", index=4, lang="en"), "send")]
+    cases: list[tuple[SessionState, Target]] = [
+        (SessionState(), PickLanguage("sv")),
+        (SessionState(screen=Screen.LANGUAGE, audio=True), PickLanguage("en")),
+        (SessionState(screen=Screen.QUESTION, index=0, lang="fi"), PickOption(10)),
+        (SessionState(screen=Screen.QUESTION, index=1, lang="sv"), PickOption(0)),
+        (SessionState(screen=Screen.TEXT, index=4, lang="en"), Command.SEND)]
     for state, target in cases:
         _, x, y = touch(k, state, target).split()
         assert build_layout(state, k.settings, k.size).hit(float(x) * w, float(y) * h) == target
-    with pytest.raises(ValueError, match="no 'send'"):
-        touch(k, State(screen="question", index=0), "send")
+    with pytest.raises(ValueError, match=r"no <Command\.SEND"):
+        touch(k, SessionState(screen=Screen.QUESTION, index=0), Command.SEND)
 
 
 def rows_of(result_rows: list[dict[str, object]]) -> Counter[tuple[object, ...]]:
@@ -62,7 +65,8 @@ def rows_of(result_rows: list[dict[str, object]]) -> Counter[tuple[object, ...]]
         assert isinstance(answers, dict)
         flags = sorted(r.flags)
         assert isinstance(flags, list)
-        out[(r.channel, r.status, answers["nps"]["value"], tuple(sorted(flags)))] += 1
+        first = answers.get("nps") or answers["faces"]
+        out[(r.channel, r.status, first["value"], tuple(sorted(flags)))] += 1
     return out
 
 
@@ -76,7 +80,8 @@ def test_the_kiosk_stores_what_each_patient_meant(
     result = simulate(folders.config(device), script(patients).splitlines(), tmp_path,
                       start=MORNING)
     assert rows_of(result.rows) == Counter(
-        (p.channel, p.status, p.nps, tuple(sorted(p.flags))) for p in patients)
+        (p.channel, p.status, p.nps if p.face is None else p.face, tuple(sorted(p.flags)))
+        for p in patients)
 
 
 def test_the_lobby_has_every_kind_of_patient(folders: Folders) -> None:

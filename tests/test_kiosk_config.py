@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import load_kiosk_config
+from kiosk.state import Scale
 from survey.config import Config
 from survey.definition import load_survey, shipped_survey_path
 from survey.errors import ConfigError
-from survey.labels import smiley_values
+from survey.response import FACES_QUESTION
 
 
 def config(tmp_path: Path, kiosk: dict[str, object]) -> Config:
@@ -23,9 +24,11 @@ def test_empty_section_gives_a_working_touch_kiosk(tmp_path: Path) -> None:
     k = load_kiosk_config(config(tmp_path, {}), survey)
     s = k.settings
     assert [q.id for q in s.questions] == list(survey.channels["kiosk"])
-    assert (s.scale, s.languages, s.default_lang) == ("nps", survey.languages, "fi")
+    assert (s.scale, s.languages, s.default_lang) == (Scale.NPS, survey.languages, "fi")
     assert (s.idle_timeout, s.audio_idle_timeout, s.opening_hours) == (30.0, 90.0, None)
-    assert s.volume_max_db - s.volume_min_db >= 18
+    # The volume keys reach 18 dB either way from where each session starts.
+    assert s.volume_db - s.volume_min_db >= 18 and s.volume_max_db - s.volume_db >= 18
+    assert k.panel_inches == 7.0 and not k.simulate_audio and not k.simulate_gpio
     assert k.resolution == (800, 480) and k.fullscreen is None
     assert k.prompts_dir == tmp_path / "prompts" and not k.buttons.any
 
@@ -37,7 +40,8 @@ def test_button_kiosk_with_smileys(tmp_path: Path) -> None:
         "buttons": {"pins": ["GPIO5", 6, "BOARD33", "GPIO19"]}, "headphone_pin": "GPIO4",
         "opening_hours": "07:30-20:00", "fullscreen": True,
     }), survey)
-    assert k.settings.face_values == smiley_values(4)
+    assert k.settings.faces == (1, 2, 4, 5)
+    assert [q.id for q in k.settings.questions] == ["mood"], "its own face question first"
     assert k.buttons.pins == ("GPIO5", "GPIO6", "BOARD33", "GPIO19")
     assert k.settings.opening_hours == (time(7, 30), time(20, 0))
     assert k.resolution == (720, 1280) and k.fullscreen is True
@@ -56,6 +60,12 @@ def test_button_kiosk_with_smileys(tmp_path: Path) -> None:
     ({"idle_timeout": "30"}, "idle_timeout", "must be a number"),
     ({"lockout": 1.0}, "lockout", "repeat_interval"),
     ({"questions": ["open", "nps"]}, "questions", "first question cannot be free text"),
+    ({"min_volume": -30.0}, "min_volume", "at least 18 dB below default_volume"),
+    ({"default_volume": -6.0, "min_volume": -30.0}, "default_volume", "at least 18 dB up"),
+    ({"scale": "smileys5", "questions": ["nps", "s1"]}, "questions", "instead of the 0-10"),
+    ({"scale": "smileys5", "buttons": {"pins": ["GPIO5", "GPIO6", "GPIO13", "GPIO19",
+                                                "GPIO26"], "values": [0, 4, 7, 9, 10]}},
+     "buttons.values", "stores the face itself"),
 ])
 def test_errors_name_the_key(tmp_path: Path, kiosk: dict[str, object], key: str,
                              words: str) -> None:
@@ -63,3 +73,15 @@ def test_errors_name_the_key(tmp_path: Path, kiosk: dict[str, object], key: str,
     with pytest.raises(ConfigError) as err:
         load_kiosk_config(config(tmp_path, kiosk), survey)
     assert err.value.key == f"kiosk.{key}" and words in str(err.value)
+
+
+def test_a_face_kiosk_asks_faces_first_and_leaves_the_0_to_10_out(tmp_path: Path) -> None:
+    survey = load_survey(shipped_survey_path("national"))
+    k = load_kiosk_config(config(tmp_path, {
+        "scale": "smileys5", "buttons": {"pins": ["GPIO5", "GPIO6", "GPIO13", "GPIO19",
+                                                  "GPIO26"]}}), survey)
+    ids = [q.id for q in k.settings.questions]
+    rest = [q for q in survey.channels["kiosk"] if survey.questions[q].kind != "nps"]
+    assert ids == [FACES_QUESTION, *rest]
+    assert k.settings.questions[0].prompt("sv") == "Hur var ditt besök i dag?"
+    assert k.settings.buttons == 5

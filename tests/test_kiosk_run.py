@@ -10,9 +10,12 @@ import pygame
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from hardware.audio import MixerAudio, SimulatedAudio
-from kiosk.app import KioskLoop, load_kiosk, run
+from hardware.audio import MixerAudio, SilentAudio, SimulatedAudio
+from kiosk.app import FAULTS_META, KioskLoop, load_kiosk, run
 from kiosk.events import Key, Touch
+from kiosk.state import Screen
+from palaute.status import gather, render
+from survey.config import load_config
 from survey.definition import shipped_survey_path
 from survey.response import encode_answers
 from survey.store import Store
@@ -25,7 +28,7 @@ def factory() -> Iterator[MockFactory]:
     f.close()
 
 
-def write_config(tmp_path: Path) -> Path:
+def write_config(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "device.toml"
     path.write_text(f"""
 [device]
@@ -45,6 +48,7 @@ buttons = {{ pins = ["GPIO5", "GPIO6", "GPIO13", "GPIO19", "GPIO26"] }}
 leds = ["GPIO12", "GPIO16", "GPIO20", "GPIO21", "GPIO7"]
 headphone_pin = "GPIO4"
 fullscreen = false
+{extra}
 """, encoding="utf-8")
     return path
 
@@ -63,11 +67,11 @@ def test_gpio_press_reaches_the_store_through_the_event_queue(
             assert loop.screen is not None and isinstance(loop.speech, MixerAudio)
             factory.pin(19).drive_low()
             factory.pin(19).drive_high()
-            pump(loop)
+            pump(loop, 30)  # the pressed face is lit for a moment first
             rows = store.unsynced()
             assert [(encode_answers(r.answers), r.status, r.channel) for r in rows] == [
                 ({"mood": {"value": 4}}, "complete", "kiosk")]
-            assert loop.core.state.screen == "thanks"
+            assert loop.core.state.screen is Screen.THANKS
             # The LED of button 4 confirmed the press.
             assert any(s.state for s in factory.pin(21).states)
         finally:
@@ -89,37 +93,82 @@ def test_touch_counts_once_and_keys_map(tmp_path: Path, factory: MockFactory) ->
             assert loop.translate(finger) == Touch(0.5, 0.6)
             assert loop.translate(copy) is None, "SDL's mouse copy of a touch is ignored"
             assert loop.translate(mouse) == Touch(0.5, 0.6)
+            # A USB numeric keypad is the whole controller: keys as printed on it.
             keys = {pygame.K_7: Key("7"), pygame.K_KP_ENTER: Key("enter"),
                     pygame.K_BACKSPACE: Key("back"), pygame.K_F1: Key("audio"),
-                    pygame.K_KP_PLUS: Key("vol+"), pygame.K_PAGEDOWN: Key("rate-"),
-                    pygame.K_a: None}
+                    pygame.K_KP_PLUS: Key("vol+"), pygame.K_KP_MINUS: Key("vol-"),
+                    pygame.K_KP_DIVIDE: Key("back"), pygame.K_KP_MULTIPLY: Key("repeat"),
+                    pygame.K_KP_PERIOD: Key("rate"), pygame.K_KP_3: Key("3"),
+                    pygame.K_PAGEDOWN: Key("rate-"), pygame.K_a: None}
             for code, want in keys.items():
                 assert loop.translate(pygame.event.Event(pygame.KEYDOWN, key=code)) == want
             # Headphones plugged: the audio mode starts and the speaker is muted.
             factory.pin(4).drive_low()
             pump(loop)
-            assert loop.core.state.audio and loop.core.spoken
+            assert loop.core.state.audio and loop.core.state.spoken
             assert loop.speech.speaker_muted  # type: ignore[attr-defined]
+            # In the audio mode a key acts when released ...
+            down = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_3)
+            up = pygame.event.Event(pygame.KEYUP, key=pygame.K_KP_3)
+            assert loop.translate(down) is None and loop.translate(up) == Key("3")
+            # ... and held down it is described instead, and does nothing when released.
+            held = loop.loaded.kiosk.settings.hold_seconds
+            loop.translate(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_MULTIPLY))
+            spoken = loop.core.state.spoken
+            loop._held = {k: (at - held, d) for k, (at, d) in loop._held.items()}
+            pump(loop, 1)
+            assert loop.translate(pygame.event.Event(pygame.KEYUP, key=pygame.K_KP_MULTIPLY)) \
+                is None
+            assert loop.core.state.spoken == spoken
         finally:
             loop.close()
 
 
-def test_missing_display_and_audio_keep_buttons_working(
+def test_missing_display_and_audio_keep_buttons_working_and_show_the_fault(
         tmp_path: Path, factory: MockFactory, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("SDL_VIDEODRIVER", "no-such-video")
     monkeypatch.setenv("SDL_AUDIODRIVER", "no-such-audio")
-    loaded = load_kiosk(write_config(tmp_path))
+    cfg = write_config(tmp_path)
+    loaded = load_kiosk(cfg)
     with Store(tmp_path / "store.sqlite") as store:
         loop = KioskLoop(loaded, store, pin_factory=factory)
         try:
-            assert loop.screen is None and isinstance(loop.speech, SimulatedAudio)
-            assert "no display" in caplog.text and "without sound" in caplog.text
+            # No silent twin: the failure is named, the audio mode stays off.
+            assert loop.screen is None and isinstance(loop.speech, SilentAudio)
+            assert "no display" in caplog.text and "audio FAILED" in caplog.text
+            assert not loop.loaded.kiosk.settings.audio_available
+            factory.pin(4).drive_low()  # headphones in: no mute session pretending to speak
             factory.pin(5).drive_low()
-            pump(loop)
+            pump(loop, 30)
+            assert not loop.core.state.audio
             assert [encode_answers(r.answers) for r in store.unsynced()] == [{"mood": {"value": 1}}]
+            assert "audio" in (store.get_meta(FAULTS_META) or "")
         finally:
             loop.close()
+    info = gather(load_config(cfg))
+    assert any(e.startswith("kiosk: audio:") for e in info["recent_errors"])
+    assert "kiosk: audio:" in render(info)
+
+
+def test_the_twin_only_by_config_and_gpio_failure_is_reported(
+        tmp_path: Path, factory: MockFactory) -> None:
+    loaded = load_kiosk(write_config(tmp_path, "simulate_audio = true"))
+    with Store(tmp_path / "store.sqlite") as store:
+        loop = KioskLoop(loaded, store, pin_factory=_BrokenFactory())
+        try:
+            assert isinstance(loop.speech, SimulatedAudio), "the twin, because configured"
+            assert loop.panel is None and [f[:5] for f in loop.faults] == ["GPIO:"]
+            assert "GPIO" in (store.get_meta(FAULTS_META) or "")
+        finally:
+            loop.close()
+
+
+class _BrokenFactory:
+    """A pin factory whose every pin fails, as on a Pi whose GPIO chip is missing."""
+
+    def __getattr__(self, name: str) -> object:
+        raise OSError("no GPIO chip")
 
 
 def test_run_tells_systemd_ready_and_pings_the_watchdog(

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pygame
 import pytest
 
-from kiosk.app import simulate
+from kiosk.simulation import simulate
+from kiosk.state import Screen
 from palaute.cli import main
 from survey.config import DeviceIdentity
 from survey.definition import shipped_survey_path
@@ -61,8 +62,7 @@ def test_touch_session_stores_a_complete_response(tmp_path: Path) -> None:
     cfg = write_config(tmp_path)
     script = [
         "# a patient answers by touch",
-        "touch 0.5 0.6",      # attract screen: start
-        "touch 0.5 0.6",      # language screen: the middle button is Svenska
+        "touch 0.5 0.7",      # the welcome's language buttons: the middle one is Svenska
         "touch 0.65 0.55",    # NPS row: 0..10 across the screen
         "touch 0.1 0.6",      # s1: leftmost option
         "touch 0.9 0.95",     # s2: skip (bottom right)
@@ -78,9 +78,9 @@ def test_touch_session_stores_a_complete_response(tmp_path: Path) -> None:
     assert encode_answers(row.answers) == {"nps": {"value": 7}, "s1": {"value": 1},
                               "open": {"text": "Bra bemötande"}}
     assert sorted(row.flags) == [] and row.device == "tays-lobby-3"
-    names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
+    names = sorted(p.name for p in (tmp_path / "shots").glob("[0-9]*.png"))
     assert names == [f"{i:03d}.png" for i in range(1, len(names) + 1)]
-    assert [p.name for p in result.screenshots] == names and len(names) >= 8
+    assert [p.name for p in result.screenshots] == names and len(names) >= 7
     assert all(not_blank(p) for p in result.screenshots)
     assert (tmp_path / "shots" / "prompts.txt").read_text() == ""
     with Store(tmp_path / "store.sqlite") as store:
@@ -89,14 +89,16 @@ def test_touch_session_stores_a_complete_response(tmp_path: Path) -> None:
 
 def test_idle_timeout_abandons_with_answers_kept(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, "idle_timeout = 30")
-    script = ["touch 0.5 0.6", "touch 0.2 0.6", "key 9", "key enter", "wait 29",
-              "key 4", "wait 31", "touch 0.5 0.6"]
+    script = ["touch 0.2 0.7", "key 9", "key enter", "wait 29",
+              "key 4", "wait 50", "touch 0.5 0.7"]
     result = simulate(cfg, script, tmp_path / "shots", start=MORNING)
     (row,) = result.rows
     assert row.status == "abandoned" and encode_answers(row.answers) == {"nps": {"value": 9}}
-    # events at 0..3 s, wait 29, "key 4" at 32 s, then 30 s of silence
-    assert encode_response(row)["finished_at"] == "2025-03-04T10:01:02+02:00"
-    assert result.final_state is not None and result.final_state.screen == "language"
+    # events at 0..2 s, wait 29, "key 4" at 31 s, then 30 s of silence, the warning, 15 s
+    assert encode_response(row)["finished_at"] == "2025-03-04T10:01:16+02:00"
+    assert any(b.text == "Vastaatko vielä?" for layout in result.layouts for b in layout.boxes)
+    assert result.final_state is not None
+    assert (result.final_state.screen, result.final_state.lang) == (Screen.QUESTION, "sv")
 
 
 def test_buttons_and_misuse_flags(tmp_path: Path) -> None:
@@ -104,7 +106,7 @@ def test_buttons_and_misuse_flags(tmp_path: Path) -> None:
     script = [
         "button 4",
         "wait 20",
-        "button 2", "wait 0.3", "button 2",    # a quick second press: flagged, still counted
+        "button 2", "wait 0.3", "button 2",    # a quick second press: both flagged, counted
         "wait 0.05", "button 5",               # inside the lockout: not counted, flagged
         "wait 30",
         "button 1", "wait 5", "button 1",      # the fourth and fifth in a minute: burst
@@ -112,9 +114,10 @@ def test_buttons_and_misuse_flags(tmp_path: Path) -> None:
     ]
     result = simulate(cfg, script, tmp_path / "shots", start=MORNING)
     got = [(r.answers["mood"].value, sorted(r.flags), r.status) for r in result.rows]
+    # The first "2" is still lit when the second comes: both responses carry the flag.
     assert got == [
         (4, [], "complete"),
-        (2, [], "complete"),
+        (2, ["repeat_press"], "complete"),
         (2, ["repeat_press"], "complete"),
         (1, ["burst"], "complete"),
         (1, ["burst"], "complete"),
@@ -165,7 +168,9 @@ def test_cli_simulate_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
      "children", "scale", "4 faces but there are 3"),
     ("buttons = { pins = [\"GPIO5\", \"GPIO6\", \"GPIO13\", \"GPIO19\", \"GPIO26\"] }",
      "national", "scale", "does not fit"),
-    ("scale = \"smileys5\"", "national", "buttons.values", "which NPS value"),
+    ("scale = \"smileys5\"\nbuttons = { pins = [\"GPIO5\", \"GPIO6\", \"GPIO13\", "
+     "\"GPIO19\", \"GPIO26\"], values = [0, 4, 7, 9, 10] }", "national", "buttons.values",
+     "move-faces"),
     ("questions = [\"nps\", \"s42\"]", "national", "questions", "no question 's42'"),
     ("opening_hours = \"7-21\"", "national", "opening_hours", "07:00-21:00"),
     ("idle_timout = 30", "national", "idle_timout", "not a known key"),
@@ -209,4 +214,5 @@ def test_open_response_from_before_a_restart_is_abandoned(tmp_path: Path,
         row = store.get(rid)
     assert row is not None and row.status == "abandoned"
     assert row.answers["nps"] == Answer(value=6)
-    assert sorted(p.name for p in (tmp_path / "shots").glob("*.png")) == ["001.png"]
+    assert sorted(p.name for p in (tmp_path / "shots").glob("*.png")) == [
+        "001.png", "contact-sheet.png"]

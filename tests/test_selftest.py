@@ -29,8 +29,7 @@ def _config(tmp_path: Path, *, kiosk: bool = True, survey: Path | None = None) -
     if kiosk:
         text += (
             '[kiosk]\nscale = "smileys5"\n'
-            'buttons = { pins = ["GPIO17", "GPIO27", "GPIO5", "GPIO6", "GPIO13"], '
-            'values = [0, 3, 6, 8, 10] }\n'
+            'buttons = { pins = ["GPIO17", "GPIO27", "GPIO5", "GPIO6", "GPIO13"] }\n'
             'leds = ["GPIO22", "GPIO23", "GPIO24", "GPIO25", "GPIO26"]\n'
             'headphone_pin = "GPIO16"\n'
             f'prompts_dir = "{tmp_path / "prompts"}"\n'
@@ -108,6 +107,22 @@ def test_json_run_passes_core_checks_and_skips_person_checks(
     assert code == 0 and out["ok"] is True
     assert by_name["store"]["ok"] and by_name["survey"]["ok"] and by_name["config"]["ok"]
     assert by_name["buttons"]["skipped"]
+    assert by_name["kiosk start"]["skipped"], "the kiosk has not run yet"
+
+
+def test_a_failed_kiosk_start_fails_the_selftest(
+    tmp_path: Path, mock_pins: MockFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.app import FAULTS_META
+    from survey.store import Store
+
+    config = _config(tmp_path)
+    with Store(tmp_path / "store.sqlite") as store:
+        store.set_meta(FAULTS_META, json.dumps(["audio: no audio output: no such device"]))
+    code = main(["selftest", "--config", str(config), "--json"])
+    by_name = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert code == 1 and not by_name["kiosk start"]["ok"]
+    assert "no such device" in by_name["kiosk start"]["detail"]
 
 
 def test_a_failing_check_gives_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
