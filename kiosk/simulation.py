@@ -121,7 +121,7 @@ def simulate(config_path: str | Path, script: str | Path | Sequence[str],
         core = KioskCore(loaded, store, speech, on_frame=on_frame,
                          on_response=response_ids.append, now=now)
         core.refresh()
-        now = _run_steps(core, steps, now)
+        now = run_steps(core, steps, now)
         rows = [r for r in (store.get(rid) for rid in response_ids) if r is not None]
     prompts = list(speech.played)
     (out / "prompts.txt").write_text(
@@ -130,7 +130,8 @@ def simulate(config_path: str | Path, script: str | Path | Sequence[str],
     return SimulationResult(rows, prompts, shots, store_path, layouts, core.state, sheet)
 
 
-def _run_steps(core: KioskCore, steps: list[ScriptLine], now: datetime) -> datetime:
+def run_steps(core: KioskCore, steps: list[ScriptLine], now: datetime) -> datetime:
+    """Drive `core` through script lines on the simulated clock; the time at the end."""
     pace_due = False
     for s in steps:
         if isinstance(s.action, Wait):
