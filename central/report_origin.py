@@ -1,10 +1,12 @@
-"""The report's anomalies about where answers come from and when: the registry's verdicts.
+"""The report's anomalies about what devices send: the registry's verdicts, full quarantines.
 
 The receiver flags a response whose claimed site, area or unit disagreed with the
 device registry (`origin_mismatch`, the claim kept in `origin_claims`), whose
 times fall outside the device's plausible window (`clock_suspect`), or whose
 device is not registered (`origin_unregistered`). Here they are counted per device
 over the report's period and filters, and become anomalies with their evidence.
+A device whose daily quarantine filled up (its further refused messages only
+counted) is one `quarantine_full` anomaly.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from central import anomalies
 from central.anomalies import Anomaly
 from central.origin import CLOCK_SUSPECT, ORIGIN_MISMATCH, UNREGISTERED
 from central.report_model import ReportParams
@@ -41,7 +44,7 @@ def origin_anomalies(counts: Mapping[tuple[str, str], int],
 
 
 def query(store: CentralStore, params: ReportParams) -> list[Anomaly]:
-    """The origin anomalies of the report's period and filters."""
+    """The origin and quarantine anomalies of the report's period and filters."""
     p = store.placeholder
     pg = store.dialect == "postgresql"
     clauses = [f"r.local_date BETWEEN {p} AND {p}"]
@@ -64,4 +67,10 @@ def query(store: CentralStore, params: ReportParams) -> list[Anomaly]:
                 f"JOIN responses r ON r.id = c.response_id WHERE {where} "
                 "ORDER BY c.device, c.site, c.area, c.unit", values):
             claims.setdefault(str(device), []).append(f"{site}/{area}/{unit}")
-    return origin_anomalies(counts, {d: c[:5] for d, c in claims.items()})
+    found = origin_anomalies(counts, {d: c[:5] for d, c in claims.items()})
+    overflows = store.quarantine_overflows(params.date_from, params.date_to)
+    if params.filters and overflows:  # only the devices the filtered report shows
+        shown = {str(r[0]) for r in store.execute(
+            f"SELECT DISTINCT r.device FROM responses r WHERE {where}", values)}
+        overflows = [o for o in overflows if o.device in shown]
+    return found + anomalies.quarantine_full(overflows)

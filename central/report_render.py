@@ -336,9 +336,20 @@ ANOMALY_SENTENCES = {
 ANOMALY_SENTENCES["quarantine_full"] = (
     "{subject}: {dropped} refused messages not kept on the days {days}: its daily "
     "quarantine limit was reached")
+# What the receiver flagged against the device registry (central/report_origin.py).
+ANOMALY_SENTENCES |= {
+    "origin_mismatch": "{subject}: {responses} responses claimed another origin ({claimed}) "
+                       "and were filed under the device's registered one",
+    "clock_suspect": "{subject}: {responses} responses have times before the device's "
+                     "enrolment or in the future",
+    "origin_unregistered": "{subject}: {responses} responses from a device not in the registry "
+                           "were filed where they say",
+}
 ANOMALY_KINDS = {"concentration": "one value stands out", "burst": "burst of presses",
                  "silent": "silent device", "rate_drop": "SMS response rate drop",
-                 "volume_drop": "fewer responses", "quarantine_full": "quarantine full"}
+                 "volume_drop": "fewer responses", "quarantine_full": "quarantine full",
+                 "origin_mismatch": "another origin claimed", "clock_suspect": "suspect times",
+                 "origin_unregistered": "device not registered"}
 # The evidence behind an anomaly, named for a reader of the page.
 EVIDENCE_LABELS = {
     "value": "value", "week": "week", "n": "answers", "count": "answers of the value",
@@ -354,6 +365,7 @@ EVIDENCE_LABELS = {
     "baseline_rate": "rate before %", "recent_responses": "responses recently",
     "recent_per_day": "a day recently", "baseline_responses": "responses before",
     "baseline_per_day": "a day before", "days": "days", "dropped": "not kept", "kept": "kept",
+    "responses": "responses", "claimed": "claimed origin",
 }
 
 

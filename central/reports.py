@@ -639,16 +639,6 @@ def _drops(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, 
     return found + anomalies.sms_rate_drop(gateways, end, s)
 
 
-def _quarantine(store: CentralStore, params: ReportParams) -> list[Anomaly]:
-    """Devices whose quarantine was full on some day of the period (a filtered report:
-    only the devices it shows)."""
-    overflows = store.quarantine_overflows(params.date_from, params.date_to)
-    if params.filters and overflows:
-        shown = _devices(_Sql(store), params)
-        overflows = [o for o in overflows if o.device in shown]
-    return anomalies.quarantine_full(overflows)
-
-
 # -- comparisons and targets ----------------------------------------------------------
 
 
@@ -784,7 +774,6 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     found += _bursts(sql, params)
     found += _silent(sql, params, statuses, seen)
     found += _drops(sql, params, gateways)
-    found += _quarantine(store, params)
     found += report_origin.query(store, params)
     statements = _statements(sql, params)
     faces = _statements(sql, params, faces=True)
