@@ -61,12 +61,16 @@ case "$cmd" in
         log "mypy"; "$VENV/bin/mypy"
         log "pytest"; exec "$VENV/bin/pytest" "$@"
         ;;
+    torture)
+        system_deps; venv
+        exec "$VENV/bin/palaute" torture "$@"
+        ;;
     bench)
         system_deps; venv
         for b in bench/bench_*.py; do "$VENV/bin/python" "$b"; done
         ;;
     *)
-        echo "usage: ./dev.sh demo | test [pytest args] | bench" >&2
+        echo "usage: ./dev.sh demo | test [pytest args] | torture [--minutes N] | bench" >&2
         exit 2
         ;;
 esac

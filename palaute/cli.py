@@ -17,7 +17,7 @@ import sms_gateway.status
 import survey.cli
 import survey.topics.cli
 import sync.cli
-from palaute import __version__, demo, field
+from palaute import __version__, demo, field, torture
 from survey.errors import PalauteError
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[Callable[[str, argparse.ArgumentParser], None], str]] 
     "selftest": (field.register_command, "walk through the hardware checks (technician)"),
     "status": (field.register_command, "one screen of this device's state (technician)"),
     "demo": (demo.register_command, "run the whole chain on simulated hardware"),
+    "torture": (torture.register_command, "the whole chain with random SIGKILLs: lost, "
+                "duplicated and damaged answers counted"),
 }
 
 Handler = Callable[[argparse.Namespace], int | None]
