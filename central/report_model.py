@@ -26,7 +26,10 @@ MIN_N = 5  # the smallest group whose figures may be shown
 SUPPRESSED = "<5"
 GROUP_KEYS = ("area", "unit", "device", "channel", "month")
 FILTER_KEYS = ("area", "unit", "device", "channel")
-SMS_COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired")
+# "rested": invitations not sent because the person had one within the gateway's rest
+# period (`[sms] rest_days`); gateways from before it report none.
+SMS_COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired",
+                "rested")
 ROLLING_DAYS = 30
 BASELINE_WEEKS = 8  # weeks before the period that serve as a device's own earlier answers
 

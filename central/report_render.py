@@ -47,6 +47,7 @@ CHANNELS = ("kiosk", "kiosk-audio", "sms")
 SMS_COUNTER_LABELS = {
     "invited": "invited", "sent": "sent", "delivered": "delivered", "answered": "answered",
     "completed": "completed", "opted_out": "opted out", "expired": "expired",
+    "rested": "rested",
 }
 GROUP_LABELS = {"area": "area", "unit": "unit", "device": "device", "channel": "channel",
                 "month": "month"}

@@ -105,7 +105,7 @@ def expected_rows(gateway: str, people: Iterable[Persona],
     for p in people:
         e = expected(p)
         if e.status is not None:
-            rows[(gateway, "sms", e.status, e.nps, ())] += 1
+            rows[(gateway, "sms", e.status, e.nps, e.flags)] += 1
     for device, group in patients.items():
         for pt in group:
             rows[(device, pt.channel, pt.status, pt.nps, tuple(sorted(pt.flags)))] += 1

@@ -104,15 +104,20 @@ class Expected:
     opted_out: bool
     status: str | None  # the final response status, None when no response is made
     nps: int | None
+    flags: tuple[str, ...] = ()
 
 
 def expected(p: Persona) -> Expected:
-    """What `p` leads to: a response (complete or expired), an opt-out, or nothing."""
+    """What `p` leads to: a response (complete, expired, or abandoned by an opt-out in the
+    middle), an opt-out, or nothing."""
     answered = p.style in ANSWERING
     completed = p.style in COMPLETING
     status = "complete" if completed else "expired" if answered else None
+    flags: tuple[str, ...] = ()
+    if answered and p.style == "optout_mid":
+        status, flags = "abandoned", ("optout",)
     return Expected(answered, completed, p.style in OPTING_OUT, status,
-                    p.nps if answered else None)
+                    p.nps if answered else None, flags)
 
 
 def _phone(rng: random.Random, wave: int, index: int) -> tuple[str, str]:

@@ -8,9 +8,13 @@ the response, record an opt-out). Nothing here touches a clock or a port.
 Rules: an unclear reply gets one clarifying re-ask that names the valid
 answers, then the conversation moves on; a score with a comment fills the
 score and the survey's open question (which is then not asked), or the
-comment lands beside the score when the survey has no open question; an
-opt-out ends the session for good with one confirmation; replies are accepted
-until the session expires; free text is redacted by the store as it is written.
+comment lands beside the score when the survey has no open question; a
+decline ("ei kiitos") ends this survey politely, keeping what was answered
+(complete, flagged `declined`), and asks nothing more; an opt-out ends the
+session for good with one confirmation, and what was answered reaches the
+central as `abandoned` with the flag `optout` (the person stopped it; `expired`
+is kept for time running out); replies are accepted until the session
+expires; free text is redacted by the store as it is written.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from survey.model import Question, Survey
 from survey.replies import Reply, read_reply
 from survey.response import Status as ResponseStatus
 
-Status = Literal["live", "complete", "expired", "optedout"]
-Outcome = Literal["answer", "unclear", "skipped", "optout", "closed"]
+Status = Literal["live", "complete", "expired", "optedout", "declined"]
+Outcome = Literal["answer", "unclear", "skipped", "optout", "decline", "closed"]
+OPTOUT_FLAG = "optout"
+DECLINED_FLAG = "declined"
 Reader = Callable[[str, str, str | None], Reply]
 DEFAULT_LIFETIME = timedelta(hours=72)
 
@@ -59,10 +65,11 @@ class SaveAnswer:
 
 @dataclass(frozen=True)
 class Finish:
-    """Finalise the response (only emitted when one was started)."""
+    """Finalise the response (only emitted when one was started), with its flags."""
 
     status: ResponseStatus
     at: datetime
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,8 +228,13 @@ def on_reply(state: State, survey: Survey, text: str, now: datetime,
         effects = [OptOut(now), Send(survey.message("sms_optout", state.lang),
                                                    "optout")]
         if state.started:
-            effects.append(Finish(ResponseStatus.EXPIRED, now))
+            effects.append(Finish(ResponseStatus.ABANDONED, now, (OPTOUT_FLAG,)))
         return Step(replace(state, status="optedout"), effects, "optout")
+    if reply.kind == "decline":
+        effects = [Send(decline_text(survey, state.lang), "decline")]
+        if state.started:
+            effects.append(Finish(ResponseStatus.COMPLETE, now, (DECLINED_FLAG,)))
+        return Step(replace(state, status="declined"), effects, "decline")
     if reply.kind == "answer" and (q.kind == "text" or reply.value is not None):
         new_state, effects = _answer(survey, state, q, reply, text, now)
         return Step(new_state, effects, "answer")
@@ -239,6 +251,12 @@ def on_tick(state: State, now: datetime) -> Step:
         return Step(state, [], "closed")
     effects: list[Effect] = [Finish(ResponseStatus.EXPIRED, now)] if state.started else []
     return Step(replace(state, status="expired"), effects, "closed")
+
+
+def decline_text(survey: Survey, lang: str) -> str:
+    """The answer to "ei kiitos": the survey's sms_decline, or its sms_thanks without one."""
+    name = "sms_decline" if "sms_decline" in survey.messages else "sms_thanks"
+    return survey.message(name, lang)
 
 
 def optout_confirmation(survey: Survey, lang: str | None) -> str:

@@ -43,7 +43,9 @@ from survey.store import BUSY_TIMEOUT_MS, Store
 log = logging.getLogger(__name__)
 
 COUNTERS = ("invited", "sent", "delivered", "answered", "completed", "opted_out", "expired",
-            "unknown")
+            "unknown", "rested", "declined")
+# A person's quiet period after an invitation went out (`[sms] rest_days`).
+DEFAULT_REST = timedelta(days=30)
 # Daily counters are kept by the reports' calendar (the central's local_date).
 REPORT_ZONE = ZoneInfo("Europe/Helsinki")
 MAX_ATTEMPTS = 3
@@ -273,10 +275,11 @@ class GatewayStore:
 
     def claim_invitation(self, inv_id: int, state: State, text: str, survey: str,
                          survey_version: int, response_id: str, modem: str,
-                         now: datetime) -> Outgoing | None:
+                         now: datetime, rest: timedelta = DEFAULT_REST) -> Outgoing | None:
         """Mark an invitation `sending` and open its session, committed before the send.
 
-        None when it is no longer sendable (opted out meanwhile, or already claimed)."""
+        None when it is no longer sendable (opted out meanwhile, already claimed, or the
+        person had an invitation within `rest`: then it is `rested` for good)."""
         with self.store.write() as c:
             row = c.execute("SELECT phone, phone_hash, unit, state FROM sms_invitations "
                             "WHERE id = ?", (inv_id,)).fetchone()
@@ -290,6 +293,11 @@ class GatewayStore:
             if c.execute("SELECT 1 FROM sms_sessions WHERE phone_hash = ? AND status = 'live'",
                          (h,)).fetchone():
                 return None  # one survey at a time per number: this one waits
+            if self._resting(c, h, inv_id, now, rest):
+                c.execute("UPDATE sms_invitations SET state = 'rested', phone = NULL, "
+                          "error = NULL WHERE id = ?", (inv_id,))
+                self._bump(c, "rested", now=now)
+                return None
             # The session exists from the moment of sending, so a reply that arrives after
             # a crash (outcome unknown, but delivered after all) is still taken.
             cur = c.execute(
@@ -303,6 +311,19 @@ class GatewayStore:
                       "session_id = ?, attempts = attempts + 1 WHERE id = ?",
                       (_iso(now), modem, cur.lastrowid, inv_id))
         return Outgoing(phone, text, invitation_id=inv_id)
+
+    @staticmethod
+    def _resting(c: sqlite3.Connection, phone_hash: str, inv_id: int, now: datetime,
+                 rest: timedelta) -> bool:
+        """True when another invitation went (or may have gone) to the number within `rest`.
+
+        Kept by the keyed hash only: the invitations' phone_hash and sending time."""
+        if rest <= timedelta(0):
+            return False
+        row = c.execute(
+            "SELECT MAX(sending_at) FROM sms_invitations WHERE phone_hash = ? AND id != ? "
+            "AND state IN ('sending', 'sent', 'unknown')", (phone_hash, inv_id)).fetchone()
+        return row[0] is not None and now - _dt(row[0]) < rest
 
     def claim_outbox(self, modem: str, now: datetime) -> Outgoing | None:
         """The oldest queued outbox message, marked `sending` (committed before the send)."""
@@ -392,27 +413,52 @@ class GatewayStore:
     def release(self, inv_id: int, now: datetime, window: Window) -> str:
         """Operator: let an `unknown` invitation be sent again (it may reach the client twice)."""
         with self.store.write() as c:
-            row = c.execute("SELECT state, phone, event_at, kind, session_id FROM "
-                            "sms_invitations WHERE id = ?", (inv_id,)).fetchone()
-            if row is None:
-                raise ReleaseError(f"no invitation {inv_id}")
-            state, phone, event_at, kind, session_id = row
-            if state != "unknown":
-                raise ReleaseError(f"invitation {inv_id} is {state}, not unknown; nothing to "
-                                   "release")
-            s = c.execute("SELECT state, status FROM sms_sessions WHERE id = ?",
-                          (session_id,)).fetchone() if session_id is not None else None
-            if s is not None and (State.from_json(s[0]).answered or s[1] != "live"):
-                raise ReleaseError(f"invitation {inv_id} did reach the client (they "
-                                   "replied); it is not sent again")
-            if phone is None or decide(_dt(event_at), kind, now, window).action == "expire":
-                raise ReleaseError(f"invitation {inv_id} is past its deadline; it cannot be "
-                                   "sent any more")
-            if session_id is not None:
-                c.execute("DELETE FROM sms_sessions WHERE id = ?", (session_id,))
-            c.execute("UPDATE sms_invitations SET state = 'queued', session_id = NULL, "
-                      "not_before = NULL, error = NULL WHERE id = ?", (inv_id,))
+            self._release(c, inv_id, now, window)
         return f"invitation {inv_id} released: it will be sent in its next allowed moment"
+
+    def release_all_unknown(self, before: datetime, now: datetime, window: Window
+                            ) -> tuple[list[int], list[tuple[int, str]]]:
+        """Operator: release every `unknown` invitation whose send began before `before`.
+
+        Each one is checked as `release` checks it (no reply came, the deadline has not
+        passed); returns (released ids, [(id, why not)]). One transaction: a row that
+        turns unknown while this runs is not touched."""
+        released: list[int] = []
+        refused: list[tuple[int, str]] = []
+        with self.store.write() as c:
+            rows = c.execute("SELECT id FROM sms_invitations WHERE state = 'unknown' AND "
+                             "sending_at < ? ORDER BY id", (_iso(before),)).fetchall()
+            for (inv_id,) in rows:
+                try:
+                    self._release(c, inv_id, now, window)
+                except ReleaseError as exc:
+                    refused.append((inv_id, str(exc)))
+                else:
+                    released.append(inv_id)
+        return released, refused
+
+    @staticmethod
+    def _release(c: sqlite3.Connection, inv_id: int, now: datetime, window: Window) -> None:
+        row = c.execute("SELECT state, phone, event_at, kind, session_id FROM "
+                        "sms_invitations WHERE id = ?", (inv_id,)).fetchone()
+        if row is None:
+            raise ReleaseError(f"no invitation {inv_id}")
+        state, phone, event_at, kind, session_id = row
+        if state != "unknown":
+            raise ReleaseError(f"invitation {inv_id} is {state}, not unknown; nothing to "
+                               "release")
+        s = c.execute("SELECT state, status FROM sms_sessions WHERE id = ?",
+                      (session_id,)).fetchone() if session_id is not None else None
+        if s is not None and (State.from_json(s[0]).answered or s[1] != "live"):
+            raise ReleaseError(f"invitation {inv_id} did reach the client (they "
+                               "replied); it is not sent again")
+        if phone is None or decide(_dt(event_at), kind, now, window).action == "expire":
+            raise ReleaseError(f"invitation {inv_id} is past its deadline; it cannot be "
+                               "sent any more")
+        if session_id is not None:
+            c.execute("DELETE FROM sms_sessions WHERE id = ?", (session_id,))
+        c.execute("UPDATE sms_invitations SET state = 'queued', session_id = NULL, "
+                  "not_before = NULL, error = NULL WHERE id = ?", (inv_id,))
 
     # -- delivery reports -----------------------------------------------------
 
@@ -588,31 +634,44 @@ class GatewayStore:
 
     # -- status -------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
-        """Queue depths by state, live sessions, unknown rows, counters, last errors."""
+    def status(self, now: datetime | None = None) -> dict[str, Any]:
+        """Queue depths by state, sessions by status, unknown rows (with their age and
+        deadline at `now`), counters, last errors."""
+        now = now or datetime.now(UTC)
         with self.store.read() as c:  # one snapshot: the figures add up
-            def by_state(table: str) -> dict[str, int]:
+            def by_state(table: str, column: str = "state") -> dict[str, int]:
                 return {s: int(n) for s, n in c.execute(
-                    f"SELECT state, COUNT(*) FROM {table} GROUP BY state ORDER BY state")}
+                    f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} "
+                    f"ORDER BY {column}")}
 
             def count(sql: str) -> int:
                 return int(c.execute(sql).fetchone()[0])
 
             unknown = [
-                {"id": r[0], "unit": r[1], "kind": r[2], "sending_at": r[3], "error": r[4]}
-                for r in c.execute("SELECT id, unit, kind, sending_at, error FROM "
-                                   "sms_invitations WHERE state = 'unknown' ORDER BY id")]
+                {"id": r[0], "unit": r[1], "kind": r[2], "sending_at": r[3], "error": r[4],
+                 "deadline": r[5], "age_s": _seconds(now, r[3]),
+                 "left_s": int((_dt(r[5]) - now).total_seconds()),
+                 "releasable": r[6] is not None and _dt(r[5]) > now}
+                for r in c.execute("SELECT id, unit, kind, sending_at, error, deadline, phone "
+                                   "FROM sms_invitations WHERE state = 'unknown' ORDER BY id")]
+            sessions = by_state("sms_sessions", "status")
             out: dict[str, Any] = {
                 "invitations": by_state("sms_invitations"),
                 "outbox": by_state("sms_outbox"),
                 "inbox_pending": count("SELECT COUNT(*) FROM sms_inbox WHERE state = 'pending'"),
-                "live_sessions": count("SELECT COUNT(*) FROM sms_sessions WHERE status = 'live'"),
+                "live_sessions": sessions.get("live", 0),
+                "sessions": sessions,
                 "opted_out_numbers": count("SELECT COUNT(*) FROM sms_optouts"),
                 "rejected_items": count("SELECT COUNT(*) FROM sms_rejects"),
                 "unknown_invitations": unknown,
             }
         return {**out, "counters": self.counters(), "last_errors": self.last_errors(),
                 "modems": json.loads(self.store.get_meta("sms.modems") or "[]")}
+
+
+def _seconds(now: datetime, then: str | None) -> int | None:
+    """Whole seconds from the stored time `then` to `now` (None when there is none)."""
+    return None if then is None else int((now - _dt(then)).total_seconds())
 
 
 def sms_daily_counters(store: Store, days: int = 62) -> dict[str, dict[str, int]]:

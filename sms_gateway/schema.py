@@ -140,6 +140,61 @@ CREATE TABLE sms_counters_daily (
 )
 """
 
+# A rested invitation (the person had a survey within the rest period) and a declined
+# session ("ei kiitos") get states of their own: SQLite changes a CHECK only by copying
+# the table. The index finds a number's last invitation for the rest period.
+_M3_REST_AND_DECLINE = """
+CREATE TABLE sms_invitations_m3 (
+    id INTEGER PRIMARY KEY,
+    dedup TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('visit', 'call')),
+    lang TEXT NOT NULL,
+    event_at TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    phone TEXT,
+    phone_hash TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent',
+        'unknown', 'expired', 'failed', 'optedout', 'rested')),
+    created_at TEXT NOT NULL,
+    not_before TEXT,
+    session_id INTEGER,
+    modem TEXT,
+    sending_at TEXT,
+    sent_at TEXT,
+    delivered_at TEXT,
+    delivery TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+INSERT INTO sms_invitations_m3 SELECT * FROM sms_invitations;
+DROP TABLE sms_invitations;
+ALTER TABLE sms_invitations_m3 RENAME TO sms_invitations;
+CREATE INDEX sms_invitations_state ON sms_invitations (state, event_at);
+CREATE INDEX sms_invitations_phone ON sms_invitations (phone_hash, sending_at);
+CREATE TABLE sms_sessions_m3 (
+    id INTEGER PRIMARY KEY,
+    invitation_id INTEGER,
+    phone TEXT,
+    phone_hash TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    survey TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    lang TEXT NOT NULL,
+    response_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'live'
+        CHECK (status IN ('live', 'complete', 'expired', 'optedout', 'cancelled', 'declined')),
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+INSERT INTO sms_sessions_m3 SELECT * FROM sms_sessions;
+DROP TABLE sms_sessions;
+ALTER TABLE sms_sessions_m3 RENAME TO sms_sessions;
+CREATE UNIQUE INDEX sms_sessions_live ON sms_sessions (phone_hash) WHERE status = 'live'
+"""
 
 
 def _single_list_version(user_version: int) -> int:
@@ -150,4 +205,5 @@ def _single_list_version(user_version: int) -> int:
 SMS_SCHEMA = Schema("sms_gateway", (
     Migration("invitations, sessions, outbox, inbox, opt-outs, counters", script(_M1_TABLES)),
     Migration("daily counters", script(_M2_DAILY_COUNTERS)),
+    Migration("rested invitations, declined sessions", script(_M3_REST_AND_DECLINE)),
 ), legacy_version=_single_list_version)

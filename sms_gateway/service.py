@@ -30,7 +30,13 @@ from sms_gateway.errors import (
     SendError,
     SmsGatewayError,
 )
-from sms_gateway.gateway_store import Assembled, GatewayStore, Outgoing, SessionRow
+from sms_gateway.gateway_store import (
+    DEFAULT_REST,
+    Assembled,
+    GatewayStore,
+    Outgoing,
+    SessionRow,
+)
 from sms_gateway.invitations import HttpIntake, IntakeError, IntakeSettings, intake_from_config
 from sms_gateway.modem import SIM_WAIT_DEFAULT, IncomingMessage, Modem, NewMessage, Rescan
 from sms_gateway.modem import StatusReport as DriverReport
@@ -134,6 +140,7 @@ class Settings:
     intake: IntakeSettings | None = None
     # How long the texts of replies that never became answers are kept.
     reply_retention: timedelta = timedelta(days=30)
+    rest: timedelta = DEFAULT_REST  # no new invitation to a person within this
 
 
 @dataclass
@@ -373,6 +380,8 @@ class Gateway:
             return
         step = conv.on_reply(session.state, self.survey, msg.text, at, self.reader)
         sends, counters, optout = self._apply(session, step.effects)
+        if step.outcome == "decline":
+            counters.append("declined")
         self.gs.finish_message(msg, step.outcome, now, session=session, new_state=step.state,
                                sends=sends, optout=optout, counters=counters)
         log.info("session %d: reply %s (%d part(s), %d missing)", session.id, step.outcome,
@@ -409,10 +418,12 @@ class Gateway:
                 if resp is not None and resp.status is Status.OPEN:
                     self.store.set_answer(rid, e.question, value=e.value, text=e.text, at=e.at)
             elif isinstance(e, conv.Finish):
-                if e.status is Status.COMPLETE:
+                if e.status is Status.COMPLETE and conv.DECLINED_FLAG not in e.flags:
                     counters.append("completed")
                 resp = self.store.get(rid)
                 if resp is not None and resp.status is Status.OPEN:
+                    if e.flags:
+                        self.store.add_flags(rid, *e.flags)
                     self.store.finalise(rid, e.status, e.at)
             elif isinstance(e, conv.OptOut):
                 optout = True
@@ -465,7 +476,8 @@ class Gateway:
             state = conv.begin(self.survey, lang, now, self.settings.lifetime)
             text = conv.invitation_text(self.survey, state.lang)
             out = self.gs.claim_invitation(inv_id, state, text, self.survey.id,
-                                           self.survey.version, new_response_id(), modem, now)
+                                           self.survey.version, new_response_id(), modem, now,
+                                           rest=self.settings.rest)
             if out is not None:
                 return out
         return None
@@ -525,7 +537,7 @@ def snapshot(gs: GatewayStore) -> dict[str, Any]:
 def settings_from_config(sms: Section) -> Settings:
     """`[sms]` keys of the service, with defaults: session_hours 72, rate_per_minute 10,
     multipart_timeout_s 300, scan_interval_s 60, health_interval_s 30,
-    reply_retention_days 30, and `[sms.intake]`."""
+    reply_retention_days 30, rest_days 30 (0: no rest period), and `[sms.intake]`."""
     intake_data = sms.get_table("intake", {})
     intake = intake_from_config(Section(sms.path, "sms.intake", intake_data))
     return Settings(
@@ -539,6 +551,7 @@ def settings_from_config(sms: Section) -> Settings:
         retry_port=sms.get_float("retry_port_s", 10.0, min=0.1),
         intake=intake,
         reply_retention=timedelta(days=sms.get_float("reply_retention_days", 30.0, min=0.0)),
+        rest=timedelta(days=sms.get_float("rest_days", DEFAULT_REST.days, min=0.0)),
     )
 
 

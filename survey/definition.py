@@ -28,7 +28,8 @@ SURVEYS_DIR = Path(__file__).resolve().parent / "surveys"
 
 CHANNELS = ("kiosk", "sms")
 # Messages every survey must have, in every one of its languages. Other
-# [messages.<name>] tables are allowed (a part may read more).
+# [messages.<name>] tables are allowed (a part may read more; the SMS gateway
+# answers a decline, "ei kiitos", with sms_decline when there is one, else sms_thanks).
 REQUIRED_MESSAGES = (
     "sms_intro",  # first line of an SMS invitation: who asks, free to answer, how to refuse
     "sms_thanks",

@@ -15,7 +15,7 @@ from modem_fixtures import fast_settings
 
 from hardware.modem_sim import ModemCore
 from sms_gateway.at import AtChannel
-from sms_gateway.gateway_store import GatewayStore
+from sms_gateway.gateway_store import DEFAULT_REST, GatewayStore
 from sms_gateway.invitations import Invitation
 from sms_gateway.modem import Modem, WaitClock
 from sms_gateway.privacy import PhoneHasher
@@ -106,11 +106,13 @@ def survey_national() -> Survey:
 def make_gateway(path: Path, clock: Clock, modems: list[TwinModem], *,
                  rate: int = 60, window: Window | None = None,
                  multipart_timeout: timedelta = timedelta(minutes=5),
-                 monotonic: Callable[[], float] | None = None) -> Gateway:
+                 monotonic: Callable[[], float] | None = None,
+                 rest: timedelta = DEFAULT_REST) -> Gateway:
     store = Store(path)
     gs = GatewayStore(store, PhoneHasher(KEY))
     settings = Settings(window=window or Window(), multipart_timeout=multipart_timeout,
-                        scan_interval=0.0, health_interval=0.0, expire_interval=0.0)
+                        scan_interval=0.0, health_interval=0.0, expire_interval=0.0,
+                        rest=rest)
     links = [Link(m.name, (lambda m=m: m), RateLimit(rate)) for m in modems]  # type: ignore[misc]
     origin = DeviceIdentity(id="tays-sms-1", site="tays", area="sairaalapalvelut", unit="sms")
     return Gateway(gs, survey_national(), origin, links, settings, clock=clock,

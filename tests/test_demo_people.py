@@ -154,8 +154,8 @@ def test_expected_outcome_by_style() -> None:
     assert expected(person("digits")).status == "complete"
     assert (expected(person("partial")).status, expected(person("partial")).nps) == \
         ("expired", 9)
-    assert (expected(person("optout_mid")).status, expected(person("optout_mid")).opted_out) \
-        == ("expired", True)
+    mid = expected(person("optout_mid"))
+    assert (mid.status, mid.flags, mid.opted_out) == ("abandoned", ("optout",), True)
     assert expected(person("optout_first")).status is None
     assert expected(person("optout_first")).opted_out
     assert expected(person("never")) == Expected(False, False, False, None, None)

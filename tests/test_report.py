@@ -191,7 +191,7 @@ def test_sms_funnel_from_gateway_status(db: CentralStore, central_url: str, tmp_
     insert(db, [response(NOON + timedelta(minutes=i), 9, channel="sms") for i in range(5)])
     at = datetime(2025, 3, 31, 12, tzinfo=UTC)
     cumulative = {"invited": 120, "sent": 100, "delivered": 96, "answered": 20,
-                  "completed": 15, "opted_out": 2, "expired": 5}
+                  "completed": 15, "opted_out": 2, "expired": 5, "rested": 11}
     db.upsert_device_status("gw-1", "tays", {"sms": cumulative, "last_seen": at.isoformat()}, at)
     daily = {"2025-02-28": {"sent": 1000, "answered": 1000},  # before the period
              "2025-03-02": {"invited": 10, "sent": 10, "delivered": 9, "answered": 4,
@@ -206,6 +206,7 @@ def test_sms_funnel_from_gateway_status(db: CentralStore, central_url: str, tmp_
     assert gws["gw-1"] == {"device": "gw-1", "basis": "cumulative", **cumulative,
                            "response_rate": 20.0, "completion_rate": 75.0}
     assert gws["gw-2"]["basis"] == "period" and gws["gw-2"]["sent"] == 40
+    assert gws["gw-2"]["rested"] == 0 and funnel["total"]["rested"] == 11  # none reported
     assert gws["gw-2"]["response_rate"] == 25.0  # 10 of 40
     assert funnel["total"]["sent"] == 140 and funnel["total"]["answered"] == 30
     assert funnel["total"]["response_rate"] == 21.4  # 30 / 140

@@ -174,7 +174,14 @@ def test_v3_file_opens_as_a_gateway_with_its_sessions_and_counters(tmp_path: Pat
     after = dump(path)
     assert {t: rows for t, rows in after.items() if t != "meta"} == {
         t: rows for t, rows in before.items() if t != "meta"}
-    assert versions(path) == (USER_VERSION_RETIRED, {"core": 1, "sms_gateway": 2})
+    assert versions(path) == (USER_VERSION_RETIRED, {"core": 1,
+                                                     "sms_gateway": SMS_SCHEMA.version})
+    # Migration 3 copied the tables with their new states (rest period, declines).
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE sms_sessions SET status = 'declined'")
+        conn.execute("UPDATE sms_invitations SET state = 'rested'")
+    conn.close()
 
 
 def test_v2_gateway_file_gets_the_daily_counters(tmp_path: Path) -> None:
@@ -182,7 +189,7 @@ def test_v2_gateway_file_gets_the_daily_counters(tmp_path: Path) -> None:
     with Store(path) as store:
         gs = GatewayStore(store, HASHER)
         assert gs.counters()["sent"] == 6
-        assert store.component_version(SMS_SCHEMA) == 2
+        assert store.component_version(SMS_SCHEMA) == SMS_SCHEMA.version
     assert "sms_counters_daily" in sms_tables(path)
 
 
@@ -193,7 +200,7 @@ def test_v1_kiosk_file_becoming_a_gateway_gets_every_sms_table(tmp_path: Path) -
     assert sms_tables(path) == set()
     with Store(path) as store:
         GatewayStore(store, HASHER)
-    assert versions(path)[1] == {"core": 1, "sms_gateway": 2}
+    assert versions(path)[1] == {"core": 1, "sms_gateway": SMS_SCHEMA.version}
     assert len(sms_tables(path)) == 10
 
 
@@ -324,9 +331,11 @@ def test_services_starting_together_adopt_an_old_file_once(tmp_path: Path) -> No
     before = dump(path)
     with ProcessPoolExecutor(6, mp_context=multiprocessing.get_context("fork")) as pool:
         seen = list(pool.map(_open_at_boot, [str(path)] * 6, [i % 2 == 0 for i in range(6)]))
-    assert seen == [2, 1] * 3  # the gateways' tables at 2, the core at 1, in every process
+    # The gateway's tables at their latest version, the core at 1, in every process.
+    assert seen == [SMS_SCHEMA.version, 1] * 3
     after = dump(path)
     assert after.pop("sms_counters_daily") == []
     assert {t: r for t, r in after.items() if t != "meta"} == {
         t: r for t, r in before.items() if t != "meta"}
-    assert versions(path) == (USER_VERSION_RETIRED, {"core": 1, "sms_gateway": 2})
+    assert versions(path) == (USER_VERSION_RETIRED, {"core": 1,
+                                                     "sms_gateway": SMS_SCHEMA.version})

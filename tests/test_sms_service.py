@@ -117,7 +117,8 @@ def test_optout_ends_for_good_with_one_confirmation(
     assert len(modem.sent) == n
     assert invite(gw, ANNA, clock()) == "opted out"
     (resp,) = gw.store.unsynced()
-    assert resp.status == "expired" and encode_answers(resp.answers) == {"nps": {"value": 8}}
+    assert resp.status == "abandoned" and encode_answers(resp.answers) == {"nps": {"value": 8}}
+    assert resp.flags == {"optout"}
     assert gw.gs.counters()["opted_out"] == 1
 
 
@@ -285,7 +286,8 @@ def test_heartbeat_extras_have_counters_and_no_numbers(
     extras = status_extras(gw.store)
     daily = extras["sms"].pop("daily")
     assert extras["sms"] == {"invited": 1, "sent": 1, "delivered": 0, "answered": 0,
-                             "completed": 0, "opted_out": 0, "expired": 0, "unknown": 0}
+                             "completed": 0, "opted_out": 0, "expired": 0, "unknown": 0,
+                             "rested": 0, "declined": 0}
     # The same counts per Helsinki day, for the central's funnel of a period.
     day = clock().astimezone(ZoneInfo("Europe/Helsinki")).date().isoformat()
     assert list(daily) == [day]
@@ -325,15 +327,22 @@ def test_unencodable_send_fails_for_good_and_a_bad_message_is_kept(
 
 
 def test_one_session_per_number_second_invitation_waits(
-        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
-    invite(gw, ANNA, clock() - timedelta(hours=2))
-    invite(gw, ANNA, clock() - timedelta(hours=1), unit="neuvola")
-    for _ in range(3):
+        tmp_path: Path, modem: TwinModem, clock: Clock) -> None:
+    # No rest period here (rest_days = 0): the second survey follows the first.
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [modem], rest=timedelta(0))
+    gw.start()
+    try:
+        invite(gw, ANNA, clock() - timedelta(hours=2))
+        invite(gw, ANNA, clock() - timedelta(hours=1), unit="neuvola")
+        for _ in range(3):
+            gw.step()
+        assert len(modem.texts_to(ANNA)) == 1 and gw.gs.status()["live_sessions"] == 1
+        for text in ("9", "ok", "5"):
+            reply(gw, modem, clock, ANNA, text)
         gw.step()
-    assert len(modem.texts_to(ANNA)) == 1 and gw.gs.status()["live_sessions"] == 1
-    for text in ("9", "ok", "5"):
-        reply(gw, modem, clock, ANNA, text)
-    gw.step()
-    # The first survey ended with thanks; the second one starts now.
-    assert modem.texts_to(ANNA)[-2] == gw.survey.message("sms_thanks", "fi")
-    assert modem.texts_to(ANNA)[-1].startswith(gw.survey.message("sms_intro", "fi"))
+        # The first survey ended with thanks; the second one starts now.
+        assert modem.texts_to(ANNA)[-2] == gw.survey.message("sms_thanks", "fi")
+        assert modem.texts_to(ANNA)[-1].startswith(gw.survey.message("sms_intro", "fi"))
+    finally:
+        gw.close()
+        gw.store.close()
