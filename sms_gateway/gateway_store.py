@@ -689,6 +689,16 @@ def sms_daily_counters(store: Store, days: int = 62) -> dict[str, dict[str, int]
     return out
 
 
+def sms_unknown_waiting(store: Store) -> int:
+    """Invitations whose send outcome is unknown and that an operator can still release."""
+    if not store.component_version(SMS_SCHEMA):
+        return 0
+    with store.read() as c:
+        row = c.execute("SELECT COUNT(*) FROM sms_invitations WHERE state = 'unknown' "
+                        "AND phone IS NOT NULL").fetchone()
+    return int(row[0])
+
+
 def sms_status_counters(store: Store) -> dict[str, int]:
     """Cumulative SMS counters for the sync agent's status heartbeat (no phone numbers)."""
     out = dict.fromkeys(COUNTERS, 0)

@@ -1,8 +1,9 @@
 """The SMS gateway's part of the device's status heartbeat (read by the sync agent).
 
 `status_extras(store)` returns {"sms": counters, "modems": [...]} for a gateway, and
-nothing on a device that has never run one. No phone numbers: counters and modem
-signal only.
+nothing on a device that has never run one. No phone numbers: counters, the number of
+invitations waiting for an operator (`unknown_waiting`: send outcome unknown, still
+releasable), and modem signal only.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sms_gateway.gateway_store import sms_daily_counters, sms_status_counters
+from sms_gateway.gateway_store import (
+    sms_daily_counters,
+    sms_status_counters,
+    sms_unknown_waiting,
+)
 from survey.store import Store
 
 
@@ -23,4 +28,5 @@ def status_extras(store: Store) -> dict[str, Any]:
     modems = [{"ok": m.get("ok"), "signal": m.get("signal"),
                "registration": m.get("registration"), "at": m.get("at")}
               for m in json.loads(raw or "[]")]
-    return {"sms": {**counters, "daily": sms_daily_counters(store)}, "modems": modems}
+    return {"sms": {**counters, "daily": sms_daily_counters(store),
+                    "unknown_waiting": sms_unknown_waiting(store)}, "modems": modems}

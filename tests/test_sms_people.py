@@ -339,3 +339,5 @@ def test_status_json_has_sessions_and_unknown_details(
     (u,) = st["unknown_invitations"]
     assert u["id"] == inv and {"age_s", "deadline", "left_s", "releasable"} <= set(u)
     assert st["sessions"] == {"live": 1} and "+358" not in json.dumps(st)
+    # The heartbeat tells the central how many wait for an operator on this gateway.
+    assert status_extras(gw.store)["sms"]["unknown_waiting"] == 1

@@ -287,7 +287,7 @@ def test_heartbeat_extras_have_counters_and_no_numbers(
     daily = extras["sms"].pop("daily")
     assert extras["sms"] == {"invited": 1, "sent": 1, "delivered": 0, "answered": 0,
                              "completed": 0, "opted_out": 0, "expired": 0, "unknown": 0,
-                             "rested": 0, "declined": 0}
+                             "rested": 0, "declined": 0, "unknown_waiting": 0}
     # The same counts per Helsinki day, for the central's funnel of a period.
     day = clock().astimezone(ZoneInfo("Europe/Helsinki")).date().isoformat()
     assert list(daily) == [day]
