@@ -202,13 +202,14 @@ def _top_bar(g: _Grid, state: SessionState, s: SessionSettings,
     return boxes, g.m + bar_h + g.m
 
 
-def _audio_button(g: _Grid, state: SessionState, s: SessionSettings, y: int) -> list[Box]:
+def _audio_button(g: _Grid, state: SessionState, s: SessionSettings, y: int,
+                  height: int | None = None) -> list[Box]:
     """The audio-mode sign: a headphone symbol on a button that starts the audio mode,
     with how to get there in every language."""
     if not s.audio_available:
         return []
-    bh = g.tall(g.h * (0.08 if g.portrait else 0.13))
-    button = Rect(g.m, y, max(g.target * 2, int(g.w * (0.3 if g.portrait else 0.2))), bh)
+    bh = height or g.tall(g.h * (0.08 if g.portrait else 0.15))
+    button = Rect(g.m, y, max(g.target * 2, int(g.w * (0.36 if g.portrait else 0.26))), bh)
     icon = Rect(button.x + g.m // 2, button.y, button.h, button.h).inset(g.m // 2)
     label = Rect(icon.right + g.m // 2, button.y, button.right - icon.right - g.m, button.h)
     langs = s.languages if len(s.languages) <= 3 else (state.lang,)
@@ -216,14 +217,14 @@ def _audio_button(g: _Grid, state: SessionState, s: SessionSettings, y: int) -> 
     hint = Rect(button.right + g.m, y, g.w - button.right - 2 * g.m, bh)
     hints = "\n".join(ui("audio_hint", lang) for lang in langs)
     return [Box(button, "button", target=Command.AUDIO), Box(icon, "headphones"),
-            Box(label, "text", names, size=g.font(24)),
-            Box(hint, "text", hints, size=g.font(20), align="left")]
+            Box(label, "text", names, size=g.font(26)),
+            Box(hint, "text", hints, size=g.font(24), align="left")]
 
 
 def _idle(g: _Grid, state: SessionState, s: SessionSettings) -> list[Box]:
     if s.faces:
         return _question(g, state, s, welcome=True)
-    bottom_h = g.tall(g.h * (0.08 if g.portrait else 0.13))
+    bottom_h = g.tall(g.h * (0.08 if g.portrait else 0.15))
     bottom_y = g.h - g.m - bottom_h
     langs = s.languages if len(s.languages) <= 3 else (state.lang,)
     buttons_h = g.tall(g.h * (0.1 if g.portrait else 0.18))
@@ -316,7 +317,7 @@ def _question(g: _Grid, state: SessionState, s: SessionSettings,
     else:
         boxes += _labelled_options(g, area, opts, state)
     if welcome:
-        boxes += _audio_button(g, state, s, bar_top)
+        boxes += _audio_button(g, state, s, bar_top, g.h - g.m - bar_top)
     return boxes + bottom
 
 

@@ -191,3 +191,30 @@ def test_run_tells_systemd_ready_and_pings_the_watchdog(
         sock.close()
     assert messages[0].startswith("READY=1")
     assert "WATCHDOG=1" in messages and messages[-1] == "STOPPING=1"
+
+
+def test_a_busy_kiosk_keeps_nothing_per_session(tmp_path: Path) -> None:
+    # A 24/7 kiosk: the core and the configured twin hold no list that grows with sessions
+    # (they used to keep every prompt and every response id).
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from kiosk.app import TWIN_KEEP, KioskCore
+    from kiosk.script import parse_script
+    from kiosk.simulation import run_steps
+
+    cfg = write_config(tmp_path, "simulate_audio = true")
+    loaded = load_kiosk(cfg)
+    speech = SimulatedAudio(keep=TWIN_KEEP)
+    session = parse_script(["headphones in", "key enter", "key 3", "key enter", "key enter",
+                            "headphones out", "button 2", "wait 10"])
+    now = datetime(2025, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
+    with Store(tmp_path / "store.sqlite") as store:
+        core = KioskCore(loaded, store, speech, now=now)
+        for _ in range(60):
+            now = run_steps(core, session, now)
+        assert store.counts()["complete"] == 120
+    sizes = {name: len(value) for name, value in vars(core).items()
+             if isinstance(value, list | dict | set | tuple)}
+    assert all(n <= 5 for n in sizes.values()), sizes
+    assert len(speech.played) == TWIN_KEEP

@@ -20,7 +20,7 @@ from services import (
 from sms_helpers import Clock, TwinModem, invite, make_gateway
 
 from central.store import open_central
-from kiosk.app import simulate
+from kiosk.simulation import simulate
 from survey.config import DeviceIdentity
 from survey.definition import shipped_survey_path
 from survey.store import Store
@@ -43,7 +43,8 @@ def _kiosk_device(folder: Path, origin: DeviceIdentity, port: int) -> Path:
 
 
 def _kiosk_patient_types(config: Path, shots: Path) -> None:
-    script = ["touch 0.5 0.6", "touch 0.2 0.6", "touch 0.65 0.55", "touch 0.1 0.6",
+    # The welcome's Suomi button, then NPS 7, statement 1, skip, skip, the text, send.
+    script = ["touch 0.2 0.7", "touch 0.65 0.55", "touch 0.1 0.6",
               "touch 0.9 0.95", "touch 0.9 0.95", f"type {PERSONAL}", "touch 0.9 0.95",
               "wait 10"]
     result = simulate(config, script, shots, start=datetime(2025, 3, 4, 10, 0, tzinfo=HEL))
