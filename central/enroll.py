@@ -77,6 +77,13 @@ class TokenBook:
         for key in ("device_id", "site", "area", "unit", "roles"):
             if not settings.get(key):
                 raise EnrolmentError(f"enrolment needs --{key.replace('_id', '')}")
+        from central.registry import DeviceOrigin, RegistryError, check_origin
+
+        try:  # the id becomes a broker username and a line of its files: nothing else fits
+            check_origin(DeviceOrigin(settings["device_id"], settings["site"],
+                                      settings["area"], settings["unit"]))
+        except RegistryError as exc:
+            raise EnrolmentError(str(exc).replace("bad device", "bad --device")) from None
         token = secrets.token_urlsafe(24)
         with self._lock:
             self.conn.execute(
@@ -166,12 +173,14 @@ def add_broker_account(settings: EnrolmentSettings, device: str, site: str,
 
     before = {path: _contents(path) for path in (settings.password_file, settings.acl_file)
               if path is not None}
+    # ACL blocks are separated by blank lines; the device's own block is replaced.
+    blocks = "\n".join(_lines(settings.acl_file)).split("\n\n") if settings.acl_file else []
+    if any(b.strip().startswith(f"user {device}\n") and "/+/+/" in b for b in blocks):
+        raise EnrolmentError(f"{device} is a central account, not a device: not enrolled")
     if settings.password_file:
         lines = [ln for ln in _lines(settings.password_file) if not ln.startswith(f"{device}:")]
         _write_lines(settings.password_file, [*lines, f"{device}:{hash_password(password)}"])
     if settings.acl_file:
-        # ACL blocks are separated by blank lines; the device's own block is replaced.
-        blocks = "\n".join(_lines(settings.acl_file)).split("\n\n")
         kept = [b for b in blocks if b.strip() and b.strip().splitlines()[0] != f"user {device}"]
         kept.append("\n".join(device_acl_lines(DeviceAccount(device, site))))
         _write_lines(settings.acl_file, "\n\n".join(kept).splitlines())

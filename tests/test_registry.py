@@ -92,3 +92,40 @@ def test_enrolment_registers_the_device_and_keeps_the_first_enrolment_time(
         trail = registry.audit_trail(db)
     assert origin == DeviceOrigin("oys-lobby-1", "oys", "a", "kardiologia", enrolled_at=NOW)
     assert [(a.action, a.actor) for a in trail] == [("enrol", "anna"), ("enrol", "anna")]
+
+
+def test_a_token_for_a_bad_id_or_a_central_account_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from central.enroll import EnrolmentError
+
+    out = tmp_path / "broker"
+    assert main(["central", "broker-config", "--out", str(out), "--bind", "127.0.0.1",
+                 "--device", "tays/tays-lobby-3"]) == 0
+    settings = EnrolmentSettings(
+        tokens=tmp_path / "t.sqlite", listen_host="127.0.0.1", listen_port=0, certfile=None,
+        keyfile=None, broker_url="mqtts://central.example.fi", password_file=out / "passwd",
+        acl_file=out / "acl", reload_command="")
+    enrolment = Enrolment(settings)
+    try:
+        with pytest.raises(EnrolmentError, match="bad --device"):
+            enrolment.book.make({"device_id": "x\nuser central", "site": "s", "area": "a",
+                                 "unit": "u", "roles": ["kiosk"]}, NOW, timedelta(hours=1))
+        passwd = (out / "passwd").read_bytes()
+        token = enrolment.book.make({"device_id": "central", "site": "s", "area": "a",
+                                     "unit": "u", "roles": ["kiosk"]}, NOW, timedelta(hours=1))
+        with pytest.raises(EnrolmentError, match="central account"):
+            enrolment.enrol(token, NOW)
+        assert (out / "passwd").read_bytes() == passwd
+    finally:
+        enrolment.close()
+
+
+def test_devices_lists_the_registry_and_its_audit(central_url: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["central", "move-device", "tays-lobby-3", "--db", central_url, "--site", "tays",
+                 "--area", "sairaalapalvelut", "--unit", "ensiapu", "--by", "anna"]) == 0
+    capsys.readouterr()
+    assert main(["central", "devices", "--db", central_url, "--audit"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "tays-lobby-3\ttays\tsairaalapalvelut\tensiapu\tenrolled -"
+    assert lines[1].endswith("tays-lobby-3\tregister by anna\t- -> tays/sairaalapalvelut/ensiapu")
