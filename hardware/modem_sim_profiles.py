@@ -101,6 +101,15 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
          "cnmi_supported": "(0-3),(0-3),(0-3),(0-2),(0-1)"},
     ),
     Profile(
+        "sierra",
+        "Sierra Wireless AirPrime (Wavecom's line): +WIND indications at boot, +CMGL "
+        "without the <alpha> field, reports kept in SR memory (+CDSI)",
+        {"manufacturer": "Sierra Wireless, Incorporated", "model": "MC7304",
+         "revision": "SWI9X15C_05.05.58.00", "boot_urcs": ("+WIND: 1", "+WIND: 4"),
+         "record_alpha": None, "cnmi_supported": "(0-3),(0-3),(0-3),(0,2),(0,1)",
+         "cpms_supported": '("SM","ME","SR"),("SM","ME"),("SM","ME")'},
+    ),
+    Profile(
         "cinterion-mc75",
         "Cinterion MC75i: ^SYSSTART at boot, refuses ME as receive memory, AT+CNMI allows "
         "only <ds> 0/2 and <bfr> 1, so status reports are kept in SR (+CDSI)",
@@ -126,6 +135,17 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
 )}
 
 
+# Other names a technician may use for the same families.
+ALIASES = {
+    "huawei": "huawei-e3372", "e3372": "huawei-e3372", "e1752": "huawei-e1752",
+    "simcom": "sim800", "sim800l": "sim800", "sim900": "sim800", "quectel": "quectel-ec25",
+    "ec25": "quectel-ec25", "ec21": "quectel-ec25", "sim7670": "simcom-a76xx",
+    "a7670": "simcom-a76xx", "sierra-wireless": "sierra", "cinterion": "cinterion-mc75",
+    "mc75": "cinterion-mc75", "qualcomm": "qualcomm-stick", "slow": "slow-sim",
+    "default": "standard",
+}
+
+
 def profile_names() -> list[str]:
     """Every profile name, the standard one first."""
     return list(PROFILES)
@@ -134,8 +154,8 @@ def profile_names() -> list[str]:
 def sim_config(name: str = "standard", **overrides: Any) -> SimConfig:
     """The SimConfig of profile `name`, with `overrides` (slots, sim_pin, sim_busy_s...)."""
     try:
-        profile = PROFILES[name]
+        profile = PROFILES[ALIASES.get(name.lower(), name.lower())]
     except KeyError:
         raise UnknownProfile(f"unknown modem profile {name!r}; known: "
                              f"{', '.join(PROFILES)}") from None
-    return replace(SimConfig(), profile=name, **{**profile.settings, **overrides})
+    return replace(SimConfig(), profile=profile.name, **{**profile.settings, **overrides})

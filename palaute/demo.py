@@ -333,11 +333,12 @@ def run(args: argparse.Namespace) -> int:
     """Handler of `palaute demo`."""
     if args.people < 1:
         raise DemoError("--people must be at least 1")
-    from hardware.modem_sim_profiles import PROFILES
+    from hardware.modem_sim_profiles import UnknownProfile, sim_config
 
-    if args.modem_profile not in PROFILES:
-        raise DemoError(f"--modem-profile {args.modem_profile!r} is unknown; known: "
-                        f"{', '.join(PROFILES)}")
+    try:
+        sim_config(args.modem_profile)
+    except UnknownProfile as exc:
+        raise DemoError(f"--modem-profile: {exc}") from None
     out = _out_folder(args.out)
     print(f"palaute demo: every file of this run goes to {out}", flush=True)
     with _sigterm_as_interrupt(), Demo(out, args.seed, args.people,

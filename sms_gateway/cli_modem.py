@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim.add_argument("--profile", default="standard",
                      help="behave as this modem family: standard, huawei-e3372, "
                      "huawei-e1752, sim800, quectel-ec25, simcom-a76xx, wavecom, "
-                     "cinterion-mc75, qualcomm-stick, slow-sim (hardware/modem_sim_profiles.py)")
+                     "sierra, cinterion-mc75, qualcomm-stick, slow-sim "
+                     "(hardware/modem_sim_profiles.py)")
     sim.set_defaults(handler=_simulate)
 
     info = sub.add_parser(

@@ -116,3 +116,16 @@ def test_simulate_modem_unknown_profile(capsys: pytest.CaptureFixture[str],
                  "nokia-3310"]) == 1
     err = capsys.readouterr().err
     assert "unknown modem profile 'nokia-3310'" in err and "huawei-e3372" in err
+
+
+def test_profiles_by_other_names() -> None:
+    from hardware.modem_sim_profiles import sim_config
+
+    assert sim_config("Huawei").profile == "huawei-e3372"
+    assert sim_config("SIM800L").sim_busy_s == 15.0
+    assert sim_config("ec25").busy_cpin == "NOT READY"
+
+
+def test_demo_refuses_an_unknown_modem_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--modem-profile", "nokia-3310"]) == 1
+    assert "unknown modem profile 'nokia-3310'" in capsys.readouterr().err
