@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import socket
 import sys
-import threading
-import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from central import report_daily
 from survey.config import Config, load_config
-from survey.errors import ConfigError, PalauteError
+from survey.errors import ConfigError
 from survey.systemd import stop_on_signals
 
 log = logging.getLogger(__name__)
-
-
-class PublishFailed(PalauteError):
-    """A configuration could not be handed to the broker."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,6 +61,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument("--config", metavar="FILE", help="central config ([central] db)")
     imp.set_defaults(handler=_import)
 
+    web = sub.add_parser("web", help="serve the web page alone (fleet, reports) from [web]",
+                         description="The same page `serve` runs when the config has [web], "
+                         "without the receiver: a second host on the same PostgreSQL, or a "
+                         "look at a store after the fact.")
+    web.add_argument("--config", required=True, metavar="FILE", help="central config (TOML)")
+    web.set_defaults(handler=_web)
+
     pub = sub.add_parser("publish-config",
                          help="publish a device's configuration (retained, versioned)")
     pub.add_argument("--config", required=True, metavar="FILE", help="central config (TOML)")
@@ -105,17 +109,66 @@ def _serve(args: argparse.Namespace) -> int:
 
     stop = stop_on_signals()
     from central import report_daily
+    from central.web.site import WebSettings
 
+    web = WebSettings.from_config(config)
     with open_central(central_db_url(config)) as store:
         # Build the report aggregates at service start rather than in the first report.
         report_daily.ensure(store)
-        enrolment = start_enrolment_server(config, store)  # only when it has [enrol]
-        try:
+        with contextlib.ExitStack() as services:
+            if web is None:
+                enrolment = start_enrolment_server(config, store)  # only when it has [enrol]
+                if enrolment is not None:
+                    services.callback(enrolment.close)
+            else:
+                services.enter_context(_web_page(config, web))
             Receiver(store, mqtt_settings, share_group=group, session_expiry=expiry,
                      quarantine_limit=quarantine_limit).run(stop)
-        finally:
-            if enrolment is not None:
-                enrolment.close()
+    return 0
+
+
+@contextlib.contextmanager
+def _web_page(config: Config, web: Any) -> Iterator[Any]:
+    """The web page with its own store connection (a long report does not hold up the
+    receiver's writes), and the enrolment endpoint on it when the config has [enrol]."""
+    from starlette.routing import Route
+
+    from central.enroll import Enrolment, EnrolmentSettings
+    from central.store import open_central
+    from central.web.app import make_app
+    from central.web.enrol import enrol_routes
+    from central.web.site import WebPage
+
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(open_central(central_db_url(config)))
+        more = []
+        settings = EnrolmentSettings.from_config(config)
+        if settings is not None:
+            enrolment = Enrolment(settings, store)
+            stack.callback(enrolment.close)
+            # The endpoint keeps its own, stricter per-address limit.
+            more.append(Route("/enroll", make_app(
+                enrol_routes(enrolment), rate_per_minute=settings.rate_per_minute),
+                methods=["POST"]))
+        page = WebPage(config, web, store, more=more).start()
+        stack.callback(page.close)
+        yield page
+
+
+def _web(args: argparse.Namespace) -> int:
+    """`palaute central web`: the web page alone, on the same store."""
+    from central.store import open_central
+    from central.web.site import WebSettings
+
+    config = load_config(args.config)
+    web = WebSettings.from_config(config)
+    if web is None:
+        raise ConfigError(args.config, "no [web] section: add one to serve the web page")
+    stop = stop_on_signals()
+    with open_central(central_db_url(config)) as store:
+        report_daily.ensure(store)
+    with _web_page(config, web):
+        stop.wait()
     return 0
 
 
@@ -195,52 +248,19 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def _parse_setting(text: str) -> tuple[str, int]:
-    key, sep, value = text.partition("=")
-    if not sep or not value.strip().isdigit():
-        raise ConfigError("--set", f"expected KEY=INTEGER, got {text!r}")
-    return key.strip(), int(value)
-
-
 def _publish_config(args: argparse.Namespace) -> int:
     from central.broker import parse_device
-    from sync.mqtt import load_mqtt_settings, make_client, reason_failed
-    from sync.protocol import ProtocolError, RemoteConfig, Topic, encode, parse_config
+    from central.publish import parse_setting, publish_config
 
     config = load_config(args.config)
-    settings = load_mqtt_settings(config, default_client_id="palaute-central-publish")
     account = parse_device(args.device, "--device")
     if account.site == "+":
         raise ConfigError("--device", "give the device as SITE/ID")
     survey_text = None
     if args.survey:
         survey_text = _checked_survey(args.survey)
-    remote = RemoteConfig(args.version, survey_text, dict(_parse_setting(s) for s in args.set))
-    payload = encode(remote.to_dict())
-    try:
-        parse_config(payload)  # the same check the device makes
-    except ProtocolError as exc:
-        raise ConfigError("publish-config", str(exc)) from None
-    topic = str(Topic(account.site, account.device, "config"))
-    client = make_client(settings, f"{settings.client_id}-{int(time.time())}", persistent=False)
-    connected = threading.Event()
-    client.on_connect = lambda c, u, f, rc, p: None if reason_failed(rc) else connected.set()
-    try:
-        client.connect(settings.host, settings.port, keepalive=settings.keepalive)
-    except OSError as exc:
-        raise PublishFailed(f"cannot reach the broker {settings.host}:{settings.port}: {exc}") \
-            from None
-    client.loop_start()
-    try:
-        if not connected.wait(10):
-            raise PublishFailed(f"the broker {settings.host}:{settings.port} did not accept us")
-        info = client.publish(topic, payload, qos=1, retain=True)
-        info.wait_for_publish(timeout=10)
-        if not info.is_published():
-            raise PublishFailed(f"the broker did not take the configuration for {topic}")
-    finally:
-        client.disconnect()
-        client.loop_stop()
+    topic = publish_config(config, account.site, account.device, args.version, survey_text,
+                           dict(parse_setting(s) for s in args.set))
     print(f"published configuration version {args.version} to {topic}")
     return 0
 

@@ -111,11 +111,17 @@ def _settings(args: argparse.Namespace) -> ReportSettings:
     """The database URL, detector settings, language, targets and names from the options
     and the config file ([central] db and report_silent_hours, [report] lang and names,
     [targets])."""
-    url, hours, lang = args.db, args.silent_hours, args.lang
+    return report_settings(args.db, args.config, lang=args.lang, silent_hours=args.silent_hours)
+
+
+def report_settings(url: str | None, config_path: str | Path | None, *, lang: str | None = None,
+                    silent_hours: float | None = None) -> ReportSettings:
+    """What `central report` reads besides its options (the web pages read the same)."""
+    hours = silent_hours
     targets: tuple[Target, ...] = ()
     names: dict[str, str] = {}
-    if args.config:
-        config = load_config(args.config)
+    if config_path:
+        config = load_config(config_path)
         central = config.section("central")
         if url is None and "db" in central:
             url = central_db_url(config)  # a relative path from the config's folder
@@ -129,7 +135,7 @@ def _settings(args: argparse.Namespace) -> ReportSettings:
         names = {str(k): str(v) for k, v in report.get_table("names", {}).items()}
         if config.has("targets"):
             targets = parse_targets(config.section("targets").data,
-                                    f"{args.config}: [targets]")
+                                    f"{config_path}: [targets]")
     if not url:
         raise ReportError("no database: give --db URL or --config FILE with [central] db")
     return ReportSettings(

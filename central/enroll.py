@@ -142,6 +142,12 @@ class EnrolmentSettings:
         sec = config.section("enrol")
         sec.check_keys({"tokens", "listen", "certfile", "keyfile", "broker_url",
                         "password_file", "acl_file", "reload_command", "rate_per_minute"})
+        if config.has("web"):
+            # The endpoint is then on the web page's listener (central.web.site).
+            for key in ("listen", "certfile", "keyfile"):
+                if key in sec:
+                    raise sec.error(key, "with [web], enrolment is served on [web] listen "
+                                    "with its certificate: remove this key")
         host, _, port = sec.get_str("listen", "0.0.0.0:8443").rpartition(":")
         if not port.isdigit():
             raise sec.error("listen", "must be HOST:PORT")
@@ -149,7 +155,7 @@ class EnrolmentSettings:
         keyfile = sec.get_path("keyfile", None)
         if (certfile is None) != (keyfile is None):
             raise sec.error("certfile", "certfile and keyfile go together")
-        if certfile is None and not is_loopback(host):
+        if certfile is None and not is_loopback(host) and not config.has("web"):
             raise sec.error("certfile", "credentials travel: HTTPS is needed except on loopback")
         return cls(
             tokens=sec.get_path("tokens", config.path.parent / "enrol-tokens.sqlite"),

@@ -377,7 +377,16 @@ def render_html(report: Report, tr: Lang | None = None, generated_at: str = "") 
     """One self-contained HTML page in the report's language: inline CSS, the chart as a
     base64 PNG, printable."""
     tr = tr or Lang(report.params.lang)
-    p = report.params
+    heading = title(report, tr)
+    return (f'<!DOCTYPE html>\n<html lang="{_esc(report.params.lang)}"><head>'
+            '<meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_esc(heading)}</title><style>{CSS}</style></head>"
+            f"<body><main>{report_body(report, tr, generated_at)}</main></body></html>\n")
+
+
+def report_body(report: Report, tr: Lang, generated_at: str = "") -> str:
+    """The report's sections (what the page's <main> holds; the web pages show the same)."""
     heading = title(report, tr)
 
     def section(sid: str, name: str, body: str) -> str:
@@ -426,10 +435,7 @@ def render_html(report: Report, tr: Lang | None = None, generated_at: str = "") 
             section("sms", "SMS funnel", tab("sms", sms_rows)),
         ]
     parts.append(section("anomalies", "Anomalies", _anomalies_html(report, tr)))
-    return (f'<!DOCTYPE html>\n<html lang="{_esc(p.lang)}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_esc(heading)}</title><style>{CSS}</style></head>"
-            f"<body><main>{''.join(parts)}</main></body></html>\n")
+    return "".join(parts)
 
 
 def render_pdf(report: Report, tr: Lang | None = None, generated_at: str = "") -> bytes:

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_ZONE = ZoneInfo("Europe/Helsinki")
 BUSY_TIMEOUT_MS = 10_000
+HISTORY_DAYS = 8  # status messages kept per device (the device page shows 7 days)
 
 # Column order of `responses` as written by insert_responses (and COPY on PostgreSQL).
 RESPONSE_COLUMNS = (
@@ -285,18 +286,64 @@ CREATE TABLE origin_claims (
 )
 """
 
+# The web pages (central.web): accounts with their roles and granted areas/units, server-side
+# sessions (only a token's hash), the audit of logins and operator actions, and every status
+# message a device sent (the device page's 7-day chart; older rows are pruned on insert).
+# Timestamps are ISO 8601 text in UTC, so the same DDL serves both dialects.
+_M5 = """
+CREATE TABLE web_accounts (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    lang TEXT NOT NULL DEFAULT 'fi',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE web_grants (
+    account TEXT NOT NULL REFERENCES web_accounts (name) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account, scope, value)
+);
+CREATE TABLE web_sessions (
+    digest TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES web_accounts (name) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
+CREATE TABLE web_audit (
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    address TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX web_audit_at ON web_audit (at);
+CREATE TABLE status_history (
+    device TEXT NOT NULL,
+    at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX status_history_device_at ON status_history (device, at)
+"""
+
 # One component, "central", in each dialect: the two lists grow together.
 _M1_NAME = "responses, statement answers, quarantine, device status"
 _M2_NAME = "quarantine budget"
 _M3_NAME = "device registry, its audit, claimed origins"
 _M4_NAME = "free-text topic and tone labels (central.text_labels)"
+_M5_NAME = "web accounts, sessions and audit; device status history"
 SQLITE_SCHEMA = Schema("central", (
     Migration(_M1_NAME, script(_M1_SQLITE)), Migration(_M2_NAME, script(_M2)),
     Migration(_M3_NAME, script(_M3)), Migration(_M4_NAME, script(LABELS_DDL)),
+    Migration(_M5_NAME, script(_M5)),
 ))
 POSTGRES_SCHEMA = Schema("central", (
     Migration(_M1_NAME, script(_M1_POSTGRES)), Migration(_M2_NAME, script(_M2)),
     Migration(_M3_NAME, script(_M3)), Migration(_M4_NAME, script(LABELS_DDL)),
+    Migration(_M5_NAME, script(_M5)),
 ))
 SCHEMA_VERSION = SQLITE_SCHEMA.version
 # Before `schema_versions`, the version was PRAGMA user_version (SQLite) or the one row of
@@ -445,6 +492,16 @@ class CentralStore:
         self.close()
 
 
+def _add_history(c: Any, p: str, device: str, payload: dict[str, Any], at: datetime) -> None:
+    """Keep one status message in `status_history` and forget the device's rows older than
+    HISTORY_DAYS (in the status's own transaction)."""
+    c.execute(f"INSERT INTO status_history (device, at, state, payload) VALUES ({p},{p},{p},{p})",
+              (device, iso_utc(at), str(payload.get("state", "")),
+               json.dumps(payload, ensure_ascii=False)))
+    c.execute(f"DELETE FROM status_history WHERE device = {p} AND at < {p}",
+              (device, iso_utc(at - timedelta(days=HISTORY_DAYS))))
+
+
 class SqliteCentralStore(CentralStore):
     """The central store in one SQLite file (WAL, synchronous=FULL: an ack means on disk)."""
 
@@ -564,6 +621,7 @@ class SqliteCentralStore(CentralStore):
                 "payload = excluded.payload, updated_at = excluded.updated_at",
                 (device, site, json.dumps(payload, ensure_ascii=False), iso_utc(at)),
             )
+            _add_history(c, "?", device, payload, at)
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -713,6 +771,7 @@ class PostgresCentralStore(CentralStore):
                 "updated_at = excluded.updated_at",
                 (device, site, json.dumps(payload, ensure_ascii=False), at),
             )
+            _add_history(cur, "%s", device, payload, at)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

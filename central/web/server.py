@@ -44,7 +44,8 @@ class WebServer:
 
     def __init__(self, app: ASGIApp, host: str, port: int, *,
                  tls: ssl.SSLContext | None = None, handshake_timeout: float = 10.0,
-                 keepalive_timeout: int = 5, max_connections: int = 200) -> None:
+                 keepalive_timeout: int = 5, max_connections: int = 200,
+                 proxies: tuple[str, ...] = ()) -> None:
         self.handshake_timeout = handshake_timeout
         self._tls = tls is not None
         try:
@@ -54,6 +55,8 @@ class WebServer:
         config = uvicorn.Config(
             app, log_config=None, access_log=False, lifespan="off",
             timeout_keep_alive=keepalive_timeout, limit_concurrency=max_connections,
+            # X-Forwarded-For/-Proto only from the reverse proxies named in the config.
+            proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies) or None,
             h11_max_incomplete_event_size=16 * 1024, timeout_graceful_shutdown=5,
             # The context itself, made here: a bad certificate fails at start, in one line.
             ssl_context_factory=(lambda _config, _default: tls) if tls else None,
