@@ -47,6 +47,9 @@ ALSO_WORDS = {
     "skog", "lund", "holm", "blom", "borg", "nord", "palm", "wall", "hall", "green",
 }
 NAME_CLASSES = {"etunimi", "sukunimi"}
+# Voikko's closed word classes: adverbs, conjunctions, pronouns, adpositions, interjections.
+LITTLE_WORDS = {"seikkasana", "sidesana", "asemosana", "kieltosana", "suhdesana",
+                "huudahdussana"}
 MAX_FIRST_RANK = 4000
 MAX_LAST_RANK = 12000
 MIN_SHARE = 0.05
@@ -123,11 +126,18 @@ def _word_marks(voikko: object, name: str, words: set[str], common: bool) -> set
             simple = a.get("STRUCTURE", "=").count("=") == 1
             if cls not in NAME_CLASSES and cls != "paikannimi" and simple:
                 # A common name that is also a rare word (Matti: checkmate) stays a name;
-                # those whose word is common are in ALSO_WORDS.
-                marks.add("s" if common else "a")
+                # those whose word is common are in ALSO_WORDS, and a little word (aina:
+                # always, vaan: but) is always common.
+                marks.add("a" if cls in LITTLE_WORDS or not common else "s")
     if "paikannimi" in classes and not classes & NAME_CLASSES and not common:
         marks.add("p")  # a place before a name (Nieminen is a village too, but a name first)
     return marks
+
+
+def _little_word(voikko: object, name: str) -> bool:
+    """Whether `name` written small is an adverb, conjunction, pronoun or the like."""
+    return any(a.get("CLASS") in LITTLE_WORDS
+               for a in voikko.analyze(name.lower()))  # type: ignore[attr-defined]
 
 
 def main(out: Path) -> None:
@@ -162,7 +172,12 @@ def main(out: Path) -> None:
             if name.endswith("nen") and not name.endswith(("lainen", "läinen")) \
                     and name.lower() not in ALSO_WORDS | words:
                 m.discard("a")  # Mäkinen, Järvinen: adjectives on paper, surnames in use
-    lines = [f"{name}\t{''.join(sorted(m))}" for name, m in sorted(marks.items())]
+    # A little word that only the data set's tail calls a name (vaan: but, joku: someone)
+    # is left out: no context makes it one.
+    little = {name for name in marks if name not in register and "-" not in name
+              and _little_word(voikko, name)}
+    lines = [f"{name}\t{''.join(sorted(m))}" for name, m in sorted(marks.items())
+             if name not in little]
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write("\n".join(lines) + "\n")
     print(f"{out}: {len(lines)} names", file=sys.stderr)

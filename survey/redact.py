@@ -73,7 +73,7 @@ def redact(text: str, lang: str) -> Redaction:
     A language without placeholders of its own (a Sámi survey, an old import) gets the
     English ones: the data goes whatever the language.
     """
-    findings = find(text)
+    findings = find(text, lang)
     marks = PLACEHOLDERS.get(lang, PLACEHOLDERS[FALLBACK_LANGUAGE])
     out: list[str] = []
     at = 0
@@ -98,8 +98,8 @@ def redact_response(resp: Response) -> Response:
     return resp.with_texts(changed) if changed else resp
 
 
-def find(text: str) -> list[Finding]:
-    """The personal data in `text`, in order, without overlaps."""
+def find(text: str, lang: str) -> list[Finding]:
+    """The personal data in `text` (written in `lang`), in order, without overlaps."""
     protected = [(m.start(), m.end()) for m in _ALL_PLACEHOLDERS.finditer(text)]
     found: list[Finding] = []
     found += [Finding(Kind.EMAIL, s, e) for s, e in p.find_emails(text)]
@@ -107,7 +107,7 @@ def find(text: str) -> list[Finding]:
     found += [Finding(Kind.HETU, s, e) for s, e in p.find_hetus(text)]
     found += [Finding(Kind.PHONE, s, e) for s, e in p.find_phones(text)]
     found += [Finding(Kind.ADDRESS, s, e) for s, e in p.find_addresses(text)]
-    found += [Finding(Kind.NAME, s, e) for s, e in find_names(text)]
+    found += [Finding(Kind.NAME, s, e) for s, e in find_names(text, lang)]
     rank = {k: i for i, k in enumerate(_PRIORITY)}
     found.sort(key=lambda f: (rank[f.kind], -(f.end - f.start), f.start))
     chosen: list[Finding] = []

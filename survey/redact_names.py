@@ -17,6 +17,7 @@ import gzip
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import IntEnum
 from functools import cache
 from importlib import resources
 
@@ -55,6 +56,8 @@ _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$|^\s*$")
 _ENDINGS = ("lle", "lta", "ltä", "lla", "llä", "ssa", "ssä", "sta", "stä", "na", "nä", "ta",
             "tä", "n", "a", "ä", "s")
 _PARTITIVE = {"ta", "tä", "a", "ä"}
+# The Swedish and English genitive: only on common names ('Annas', not 'Kallis', 'Miinus').
+_GENITIVE_S = {"s", "'s", "’s"}
 _AFTER_VOWEL = {"a", "ä", "n"}
 # Endings after which a stem shows the weak grade of its consonant (Pekka → Pekan).
 _WEAK_GRADE = {"n", "lle", "lta", "ltä", "lla", "llä", "ssa", "ssä", "sta", "stä"}
@@ -149,6 +152,10 @@ def _rebuild(stem: str, ending: str) -> list[str]:
         forms.append(stem[:-2] + "nen")
     if stem.endswith("s") and ending in _PARTITIVE:
         forms.append(stem[:-1] + "nen")
+    if stem.endswith("kse"):
+        forms.append(stem[:-3] + "s")  # Niklakselle, Tuomaksen: Niklas, Tuomas
+    if len(stem) > 3 and stem.endswith("i") and stem[-2] not in _VOWELS:
+        forms.append(stem[:-1])  # a name ending in a consonant: Ahmedille, Karinin
     if stem.endswith("ee"):
         forms.append(stem[:-1])
     if stem.endswith("e"):
@@ -188,7 +195,7 @@ def name_info(word: str) -> NameInfo:
         return _info(marks, "")
     found = [_info(m, end) for stem, end in _stems(low)[1:]
              if stem not in _NEVER and (m := lexicon.get(stem)) is not None
-             and set(m) & {"f", "l"}]
+             and set(m) & {"f", "l"} and (end not in _GENITIVE_S or "r" in m)]
     if not found:
         return UNKNOWN
     best = min(found, key=lambda i: (i.place, i.word, i.inflected_word))
@@ -232,15 +239,26 @@ def _sentence_start(text: str, token: _Token) -> bool:
     return _SENTENCE_END.search(text[: token.start]) is not None
 
 
-def _name_like(tok: _Token, *, strong_context: bool, capitals: bool) -> bool:
+class _Cue(IntEnum):
+    """How strongly the words before say that a name follows."""
+
+    WEAK = 0    # kiitos, terveisin, olen…
+    ROLE = 1    # hoitaja, lääkärille, doctor…
+    STRONG = 2  # nimeni on, jag heter, my name is
+
+
+def _name_like(tok: _Token, *, cue: _Cue, capitals: bool) -> bool:
     """Whether `tok` may be a name where the context already says a name follows."""
     if _is_role(tok) or tok.low in _JOINERS:
         return False
     info = name_info(tok.text)
     capital = capitals and tok.capital
+    strong_context = cue is _Cue.STRONG
     if info.known:
         if info.place and info.locative:
             return False  # "lääkäri Lahdessa": where, not who
+        if cue is _Cue.WEAK and not (info.exact or info.common) and len(info.ending) == 1:
+            return False  # "kiitti vaan": a rare name's genitive is a word more likely
         return capital or strong_context or (
             info.strong and info.exact and not info.inflected_word) or (
             info.common and info.ending in {"lle", "lta", "ltä"})
@@ -253,16 +271,30 @@ def _initial_after(text: str, end: int) -> int:
     return end + m.end() if m else end
 
 
-def _shouting(text: str) -> bool:
-    """Whether the text is written in capitals, so that a capital says nothing."""
+def _capitals_say_nothing(text: str) -> bool:
+    """Whether the text is written in capitals or Title Case, so a capital marks no name."""
     letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+    if len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        return True
+    # Title Case: the ordinary words (not the names) mostly capitalised.
+    words = [w for w in WORD.findall(text) if len(w) > 1 and not name_info(w).known]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
-def find_names(text: str) -> list[tuple[int, int]]:
-    """Spans (start, end) of person names in `text`."""
+def find_names(text: str, lang: str) -> list[tuple[int, int]]:
+    """Spans (start, end) of person names in `text`, written in `lang`."""
+    spans = _find_names(text)
+    if lang == "fi":
+        return spans
+    # Finnish case endings do not occur in Swedish or English: 'av annan åsikt' is no Anna.
+    return [(a, b) for a, b in spans if not any(
+        (info := name_info(w)).known and info.ending and info.ending not in _GENITIVE_S
+        for w in WORD.findall(text[a:b]))]
+
+
+def _find_names(text: str) -> list[tuple[int, int]]:
     toks = _tokens(text)
-    capitals = not _shouting(text)
+    capitals = not _capitals_say_nothing(text)
     spans: list[tuple[int, int]] = []
     taken: set[int] = set()
 
@@ -281,7 +313,7 @@ def find_names(text: str) -> list[tuple[int, int]]:
         trigger = _trigger_before(toks, text, i)
         if trigger is None or i in taken:
             continue
-        j = _run(text, toks, i, strong=trigger, capitals=capitals)
+        j = _run(text, toks, i, cue=trigger, capitals=capitals)
         if j > i:
             take(i, j)
     for i, tok in enumerate(toks):
@@ -324,7 +356,7 @@ def _initial(toks: list[_Token], text: str, k: int) -> bool:
 _ABBREVIATED = {"tri", "dr", "prof", "mr", "mrs", "ms", "lääk", "sh", "th", "ft", "lh"}
 
 
-def _trigger_before(toks: list[_Token], text: str, i: int) -> bool | None:
+def _trigger_before(toks: list[_Token], text: str, i: int) -> _Cue | None:
     """None when no role word or introduction ends just before token i, else its strength."""
     if i == 0:
         return None
@@ -332,9 +364,9 @@ def _trigger_before(toks: list[_Token], text: str, i: int) -> bool | None:
         return _trigger_before(toks, text, i - 1)
     prev = toks[i - 1]
     gap = text[prev.end: toks[i].start]
-    allowed = r"[ \t.:,]*" if prev.low in _ABBREVIATED else r"[ \t:,]*"
+    allowed = r"[ \t.:,(]*" if prev.low in _ABBREVIATED else r"[ \t:,(]*"
     if _is_role(prev) and re.fullmatch(allowed, gap):
-        return False
+        return _Cue.ROLE
     if not re.fullmatch(r"[ \t.:,\-–]*", gap):
         return None
     for n in range(min(_INTRO_MAX, i), 0, -1):
@@ -343,11 +375,11 @@ def _trigger_before(toks: list[_Token], text: str, i: int) -> bool | None:
         if words in _INTRO_WORDS and not re.search(r"[.!?\n]", inner):
             if "." in gap and words not in {("t",), ("terv",), ("yst", "terv")}:
                 return None
-            return words in _STRONG_INTROS
+            return _Cue.STRONG if words in _STRONG_INTROS else _Cue.WEAK
     return None
 
 
-def _run(text: str, toks: list[_Token], i: int, *, strong: bool, capitals: bool) -> int:
+def _run(text: str, toks: list[_Token], i: int, *, cue: _Cue, capitals: bool) -> int:
     """End (exclusive token index) of the names starting at token i after a trigger."""
     j = i
     while j < len(toks) and j - i < 4:
@@ -361,14 +393,14 @@ def _run(text: str, toks: list[_Token], i: int, *, strong: bool, capitals: bool)
                     capitals and tok.capital and toks[i].capital and not info.known
                     and len(tok.text) > 2):
                 break
-        elif not _name_like(tok, strong_context=strong, capitals=capitals):
+        elif not _name_like(tok, cue=cue, capitals=capitals):
             break
         j += 1
         # "hoitajat Maija ja Liisa": a joined name continues the run.
         if j + 1 < len(toks) and toks[j].low in _JOINERS:
             nxt = toks[j + 1]
             info = name_info(nxt.text)
-            if not info.place and _name_like(nxt, strong_context=False, capitals=capitals):
+            if not info.place and _name_like(nxt, cue=_Cue.WEAK, capitals=capitals):
                 j += 1
     return j
 
@@ -394,7 +426,7 @@ def _free_run(text: str, toks: list[_Token], i: int, *, capitals: bool) -> int:
             and not (info.first and infos[1].last and infos[1].strong)):
         # A full name: one part at least must be a plain name, both when written small;
         # 'Olin Virtasen vastaanotolla' starts with a verb.
-        plain = [x.strong for x in infos]
+        plain = [x.strong and (x.exact or x.common) for x in infos]
         small = all(x.strong and (x.exact or x.common) for x in infos) and any(
             x.exact for x in infos)  # 'liian kallis' is too expensive, not Liia Kallis
         if (capital and any(plain)) or small:
@@ -415,6 +447,11 @@ def _free_run(text: str, toks: list[_Token], i: int, *, capitals: bool) -> int:
         if not info.common or info.ending not in _NAME_CASES or (
                 info.ending == "n" and info.inflected_word):
             return i
+    if not (info.exact or info.common) and len(info.ending) == 1:
+        return i  # 'Liian': a rare name's genitive, or just 'too'
+    if info.inflected_word and 0 < i < len(toks) - 1 and toks[i - 1].capital \
+            and toks[i + 1].capital:
+        return i  # 'Ei Ole Valittamista': capitals in a row, a word more likely
     return j
 
 

@@ -109,7 +109,7 @@ def score(samples: list[Sample]) -> Score:
     """Run the redaction over `samples` and count."""
     s = Score()
     for sample in samples:
-        findings = find(sample.text)
+        findings = find(sample.text, sample.lang)
         covered = set()
         for f in findings:
             covered.update(range(f.start, f.end))
