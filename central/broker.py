@@ -31,6 +31,15 @@ from sync.protocol import ROOT, valid_segment
 PBKDF2_ITERATIONS = 1000
 
 
+def new_secret(nbytes: int = 24) -> str:
+    """A random URL-safe secret (password, token) that never starts with "-": typed on a
+    command line after an option, such a value would be taken for another option."""
+    while True:
+        value = secrets.token_urlsafe(nbytes)
+        if not value.startswith("-"):
+            return value
+
+
 class BrokerConfigError(PalauteError, ValueError):
     """A device list or option that cannot become a broker configuration."""
 
@@ -182,7 +191,7 @@ def _account_password(folder: Path, user: str) -> str:
     path = folder / f"{user}.pass"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    password = secrets.token_urlsafe(24)
+    password = new_secret()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(password + "\n")

@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import secrets
 import sqlite3
 import subprocess
 import threading
@@ -26,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from central.broker import new_secret
 from survey.config import Config
 from survey.db import transaction
 from survey.errors import PalauteError
@@ -84,7 +84,7 @@ class TokenBook:
                                       settings["area"], settings["unit"]))
         except RegistryError as exc:
             raise EnrolmentError(str(exc).replace("bad device", "bad --device")) from None
-        token = secrets.token_urlsafe(24)
+        token = new_secret()
         with self._lock:
             self.conn.execute(
                 "INSERT INTO tokens (digest, device, settings, created_at, expires_at) "
@@ -261,7 +261,7 @@ class Enrolment:
 
     def enrol(self, token: str, now: datetime | None = None) -> dict[str, Any]:
         """Redeem a token (TokenRefused, or EnrolmentError with the token still valid)."""
-        password = secrets.token_urlsafe(24)
+        password = new_secret()
         now = now or datetime.now(UTC)
         with self.book.redeeming(token, now) as device:
             if self.registry is not None:

@@ -331,3 +331,12 @@ def test_enrolled_device_gets_a_working_account_limited_to_its_topics(
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_secrets_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # token_urlsafe's alphabet has "-": a token "-abc" after --token reads as an option.
+    from central import broker
+
+    values = iter(["-first", "_second"])
+    monkeypatch.setattr(broker.secrets, "token_urlsafe", lambda n: next(values))
+    assert broker.new_secret() == "_second"
