@@ -613,6 +613,9 @@ class Modem:
     def _interpret(self, urc: Urc) -> list[ModemEvent]:
         params = split_params(urc.args) if urc.args else []
         if urc.name == "+CMTI" and len(params) >= 2 and params[1].isdigit():
+            memory = params[0].upper()
+            if memory != self._cpms[0] and memory in self._readable and memory != "SR":
+                self._strays.add(memory)  # stored where we do not store: read it there
             return [NewMessage(params[0], int(params[1]))]
         if urc.name == "+CMT" and urc.data:
             length = int(params[-1]) if params and params[-1].isdigit() else None

@@ -198,3 +198,23 @@ def test_messages_left_in_another_memory_are_read_from_there(
             assert core.stored() == [] and modem.list_messages() == []
             assert core.cpms == ["ME", "ME", "ME"]  # its own storage selected again
         assert "1 message(s) were stored in SM before the modem was configured" in caplog.text
+
+
+def test_new_message_announced_in_another_memory_is_read_there(tmp_path: Path) -> None:
+    """+CMTI names the memory: a message a modem stored elsewhere than asked is still read."""
+    with sim_modem(tmp_path) as (path, core), started_modem(path) as modem:
+        modem.poll_events(0)
+        core.cpms[2] = "SM"  # the modem stores in SM after all (and says so in +CMTI)
+        core.deliver(CLIENT, "väärässä muistissa")
+        (event,) = [e for e in _events(modem) if isinstance(e, NewMessage)]
+        assert event.memory == "SM"
+        (stored,) = modem.list_messages()
+        assert stored.message is not None and stored.message.text == "väärässä muistissa"
+        modem.delete(stored.index)
+        assert core.stored() == []
+
+
+def _events(modem: Modem) -> list[object]:
+    seen: list[object] = []
+    wait_until(lambda: seen.extend(modem.poll_events(0.05)) or seen)
+    return seen
