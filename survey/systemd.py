@@ -16,7 +16,8 @@ from types import FrameType
 log = logging.getLogger(__name__)
 
 
-def _send(message: str) -> None:
+def send(message: str) -> None:
+    """Send one notification (lines like READY=1) to systemd; nothing outside systemd."""
     # The sd_notify protocol is one datagram to the socket systemd names; abstract
     # addresses start with "@". A notification that cannot be sent is not an error.
     address = os.environ.get("NOTIFY_SOCKET")
@@ -34,22 +35,22 @@ def _send(message: str) -> None:
 
 def notify_ready(status: str = "") -> None:
     """Tell systemd the service has started (after its start-up checks passed)."""
-    _send("READY=1" + (f"\nSTATUS={status}" if status else ""))
+    send("READY=1" + (f"\nSTATUS={status}" if status else ""))
 
 
 def notify_watchdog() -> None:
     """Ping the watchdog; call only from a main loop that is healthy."""
-    _send("WATCHDOG=1")
+    send("WATCHDOG=1")
 
 
 def notify_stopping() -> None:
     """Tell systemd the service is shutting down."""
-    _send("STOPPING=1")
+    send("STOPPING=1")
 
 
 def notify_status(status: str) -> None:
     """A one-line status shown by `systemctl status`."""
-    _send(f"STATUS={status}")
+    send(f"STATUS={status}")
 
 
 def watchdog_interval() -> float | None:

@@ -20,16 +20,18 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from survey import __version__, systemd
+from survey import __version__
 from survey.config import Config, DeviceIdentity
 from survey.definition import check_text, load_survey
 from survey.errors import StoreError
 from survey.files import write_atomically
+from survey.service import Runner
 from survey.store import Store
 from sync import protocol
 from sync.mqtt import MqttSettings, load_mqtt_settings, make_client, reason_failed
@@ -95,9 +97,22 @@ def survey_version_of(path: Path) -> dict[str, str | int] | None:
         return None
 
 
-@dataclass
+class BrokerEvent(Enum):
+    """What paho's network thread saw, handed to the agent thread."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    ACK = "ack"
+    CONFIG = "config"
+
+
+# The topics the agent subscribes to, by their last level.
+_MESSAGE_EVENTS = {"ack": BrokerEvent.ACK, "config": BrokerEvent.CONFIG}
+
+
+@dataclass(frozen=True)
 class _Event:
-    kind: str  # connected | disconnected | ack | config
+    kind: BrokerEvent
     payload: bytes = b""
 
 
@@ -127,6 +142,7 @@ class SyncAgent:
         status_extras: Sequence[StatusExtra] = (),
         survey_checker: SurveyChecker = check_text,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.identity = identity
@@ -138,7 +154,13 @@ class SyncAgent:
         self.status_extras = list(status_extras)
         self.survey_checker = survey_checker
         self.clock = clock
+        # Resend timers and the heartbeat run on this clock (a test moves it by hand).
+        self.monotonic = monotonic
         self.stats = AgentStats()
+        # False while the local store fails: the watchdog stops and systemd restarts us
+        # if it lasts (the kiosk does the same).
+        self.healthy = True
+        self.store_retry_seconds = 1.0
         self.connected = threading.Event()
         self._events: queue.Queue[_Event] = queue.Queue(maxsize=1000)
         self._topic = Topic(identity.site, identity.id, "responses")
@@ -168,7 +190,7 @@ class SyncAgent:
             self._events.put_nowait(event)
         except queue.Full:
             # Dropping an ack only delays marking: the batch is re-sent and acked again.
-            log.warning("event queue full; dropped a %s event", event.kind)
+            log.warning("event queue full; dropped a %s event", event.kind.value)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
                     properties: Any) -> None:
@@ -178,47 +200,62 @@ class SyncAgent:
         client.subscribe([(str(self._topic.sibling("ack")), 1),
                           (str(self._topic.sibling("config")), 1)])
         self.connected.set()
-        self._put(_Event("connected"))
+        self._put(_Event(BrokerEvent.CONNECTED))
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
                        properties: Any) -> None:
         self.connected.clear()
-        self._put(_Event("disconnected"))
+        self._put(_Event(BrokerEvent.DISCONNECTED))
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        kind = msg.topic.rsplit("/", 1)[-1]
-        if kind == "config" and not msg.payload:
+        kind = _MESSAGE_EVENTS.get(msg.topic.rsplit("/", 1)[-1])
+        if kind is BrokerEvent.CONFIG and not msg.payload:
             return  # the central cleared its retained config: keep what we have
-        if kind in ("ack", "config"):
+        if kind is not None:
             self._put(_Event(kind, bytes(msg.payload)))
 
     # -- agent thread ---------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Sync until `stop` is set; never raises for broker or network trouble."""
+        """Sync until `stop` is set (the service runner); never raises for broker trouble."""
+        Runner(stop=stop).run(self)
+
+    def start(self) -> str:
+        """Connect in the background (paho's thread reconnects); the status line."""
         s = self.mqtt_settings
         log.info("sync agent for %s connecting to %s:%d", self.identity.id, s.host, s.port)
         self.client.connect_async(s.host, s.port, keepalive=s.keepalive)
         self.client.loop_start()
-        systemd.notify_ready(f"syncing {self.identity.id}")
+        return f"syncing {self.identity.id}"
+
+    def step(self, stop: threading.Event) -> bool:
+        """One pass: broker events, resends, new batches, heartbeat; store errors -> unhealthy."""
         try:
-            while not stop.is_set():
-                try:
-                    self._step()
-                except StoreError as exc:
-                    # E.g. the kiosk holding a long write lock, or a full disk: try again soon.
-                    log.error("local store: %s", exc)
-                    stop.wait(1.0)
-                systemd.notify_watchdog()
-        finally:
-            systemd.notify_stopping()
-            self._shutdown()
+            self._step()
+        except StoreError as exc:
+            # E.g. the kiosk holding a long write lock, or a full disk: try again soon.
+            log.error("local store: %s", exc)
+            self.healthy = False
+            stop.wait(self.store_retry_seconds)
+        else:
+            self.healthy = True
+        return True
+
+    def status_line(self) -> str:
+        """Connection and counters, for `systemctl status`."""
+        link = "connected" if self.connected.is_set() else "not connected"
+        return (f"syncing {self.identity.id}: {link}, {self.stats.marked} synced, "
+                f"{len(self.outbox)} batch(es) in flight")
+
+    def close(self) -> None:
+        """Say offline and disconnect; safe to call twice."""
+        self._shutdown()
 
     def _step(self) -> None:
         self._drain_events(self._wait_time())
         if not self.connected.is_set():
             return
-        mono = time.monotonic()
+        mono = self.monotonic()
         for batch in self.outbox.due(mono):
             self._publish(str(self._topic), batch.payload)
             self.outbox.resent(batch, mono)
@@ -233,8 +270,8 @@ class SyncAgent:
         if self.connected.is_set():
             nxt = self.outbox.next_due()
             if nxt is not None:
-                wait = min(wait, max(0.0, nxt - time.monotonic()))
-            wait = min(wait, max(0.0, self._next_heartbeat - time.monotonic()))
+                wait = min(wait, max(0.0, nxt - self.monotonic()))
+            wait = min(wait, max(0.0, self._next_heartbeat - self.monotonic()))
         return wait
 
     def _drain_events(self, wait: float) -> None:
@@ -250,17 +287,18 @@ class SyncAgent:
                 return
 
     def _handle(self, event: _Event) -> None:
-        if event.kind == "connected":
-            self.stats.connects += 1
-            log.info("connected to the broker")
-            self.outbox.resend_all_soon(time.monotonic())
-            self._next_heartbeat = 0.0
-        elif event.kind == "disconnected":
-            log.info("disconnected from the broker")
-        elif event.kind == "ack":
-            self._handle_ack(event.payload)
-        elif event.kind == "config":
-            self._handle_config(event.payload)
+        match event.kind:
+            case BrokerEvent.CONNECTED:
+                self.stats.connects += 1
+                log.info("connected to the broker")
+                self.outbox.resend_all_soon(self.monotonic())
+                self._next_heartbeat = 0.0
+            case BrokerEvent.DISCONNECTED:
+                log.info("disconnected from the broker")
+            case BrokerEvent.ACK:
+                self._handle_ack(event.payload)
+            case BrokerEvent.CONFIG:
+                self._handle_config(event.payload)
 
     def _handle_ack(self, payload: bytes) -> None:
         try:
@@ -346,7 +384,7 @@ class SyncAgent:
 
     def publish_status(self) -> None:
         """Publish the retained status now and schedule the next heartbeat."""
-        self._next_heartbeat = time.monotonic() + self.settings.heartbeat_seconds
+        self._next_heartbeat = self.monotonic() + self.settings.heartbeat_seconds
         payload = protocol.encode(self.status(), gzip_min=1 << 30)
         self._publish(str(self._topic.sibling("status")), payload, retain=True)
 
@@ -430,6 +468,7 @@ class SyncAgent:
         finally:
             self.client.disconnect()
             self.client.loop_stop()
+            self.connected.clear()
 
 
 def agent_from_config(config: Config, store: Store,

@@ -8,8 +8,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from survey.config import load_config
+from survey.service import Runner
 from survey.store import Store
-from survey.systemd import stop_on_signals
 
 if TYPE_CHECKING:
     from sync.agent import StatusExtra
@@ -37,8 +37,6 @@ def _run(args: argparse.Namespace, status_extras: StatusExtras) -> int:
 
     config = load_config(args.config)
     extras = status_extras()
-    stop = stop_on_signals()
     with Store(config.store_path()) as store:
-        agent = agent_from_config(config, store, extras)
-        agent.run(stop)
+        Runner().run(agent_from_config(config, store, extras))
     return 0

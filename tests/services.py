@@ -266,6 +266,37 @@ class AgentThread:
         self.store.close()
 
 
+class SteppedAgent:
+    """A SyncAgent from a device config on a real broker, stepped by the test on a clock it moves.
+
+    Resend timers and the heartbeat read `now`; nothing waits for them in real time.
+    """
+
+    def __init__(self, config_path: Path) -> None:
+        from survey.config import load_config
+        from sync.agent import agent_from_config
+
+        config = load_config(config_path)
+        self.store = Store(config.store_path())
+        self.now = 1000.0
+        self.agent = agent_from_config(config, self.store)
+        self.agent.monotonic = lambda: self.now
+        self.stop_event = threading.Event()
+
+    def __enter__(self) -> SteppedAgent:
+        self.agent.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.agent.close()
+        self.store.close()
+
+    def step(self, advance: float = 0.0) -> None:
+        """Move the agent's clock by `advance` seconds, then one pass of its loop."""
+        self.now += advance
+        self.agent.step(self.stop_event)
+
+
 class ReceiverThread:
     """A central Receiver on a broker (paho's thread does the work) with its own store."""
 

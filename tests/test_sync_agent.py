@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from services import (
     AgentThread,
     Mosquitto,
     ReceiverThread,
+    SteppedAgent,
     add_final_responses,
     central_ids,
     device_ids,
@@ -29,6 +29,7 @@ from palaute import __version__
 from palaute.cli import main
 from survey.config import DeviceIdentity
 from survey.definition import load_survey, shipped_survey_path
+from survey.errors import StoreError
 from survey.store import Store
 from sync import protocol
 from sync.agent import META_LAST_SYNC
@@ -202,15 +203,47 @@ def test_resends_are_bounded_while_the_central_is_away(
     with Store(store_path) as s:
         add_final_responses(s, origin, 500)
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    with AgentThread(device) as agent:
-        a = agent.agent
-        wait_until(lambda: a.stats.resends >= 2, 10, message="resends")
+    with SteppedAgent(device) as sa:
+        a = sa.agent
+        wait_until(a.connected.is_set, 10, message="connected")
+        sa.step()
+        inflight = a.settings.max_inflight
+        assert a.stats.batches_sent == inflight and a.stats.resends == 0
+        sa.step(advance=a.settings.ack_timeout * 0.4)  # under the shortest first wait
+        assert a.stats.resends == 0
+        for n in (1, 2, 3):
+            sa.step(advance=a.settings.backoff_max)  # past the longest wait
+            assert a.stats.resends == n * inflight
         # No ack: nothing beyond the in-flight window was sent, nothing marked.
-        assert a.stats.batches_sent == a.settings.max_inflight
+        assert a.stats.batches_sent == inflight
         assert queue_depth(store_path) == 500
         with ReceiverThread(url, broker.port):
-            wait_until(lambda: queue_depth(store_path) == 0, 20, message="drained")
+            wait_until(lambda: sa.step(advance=1.0) or queue_depth(store_path) == 0, 20,
+                       message="drained")
     assert central_ids(url) == device_ids(store_path)
+
+
+def test_store_errors_make_the_agent_unhealthy_until_the_store_answers(
+        device: Path, broker: Mosquitto, origin: DeviceIdentity,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store(device.parent / "store.sqlite") as s:
+        add_final_responses(s, origin, 5)
+    with SteppedAgent(device) as sa:
+        a = sa.agent
+        a.store_retry_seconds = 0.0
+        wait_until(a.connected.is_set, 10, message="connected")
+        sa.step()
+        assert a.healthy and a.stats.batches_sent == 1
+
+        def failing(*args: object, **kwargs: object) -> None:
+            raise StoreError("database is locked")
+
+        monkeypatch.setattr(a.store, "unsynced", failing)
+        sa.step()
+        assert not a.healthy  # the runner stops pinging the watchdog (test_service_runner)
+        monkeypatch.undo()
+        sa.step()
+        assert a.healthy
 
 
 def test_plain_mqtt_off_loopback_is_a_config_error(tmp_path: Path, origin: DeviceIdentity,
@@ -246,11 +279,13 @@ def test_agent_started_while_the_broker_is_down(device: Path, broker: Mosquitto,
         add_final_responses(s, origin, 100)
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
     broker.stop()
-    with AgentThread(device) as agent:
-        time.sleep(0.5)  # the outage itself
-        assert not agent.agent.connected.is_set()
-        assert agent.agent.stats.batches_sent == 0  # nothing published before CONNACK
+    with SteppedAgent(device) as sa:
+        for _ in range(5):  # the outage itself: minutes on the agent's clock
+            sa.step(advance=60.0)
+        assert not sa.agent.connected.is_set()
+        assert sa.agent.stats.batches_sent == 0  # nothing published before CONNACK
         broker.start()
         with ReceiverThread(url, broker.port):
-            wait_until(lambda: queue_depth(store_path) == 0, 20, message="drained")
+            wait_until(lambda: sa.step(advance=1.0) or queue_depth(store_path) == 0, 20,
+                       message="drained")
     assert central_ids(url) == device_ids(store_path)
