@@ -346,6 +346,11 @@ class AtFramer:
         """The line after a header: the data it announced, or something else that came
         in between (an unsolicited code, the final result code)."""
         wait = self._waits[-1]
+        if text.upper() in self._echoes:  # our own PDU coming back after the prompt
+            return []
+        if not text.isprintable() or "\ufffd" in text:  # line noise: keep waiting
+            self.noise_lines += 1
+            return []
         if not wait.pdu_mode or (_HEX.match(text) and len(text) % 2 == 0):
             # The innermost header whose announced length it has; else the innermost.
             fits = [w for w in reversed(self._waits) if is_pdu_line(text, w.length)]

@@ -175,3 +175,14 @@ def test_each_pdu_goes_to_the_header_whose_length_it_has() -> None:
     events = feed(framer, f"\r\n+CMGL: 1,0,,26\r\n+CDS: 25\r\n{PDU}\r\n{REPORT}\r\n\r\nOK\r\n")
     assert [e for e in events if isinstance(e, Line)] == [Line("+CMGL: 1,0,,26"), Line(PDU)]
     assert [e for e in events if isinstance(e, Urc)] == [Urc("+CDS", "+CDS: 25", REPORT)]
+
+
+def test_noise_and_our_own_echo_between_a_header_and_its_pdu(bytewise: bool) -> None:
+    framer = AtFramer()
+    framer.begin("AT+CMGS=20", expect_prompt=True)
+    assert feed(framer, "\r\n> ", bytewise=bytewise) == [Prompt()]
+    framer.expect_echo("0011000C915348103254760000AA01C8")
+    data = ("\r\n+CDS: 25\r\n0011000C915348103254760000AA01C8\r\n\x07no\ufffdse(\r\n"
+            f"{REPORT}\r\n+CMGS: 8\r\n\r\nOK\r\n")
+    events = feed(framer, data, bytewise=bytewise)
+    assert events == [Urc("+CDS", "+CDS: 25", REPORT), Line("+CMGS: 8"), Final("ok", "OK")]
