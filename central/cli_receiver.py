@@ -15,6 +15,7 @@ from typing import Any
 from central import report_daily
 from survey.config import Config, load_config
 from survey.errors import ConfigError
+from survey.service import Runner
 from survey.systemd import stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -105,10 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
                              max=86400)
     quarantine_limit = central.get_int("quarantine_bytes_per_day",
                                        DEFAULT_QUARANTINE_BYTES_PER_DAY, min=0)
-    from central.enroll import start_enrolment_server
-
-    stop = stop_on_signals()
     from central import report_daily
+    from central.enroll import start_enrolment_server
     from central.web.site import WebSettings
 
     web = WebSettings.from_config(config)
@@ -122,8 +121,8 @@ def _serve(args: argparse.Namespace) -> int:
                     services.callback(enrolment.close)
             else:
                 services.enter_context(_web_page(config, web))
-            Receiver(store, mqtt_settings, share_group=group, session_expiry=expiry,
-                     quarantine_limit=quarantine_limit).run(stop)
+            Runner().run(Receiver(store, mqtt_settings, share_group=group,
+                                  session_expiry=expiry, quarantine_limit=quarantine_limit))
     return 0
 
 

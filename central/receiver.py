@@ -22,7 +22,7 @@ import paho.mqtt.client as mqtt
 from central import origin, registry
 from central.scales import scale_problems, shipped_scales
 from central.store import CentralStore, CentralStoreDataError, CentralStoreError, local_date_of
-from survey import systemd
+from survey.service import Runner
 from sync import protocol
 from sync.mqtt import MqttSettings, make_client, reason_failed, session_properties
 from sync.protocol import Ack, ProtocolError, Topic
@@ -252,6 +252,7 @@ class Receiver:
         self.after_commit = after_commit
         self.clock = clock
         self.stats = ReceiverStats()
+        self.beat = 1.0  # seconds between the main loop's looks at the network thread
         self.connected = threading.Event()
         self._network: threading.Thread | None = None
         client_id = mqtt_settings.client_id or "palaute-central"
@@ -303,7 +304,7 @@ class Receiver:
         if out is not None:
             client.publish(out.topic, out.payload, qos=1)
 
-    def start(self) -> None:
+    def start(self) -> str:
         """Connect in the background: one network thread that also reconnects."""
         s = self.mqtt_settings
         self.client.connect_async(s.host, s.port, keepalive=s.keepalive, clean_start=False,
@@ -312,6 +313,7 @@ class Receiver:
         self._network = threading.Thread(target=self._network_loop, name="receiver-mqtt",
                                          daemon=True)
         self._network.start()
+        return "receiving"
 
     def _network_loop(self) -> None:
         try:
@@ -331,17 +333,30 @@ class Receiver:
         """Whether the MQTT network thread (which also reconnects) is still running."""
         return self._network is not None and self._network.is_alive()
 
-    def run(self, stop: threading.Event, interval: float = 5.0) -> None:
-        """Receive until `stop` is set (the service's main loop; `interval`: watchdog beat)."""
-        self.start()
-        systemd.notify_ready("receiving")
-        try:
-            while not stop.wait(interval):
-                if self.network_alive:
-                    systemd.notify_watchdog()
-                else:  # no pings: systemd restarts a receiver that can no longer receive
-                    log.error("the MQTT network thread has stopped")
-                systemd.notify_status(status_line(self.stats))
-        finally:
-            systemd.notify_stopping()
-            self.stop()
+    # -- as a service (survey.service.Runner) ------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """No watchdog pings once the network thread is gone: systemd restarts the receiver."""
+        return self.network_alive
+
+    def step(self, stop: threading.Event) -> bool:
+        """Paho's thread does the work; the main loop only looks at it every `beat` seconds."""
+        stop.wait(self.beat)
+        return True
+
+    def status_line(self) -> str:
+        """Counters and alarms for `systemctl status`."""
+        line = status_line(self.stats)
+        return line if self.network_alive else "ALARM the MQTT network thread has stopped; " + line
+
+    def close(self) -> None:
+        """Stop receiving; safe to call twice."""
+        self.stop()
+
+    def run(self, stop: threading.Event, interval: float | None = None) -> None:
+        """Receive until `stop` is set (`interval`: the watchdog beat, else WatchdogSec/2)."""
+        runner = Runner(stop=stop) if interval is None else Runner(stop=stop, watchdog=interval)
+        if interval is not None:
+            self.beat = min(self.beat, interval)
+        runner.run(self)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from collections import Counter
 from datetime import UTC, datetime, tzinfo
@@ -88,13 +87,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sms_gateway.service import build_gateway
 
     gateway = build_gateway(args.config)
-
-    def stop(signum: int, frame: Any) -> None:
-        # Only a flag: the command in flight (an AT+CMGS) finishes, then the loop ends.
-        gateway.stop.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # SIGTERM/SIGINT only set the gateway's stop flag (the runner's): the command in
+    # flight (an AT+CMGS) finishes, then the loop ends.
     try:
         gateway.run()
     finally:

@@ -44,13 +44,13 @@ from sms_gateway.pdu import Pdu
 from sms_gateway.phones import PhoneError, mask, normalise
 from sms_gateway.privacy import hasher_from_config
 from sms_gateway.scheduler import RateLimit, Window, window_from_config
-from survey import systemd
 from survey.config import Config, DeviceIdentity, Section, load_config
 from survey.definition import load_survey
 from survey.errors import StoreError
 from survey.model import Survey
 from survey.replies import read_reply
 from survey.response import Channel, Status
+from survey.service import Runner
 from survey.store import Store, new_response_id
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,32 @@ class Link:
     next_scan: float = 0.0
 
 
+class _AsService:
+    """The gateway as survey.service.Runner sees it (watchdog only while a modem is healthy)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    @property
+    def healthy(self) -> bool:
+        return self.gateway.healthy
+
+    def start(self) -> str:
+        self.gateway.start()
+        return self.gateway._status_line()
+
+    def step(self, stop: threading.Event) -> bool:
+        if not self.gateway.step():
+            stop.wait(0.2)  # nothing to do: look again soon
+        return True
+
+    def status_line(self) -> str:
+        return self.gateway._status_line()
+
+    def close(self) -> None:
+        self.gateway.close()
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -210,26 +236,9 @@ class Gateway:
         """True while at least one modem is open, registered and answering."""
         return any(link.port is not None and link.health.ok for link in self.links)
 
-    def run(self, *, notify: bool = True) -> None:
-        """Loop until `stop` is set; the command in flight always finishes first."""
-        self.start()
-        interval = systemd.watchdog_interval()
-        if notify:
-            systemd.notify_ready(self._status_line())
-        last_ping = 0.0
-        try:
-            while not self.stop.is_set():
-                busy = self.step()
-                if notify and interval and self.healthy and \
-                        self.monotonic() - last_ping >= interval:
-                    systemd.notify_watchdog()
-                    last_ping = self.monotonic()
-                if not busy:
-                    self.stop.wait(0.2)
-        finally:
-            if notify:
-                systemd.notify_stopping()
-            self.close()
+    def run(self) -> None:
+        """Loop until `stop` is set (the service runner); the command in flight finishes first."""
+        Runner(stop=self.stop, monotonic=self.monotonic).run(_AsService(self))
 
     def _status_line(self) -> str:
         up = sum(1 for link in self.links if link.port is not None)
