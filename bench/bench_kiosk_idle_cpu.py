@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -87,12 +88,22 @@ def kiosk_cpu(folder: Path, env: dict[str, str], seconds: float) -> float:
     try:
         while not sock.recv(4096).startswith(b"READY=1"):
             pass
+        # Read the watchdog pings as systemd does (a full socket would block the sender).
+        threading.Thread(target=_drain, args=(sock,), daemon=True).start()
         time.sleep(SETTLE_SECONDS)
         return measure(proc.pid, seconds)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
         sock.close()
+
+
+def _drain(sock: socket.socket) -> None:
+    while True:
+        try:
+            sock.recv(4096)
+        except OSError:
+            return
 
 
 def sdl_wait_cpu(env: dict[str, str], seconds: float) -> float:
