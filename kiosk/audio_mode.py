@@ -61,6 +61,9 @@ def all_prompts(s: SessionSettings) -> list[Utterance]:
                 out.append(announce(s, index, lang, i))
                 words = ui("you_chose", lang, choice=choice_words(s, index, lang, i))
                 out.append(Utterance(words, lang))
+                if i < s.buttons:
+                    out.append(Utterance(ui("you_chose_button", lang, n=i + 1, choice=choice_words(
+                        s, index, lang, i)), lang))
             out += [Utterance(ui("no_option", lang, value=d, lo=opts[0].value,
                                  hi=opts[-1].value), lang)
                     for d in range(10) if d not in values]

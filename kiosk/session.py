@@ -253,7 +253,10 @@ def _on_idle(st: SessionState, event: Event, s: SessionSettings, now: datetime) 
         # The face kiosk's welcome is its first question: a press answers it.
         if not s.faces:
             return st, []
-        return _choose(_begin(st, now, Screen.QUESTION), event.n - 1, s, now, led=event.n)
+        begun = _begin(st, now, Screen.QUESTION)
+        if st.audio:
+            return _button_in_audio(begun, event.n, s, now)
+        return _choose(begun, event.n - 1, s, now, led=event.n)
     if isinstance(event, Tap):
         target = event.target
         if isinstance(target, PickOption) and s.faces:
@@ -278,8 +281,10 @@ def _on_language(st: SessionState, event: Event, s: SessionSettings, now: dateti
     """The audio mode's spoken language menu: a digit says a language, Enter chooses it."""
     n = len(s.languages)
     if isinstance(event, Button):
-        return _choose(replace(st, screen=Screen.QUESTION, lang=s.default_lang),
-                       event.n - 1, s, now, led=event.n)
+        # A face button at the menu: the question in the language the menu is on.
+        lang = s.languages[st.cursor or 0]
+        return _button_in_audio(replace(st, screen=Screen.QUESTION, lang=lang, index=0),
+                                event.n, s, now)
     if isinstance(event, Tap) and isinstance(event.target, PickLanguage):
         return _language_chosen(replace(st, lang=event.target.lang), s, now)
     if not isinstance(event, Key):
@@ -341,6 +346,8 @@ def _enter_question(st: SessionState, s: SessionSettings, index: int,
 def _on_question(st: SessionState, event: Event, s: SessionSettings, now: datetime) -> Result:
     opts = options_for(s, st.index, st.lang)
     if isinstance(event, Button):
+        if st.audio:
+            return _button_in_audio(st, event.n, s, now)
         return _choose(st, event.n - 1, s, now, led=event.n)
     if isinstance(event, Tap):
         return _on_question_tap(st, event, s, now)
@@ -377,6 +384,21 @@ def _on_question(st: SessionState, event: Event, s: SessionSettings, now: dateti
     if name == "back":
         return _go_back(st, s, now)
     return st, []
+
+
+def _button_in_audio(st: SessionState, n: int, s: SessionSettings, now: datetime) -> Result:
+    """In the audio mode a face button first says what it is; the same button again (or
+    Enter) sends it. So a blind patient hears a button before it counts."""
+    opts = options_for(s, st.index, st.lang)
+    i = n - 1
+    if not 0 <= i < len(opts):
+        return st, []
+    if st.pending == i:
+        return _choose(replace(st, pending=None), i, s, now, led=n)
+    st = replace(st, cursor=i, pending=i)
+    words = ui("you_chose_button", st.lang, n=n,
+               choice=choice_words(s, st.index, st.lang, i))
+    return st, [FlashLed(n), Speak((Utterance(words, st.lang),), st.rate)]
 
 
 def _on_digit(st: SessionState, digit: str, s: SessionSettings, now: datetime) -> Result:

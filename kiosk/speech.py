@@ -30,11 +30,15 @@ def intro(s: SessionSettings, lang: str) -> Utterance:
 
 
 def question_hint(s: SessionSettings, index: int, lang: str) -> Utterance:
-    """How to answer this question: digits and Enter (two digits for 10)."""
+    """How to answer this question: digits and Enter (two digits for 10); on a face
+    kiosk also the face buttons, named by where they are."""
     opts = options_for(s, index, lang)
     if opts and opts[-1].value >= 10:
         return Utterance(ui("hint_two_digits", lang, hi=opts[-1].value), lang)
-    return Utterance(ui("hint", lang), lang)
+    text = ui("hint", lang)
+    if s.buttons and len(opts) == s.buttons:
+        text += " " + ui("hint_buttons", lang)
+    return Utterance(text, lang)
 
 
 def scale_ends(s: SessionSettings, index: int, lang: str) -> Utterance | None:

@@ -86,6 +86,17 @@ UI: dict[str, dict[str, str]] = {
         "sv": "Du valde {choice}. Tryck Enter för att skicka, snedstreck för att ändra.",
         "en": "You chose {choice}. Press Enter to send, slash to change.",
     },
+    "you_chose_button": {
+        "fi": "Nappi {n}: {choice}. Lähetä painamalla samaa nappia uudelleen tai Enter.",
+        "sv": "Knapp {n}: {choice}. Tryck på samma knapp igen eller Enter för att skicka.",
+        "en": "Button {n}: {choice}. Press the same button again or Enter to send.",
+    },
+    "hint_buttons": {
+        "fi": "Tai paina kasvonappia: vasemmalla surullisin, oikealla iloisin.",
+        "sv": "Eller tryck på en ansiktsknapp: längst till vänster den ledsnaste, längst "
+              "till höger den gladaste.",
+        "en": "Or press a face button: the saddest on the left, the happiest on the right.",
+    },
     "saved": {"fi": "Tallennettu.", "sv": "Sparat.", "en": "Saved."},
     "choose_first": {"fi": "Valitse ensin numeronäppäimellä.",
                      "sv": "Välj först med en siffertangent.",

@@ -178,10 +178,17 @@ def test_repeat_key_and_spoken_errors(settings: SessionSettings) -> None:
 
 def test_face_kiosk_audio_session_by_buttons(national: Survey) -> None:
     s = face_settings(national, languages=("fi",))
-    st, eff, _ = run(s, [HeadphonesIn()])
+    st, eff, now = run(s, [HeadphonesIn()])
     assert said(eff)[:2] == [ui("audio_on", "fi"), s.questions[0].prompt("fi")]
-    st, eff, _ = run(s, [Button(5)], st)
-    assert SetAnswer("faces", 5) in eff and st.screen is Screen.THANKS
+    assert said(eff)[3].endswith(ui("hint_buttons", "fi")), "the buttons named by place"
+    # A face button first says what it is; nothing is stored until it is pressed again.
+    st, eff, now = run(s, [Button(2)], st, start=now)
+    assert said(eff) == ["Nappi 2: 2, huono. Lähetä painamalla samaa nappia uudelleen tai "
+                         "Enter."]
+    assert not any(isinstance(e, SetAnswer) for e in eff)
+    st, eff, _ = run(s, [Button(5), Button(5)], st, start=now)
+    assert [e for e in eff if isinstance(e, SetAnswer)] == [SetAnswer("faces", 5)]
+    assert st.screen is Screen.THANKS
 
 
 def test_no_sound_card_no_audio_mode(settings: SessionSettings) -> None:
