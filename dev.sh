@@ -10,8 +10,9 @@ VENV=${PALAUTE_VENV:-.venv}
 # server for the throwaway test cluster, speech synthesis, a browser to render
 # the HTML report, systemd-analyze to verify the units; Pango and DejaVu fonts for
 # WeasyPrint's PDF reports, poppler-utils to read a PDF back in tests; Voikko to read
-# Finnish free text (survey.topics).
-SYSTEM_PACKAGES=(python3 python3-venv python3-pip mosquitto postgresql espeak-ng sox chromium chromium-driver systemd
+# Finnish free text (survey.topics); Node.js's npm to install axe-core for the web pages'
+# accessibility test.
+SYSTEM_PACKAGES=(python3 python3-venv python3-pip mosquitto postgresql espeak-ng sox chromium chromium-driver nodejs systemd
                  libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils libvoikko1 voikko-fi)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
@@ -48,6 +49,24 @@ venv() {
     fi
 }
 
+# The web pages' accessibility test runs axe-core (the npm package, one JavaScript file)
+# inside the test's Chromium; it is installed here, never fetched by a test.
+AXE_VERSION=4.14.1
+axe() {
+    local dir=tests/.axe
+    if [ -f "$dir/node_modules/axe-core/axe.min.js" ] && \
+       grep -q "\"version\": \"$AXE_VERSION\"" "$dir/node_modules/axe-core/package.json"; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null; then
+        log "npm is missing: the accessibility test needs axe-core (sudo apt-get install npm)"
+        return 0
+    fi
+    log "installing axe-core $AXE_VERSION into $dir"
+    mkdir -p "$dir"
+    npm install --silent --no-audit --no-fund --no-save --prefix "$dir" "axe-core@$AXE_VERSION" >/dev/null
+}
+
 cmd=${1:-help}
 shift || true
 case "$cmd" in
@@ -56,7 +75,7 @@ case "$cmd" in
         exec "$VENV/bin/palaute" demo "$@"
         ;;
     test)
-        system_deps; venv
+        system_deps; venv; axe
         log "ruff"; "$VENV/bin/ruff" check .
         log "mypy"; "$VENV/bin/mypy"
         log "pytest"; exec "$VENV/bin/pytest" "$@"
