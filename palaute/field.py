@@ -59,14 +59,14 @@ def _ask(label: str, current: str | None) -> str:
         raise prov.ProvisionError(f"--{label} is missing") from None
 
 
-def _settings_from_args(args: argparse.Namespace) -> prov.Settings:
+def _settings_from_args(args: argparse.Namespace) -> prov.ProvisionSettings:
     if args.enroll:
         if not args.token:
             raise prov.ProvisionError("--enroll needs --token")
         enrolled = prov.fetch_enrolment(args.enroll, args.token, ca_file=args.ca_file or None)
         return prov.merge_local(enrolled, modems=tuple(args.modems), ca_file=args.ca_file)
     roles = _ask("roles", args.roles)
-    settings = prov.Settings(
+    settings = prov.ProvisionSettings(
         device_id=_ask("id", args.device_id), site=_ask("site", args.site),
         area=_ask("area", args.area), unit=_ask("unit", args.unit),
         roles=tuple(r.strip() for r in roles.split(",") if r.strip()),

@@ -36,7 +36,7 @@ class ProvisionError(PalauteError):
 
 
 @dataclass(frozen=True)
-class Settings:
+class ProvisionSettings:
     """What a technician gives (or enrolment returns) for one device."""
 
     device_id: str
@@ -84,7 +84,7 @@ class Action:
         return f"{verb} {self.kind} {self.target}{extra}"
 
 
-def validate(settings: Settings) -> None:
+def validate(settings: ProvisionSettings) -> None:
     """Reject settings a device cannot run with, naming the flag."""
     for name in ("device_id", "site", "area", "unit"):
         value = getattr(settings, name)
@@ -133,7 +133,7 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def render_config(settings: Settings, paths: Paths, hash_key: str) -> str:
+def render_config(settings: ProvisionSettings, paths: Paths, hash_key: str) -> str:
     """The device.toml text for these settings (sections only for its roles)."""
     sections: dict[str, dict[str, Any]] = {
         "device": {"id": settings.device_id, "site": settings.site, "area": settings.area,
@@ -199,7 +199,7 @@ def _old_hash_key(paths: Paths) -> str | None:
     return key if isinstance(key, str) else None
 
 
-def plan(settings: Settings, paths: Paths, *, render_prompts: bool = True) -> list[Action]:
+def plan(settings: ProvisionSettings, paths: Paths, *, render_prompts: bool = True) -> list[Action]:
     """Every step provisioning would take, each marked new, changed or unchanged."""
     validate(settings)
     # Keep the phone-number hash key across re-runs: opt-outs are stored under it.
@@ -238,7 +238,7 @@ def plan(settings: Settings, paths: Paths, *, render_prompts: bool = True) -> li
     return actions
 
 
-def apply(actions: Sequence[Action], settings: Settings, paths: Paths,
+def apply(actions: Sequence[Action], settings: ProvisionSettings, paths: Paths,
           run: Callable[[list[str]], int] | None = None) -> list[str]:
     """Carry out a plan; returns notes for the technician (e.g. systemd not running)."""
     notes: list[str] = []
@@ -268,7 +268,7 @@ def _render_prompts(paths: Paths) -> list[str]:
     return [f"audio prompts: {count} rendered"]
 
 
-def _enable_units(settings: Settings, paths: Paths, actions: Sequence[Action],
+def _enable_units(settings: ProvisionSettings, paths: Paths, actions: Sequence[Action],
                   run: Callable[[list[str]], int] | None) -> list[str]:
     units = [UNIT_OF_ROLE[r] for r in settings.roles]
     if run is None:
@@ -292,7 +292,7 @@ def _run(cmd: list[str]) -> int:
 
 
 def fetch_enrolment(url: str, token: str, *, ca_file: str | None = None,
-                    timeout: float = 20.0) -> Settings:
+                    timeout: float = 20.0) -> ProvisionSettings:
     """Fetch a device's settings and credentials with a one-time token."""
     import requests
 
@@ -314,7 +314,7 @@ def fetch_enrolment(url: str, token: str, *, ca_file: str | None = None,
         raise ProvisionError(f"--enroll: {url} answered {resp.status_code}{_said(resp)}")
     try:
         data = resp.json()
-        return Settings(
+        return ProvisionSettings(
             device_id=data["device_id"], site=data["site"], area=data["area"],
             unit=data["unit"], roles=tuple(data["roles"]), broker_url=data["broker_url"],
             username=data.get("username", data["device_id"]), password=data.get("password", ""),
@@ -334,6 +334,6 @@ def _said(resp: Any) -> str:
     return f": {message[:200]}" if isinstance(message, str) and message.isprintable() else ""
 
 
-def merge_local(settings: Settings, **local: Any) -> Settings:
+def merge_local(settings: ProvisionSettings, **local: Any) -> ProvisionSettings:
     """Local flags (modem port, CA file) added to enrolled settings."""
     return replace(settings, **{k: v for k, v in local.items() if v})

@@ -47,14 +47,14 @@ class Send:
 
 
 @dataclass(frozen=True)
-class StartResponse:
+class OpenSmsResponse:
     """Write the response row (the first answer has come)."""
 
     at: datetime
 
 
 @dataclass(frozen=True)
-class SaveAnswer:
+class SetSmsAnswer:
     """Write one answer of the response."""
 
     question: str
@@ -64,7 +64,7 @@ class SaveAnswer:
 
 
 @dataclass(frozen=True)
-class Finish:
+class FinaliseSmsResponse:
     """Finalise the response (only emitted when one was started), with its flags."""
 
     status: ResponseStatus
@@ -79,11 +79,11 @@ class OptOut:
     at: datetime
 
 
-Effect = Send | StartResponse | SaveAnswer | Finish | OptOut
+Effect = Send | OpenSmsResponse | SetSmsAnswer | FinaliseSmsResponse | OptOut
 
 
 @dataclass(frozen=True)
-class State:
+class ConversationState:
     """Where one conversation is: which question waits for its reply, what is answered."""
 
     lang: str
@@ -115,7 +115,7 @@ class State:
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> State:
+    def from_json(cls, text: str) -> ConversationState:
         """The state stored by `to_json`."""
         d = json.loads(text)
         return cls(
@@ -127,10 +127,10 @@ class State:
 
 
 @dataclass(frozen=True)
-class Step:
+class Transition:
     """The result of one step: the next state, the effects, and what the reply was."""
 
-    state: State
+    state: ConversationState
     effects: list[Effect] = field(default_factory=list)
     outcome: Outcome = "answer"
 
@@ -145,12 +145,12 @@ def invitation_text(survey: Survey, lang: str) -> str:
 
 
 def begin(survey: Survey, lang: str, now: datetime,
-          lifetime: timedelta = DEFAULT_LIFETIME) -> State:
+          lifetime: timedelta = DEFAULT_LIFETIME) -> ConversationState:
     """A fresh session whose invitation (with the first question) is sent at `now`."""
     if lang not in survey.languages:
         lang = survey.languages[0]
     order = tuple(q.id for q in survey.questions_for("sms"))
-    return State(lang=lang, order=order, expires_at=now + lifetime)
+    return ConversationState(lang=lang, order=order, expires_at=now + lifetime)
 
 
 def clarify_text(survey: Survey, question: Question, lang: str) -> str:
@@ -158,7 +158,7 @@ def clarify_text(survey: Survey, question: Question, lang: str) -> str:
     return sms_texts.clarify(survey, question, lang)
 
 
-def _open_question(survey: Survey, state: State) -> str | None:
+def _open_question(survey: Survey, state: ConversationState) -> str | None:
     """A later text question not yet answered: where a comment beside a score goes."""
     for qid in state.order[state.index + 1:]:
         q = survey.questions.get(qid)
@@ -167,13 +167,13 @@ def _open_question(survey: Survey, state: State) -> str | None:
     return None
 
 
-def _skip(survey: Survey, state: State, qid: str) -> bool:
+def _skip(survey: Survey, state: ConversationState, qid: str) -> bool:
     # A question answered already, or gone from a survey updated while the session lived.
     return qid in state.answered or qid not in survey.questions
 
 
-def _advance(survey: Survey, state: State, now: datetime,
-             effects: list[Effect]) -> State:
+def _advance(survey: Survey, state: ConversationState, now: datetime,
+             effects: list[Effect]) -> ConversationState:
     """Move to the next unanswered question, or thank and finish."""
     index = state.index + 1
     while index < len(state.order) and _skip(survey, state, state.order[index]):
@@ -185,72 +185,73 @@ def _advance(survey: Survey, state: State, now: datetime,
         return state
     effects.append(Send(survey.message("sms_thanks", state.lang), "thanks"))
     if state.started:
-        effects.append(Finish(ResponseStatus.COMPLETE, now))
+        effects.append(FinaliseSmsResponse(ResponseStatus.COMPLETE, now))
     return replace(state, status="complete")
 
 
-def _answer(survey: Survey, state: State, q: Question, reply: Reply, raw: str,
-            now: datetime) -> tuple[State, list[Effect]]:
+def _answer(survey: Survey, state: ConversationState, q: Question, reply: Reply, raw: str,
+            now: datetime) -> tuple[ConversationState, list[Effect]]:
     effects: list[Effect] = []
     if not state.started:
-        effects.append(StartResponse(now))
+        effects.append(OpenSmsResponse(now))
         state = replace(state, started=True)
     # Texts are redacted by the store as they are written (survey.store.set_answer).
     comment = reply.comment.strip() if reply.comment and reply.comment.strip() else None
     answered = list(state.answered)
     if q.kind == "text":
         text = comment or raw.strip()
-        effects.append(SaveAnswer(q.id, None, text, now))
+        effects.append(SetSmsAnswer(q.id, None, text, now))
     else:
         target = _open_question(survey, state) if comment else None
         if target is not None:
-            effects.append(SaveAnswer(q.id, reply.value, None, now))
-            effects.append(SaveAnswer(target, None, comment, now))
+            effects.append(SetSmsAnswer(q.id, reply.value, None, now))
+            effects.append(SetSmsAnswer(target, None, comment, now))
             answered.append(target)
         else:
-            effects.append(SaveAnswer(q.id, reply.value, comment, now))
+            effects.append(SetSmsAnswer(q.id, reply.value, comment, now))
     answered.append(q.id)
     state = replace(state, answered=tuple(answered))
     return _advance(survey, state, now, effects), effects
 
 
-def on_reply(state: State, survey: Survey, text: str, now: datetime,
-             reader: Reader = read_reply) -> Step:
+def on_reply(state: ConversationState, survey: Survey, text: str, now: datetime,
+             reader: Reader = read_reply) -> Transition:
     """One incoming reply to a session; a closed or expired session changes nothing."""
     if not state.is_live or now >= state.expires_at or state.current is None:
-        return Step(state, [], "closed")
+        return Transition(state, [], "closed")
     if state.current not in survey.questions:
         effects: list[Effect] = []
-        return Step(_advance(survey, state, now, effects), effects, "skipped")
+        return Transition(_advance(survey, state, now, effects), effects, "skipped")
     q = _question(survey, state.current)
     reply = reader(text, q.kind, state.lang)
     if reply.kind == "optout":
         effects = [OptOut(now), Send(survey.message("sms_optout", state.lang),
                                                    "optout")]
         if state.started:
-            effects.append(Finish(ResponseStatus.ABANDONED, now, (OPTOUT_FLAG,)))
-        return Step(replace(state, status="optedout"), effects, "optout")
+            effects.append(FinaliseSmsResponse(ResponseStatus.ABANDONED, now, (OPTOUT_FLAG,)))
+        return Transition(replace(state, status="optedout"), effects, "optout")
     if reply.kind == "decline":
         effects = [Send(decline_text(survey, state.lang), "decline")]
         if state.started:
-            effects.append(Finish(ResponseStatus.COMPLETE, now, (DECLINED_FLAG,)))
-        return Step(replace(state, status="declined"), effects, "decline")
+            effects.append(FinaliseSmsResponse(ResponseStatus.COMPLETE, now, (DECLINED_FLAG,)))
+        return Transition(replace(state, status="declined"), effects, "decline")
     if reply.kind == "answer" and (q.kind == "text" or reply.value is not None):
         new_state, effects = _answer(survey, state, q, reply, text, now)
-        return Step(new_state, effects, "answer")
+        return Transition(new_state, effects, "answer")
     if not state.reasked:
-        return Step(replace(state, reasked=True),
+        return Transition(replace(state, reasked=True),
                     [Send(clarify_text(survey, q, state.lang), "clarify")], "unclear")
     effects = []
-    return Step(_advance(survey, state, now, effects), effects, "skipped")
+    return Transition(_advance(survey, state, now, effects), effects, "skipped")
 
 
-def on_tick(state: State, now: datetime) -> Step:
+def on_tick(state: ConversationState, now: datetime) -> Transition:
     """Time passing: a live session past its lifetime expires (no message: no spam)."""
     if not state.is_live or now < state.expires_at:
-        return Step(state, [], "closed")
-    effects: list[Effect] = [Finish(ResponseStatus.EXPIRED, now)] if state.started else []
-    return Step(replace(state, status="expired"), effects, "closed")
+        return Transition(state, [], "closed")
+    effects: list[Effect] = (
+        [FinaliseSmsResponse(ResponseStatus.EXPIRED, now)] if state.started else [])
+    return Transition(replace(state, status="expired"), effects, "closed")
 
 
 def decline_text(survey: Survey, lang: str) -> str:

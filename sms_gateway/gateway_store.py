@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sms_gateway.conversation import State
+from sms_gateway.conversation import ConversationState
 from sms_gateway.errors import SmsGatewayError
 from sms_gateway.invitations import Invitation
 from sms_gateway.privacy import NOTE_LANGUAGE, PhoneHasher
@@ -98,7 +98,7 @@ class SessionRow:
     survey: str
     survey_version: int
     response_id: str
-    state: State
+    state: ConversationState
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ class GatewayStore:
                 break
         return out
 
-    def claim_invitation(self, inv_id: int, state: State, text: str, survey: str,
+    def claim_invitation(self, inv_id: int, state: ConversationState, text: str, survey: str,
                          survey_version: int, response_id: str, modem: str,
                          now: datetime, rest: timedelta = DEFAULT_REST) -> Outgoing | None:
         """Mark an invitation `sending` and open its session, committed before the send.
@@ -449,7 +449,7 @@ class GatewayStore:
                                "release")
         s = c.execute("SELECT state, status FROM sms_sessions WHERE id = ?",
                       (session_id,)).fetchone() if session_id is not None else None
-        if s is not None and (State.from_json(s[0]).answered or s[1] != "live"):
+        if s is not None and (ConversationState.from_json(s[0]).answered or s[1] != "live"):
             raise ReleaseError(f"invitation {inv_id} did reach the client (they "
                                "replied); it is not sent again")
         if phone is None or decide(_dt(event_at), kind, now, window).action == "expire":
@@ -564,13 +564,15 @@ class GatewayStore:
         return self._sessions("WHERE status = 'live'", ())
 
     def _sessions(self, where: str, params: tuple[Any, ...]) -> list[SessionRow]:
-        return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], State.from_json(r[7]))
+        return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                           ConversationState.from_json(r[7]))
                 for r in self._all(
                     "SELECT id, phone, phone_hash, unit, survey, survey_version, response_id, "
                     f"state FROM sms_sessions {where} ORDER BY id", params)]
 
     def finish_message(self, msg: Assembled, outcome: str, now: datetime, *,
-                       session: SessionRow | None = None, new_state: State | None = None,
+                       session: SessionRow | None = None,
+                       new_state: ConversationState | None = None,
                        sends: Sequence[tuple[str, str]] = (), reply_to: str | None = None,
                        optout: bool = False, counters: Sequence[str] = ()) -> None:
         """Store the effects of one processed message and mark its parts done, atomically."""
@@ -608,7 +610,7 @@ class GatewayStore:
                 self._bump(c, name, now=now)
 
     @staticmethod
-    def _save_state(c: sqlite3.Connection, session_id: int, state: State,
+    def _save_state(c: sqlite3.Connection, session_id: int, state: ConversationState,
                     now: datetime) -> None:
         status = "optedout" if state.status == "optedout" else state.status
         c.execute("UPDATE sms_sessions SET state = ?, status = ?, updated_at = ?, "
@@ -624,7 +626,7 @@ class GatewayStore:
                       "phone = NULL WHERE session_id = ? AND state = 'queued' "
                       "AND purpose IN ('question', 'clarify')", (session_id,))
 
-    def end_session(self, session: SessionRow, state: State, now: datetime,
+    def end_session(self, session: SessionRow, state: ConversationState, now: datetime,
                     counters: Sequence[str] = ()) -> None:
         """Store a session's final state (e.g. expired) and forget its number."""
         with self.store.write() as c:

@@ -38,8 +38,14 @@ from sms_gateway.gateway_store import (
     SessionRow,
 )
 from sms_gateway.invitations import HttpIntake, IntakeError, IntakeSettings, intake_from_config
-from sms_gateway.modem import SIM_WAIT_DEFAULT, IncomingMessage, Modem, NewMessage, Rescan
-from sms_gateway.modem import StatusReport as DriverReport
+from sms_gateway.modem import (
+    SIM_WAIT_DEFAULT,
+    IncomingMessage,
+    Modem,
+    NewMessage,
+    Rescan,
+    StatusReport,
+)
 from sms_gateway.pdu import Pdu
 from sms_gateway.phones import PhoneError, mask, normalise
 from sms_gateway.privacy import hasher_from_config
@@ -74,7 +80,7 @@ class Received:
 
 
 @dataclass(frozen=True)
-class StatusReport:
+class DeliveryReport:
     """One delivery report: the message reference it is about and TP-Status."""
 
     index: int | None
@@ -89,6 +95,17 @@ class StatusReport:
         if self.status >= 0x40:
             return False
         return None
+
+
+@dataclass(frozen=True)
+class ReadStorage:
+    """The modem's storage must be listed: a message was stored, or indications were missed."""
+
+    reason: str
+
+
+# What a modem port reports between two looks: something to keep, or a reason to read storage.
+PortEvent = Received | DeliveryReport | ReadStorage
 
 
 @dataclass
@@ -109,14 +126,14 @@ class ModemPort(Protocol):
     def send(self, number: str, text: str) -> list[int]:
         """Send one logical message (all its parts); the message references."""
 
-    def stored(self) -> list[Received | StatusReport]:
+    def stored(self) -> list[Received | DeliveryReport]:
         """Everything in the modem's message storage."""
 
     def delete(self, index: int) -> None:
         """Delete one stored message."""
 
-    def events(self) -> list[Received | StatusReport | str]:
-        """Pending unsolicited events: messages, reports, or 'stored' (read storage)."""
+    def events(self) -> list[PortEvent]:
+        """Pending unsolicited events: messages, reports, or ReadStorage."""
 
     def health(self) -> Health:
         """Signal, registration, and whether the modem can send."""
@@ -126,7 +143,7 @@ class ModemPort(Protocol):
 
 
 @dataclass
-class Settings:
+class GatewaySettings:
     """The service's settings from `[sms]` (see cli_service for keys and defaults)."""
 
     window: Window
@@ -191,7 +208,7 @@ class Gateway:
     """The service loop (see module doc): `start()`, then `step()` until stopped."""
 
     def __init__(self, gs: GatewayStore, survey: Survey, origin: DeviceIdentity,
-                 links: Sequence[Link], settings: Settings, *,
+                 links: Sequence[Link], settings: GatewaySettings, *,
                  intake: HttpIntake | None = None,
                  clock: Callable[[], datetime] = utc_now,
                  monotonic: Callable[[], float] = time.monotonic,
@@ -316,23 +333,22 @@ class Gateway:
         if port is None:
             return False
         try:
-            items: list[Received | StatusReport | str] = list(port.events())
-            if self.monotonic() >= link.next_scan or "stored" in items:
+            events = list(port.events())
+            items = [e for e in events if not isinstance(e, ReadStorage)]
+            if self.monotonic() >= link.next_scan or len(items) < len(events):
                 link.next_scan = self.monotonic() + self.settings.scan_interval
-                items = [i for i in items if i != "stored"] + list(port.stored())
+                items += port.stored()
             for item in items:
-                if isinstance(item, str):
-                    continue
                 self._keep(link, port, item)
         except (ModemError, OSError) as exc:
             self._drop(link, exc)
             return False
-        return bool(items)
+        return bool(events or items)
 
-    def _keep(self, link: Link, port: ModemPort, item: Received | StatusReport) -> None:
+    def _keep(self, link: Link, port: ModemPort, item: Received | DeliveryReport) -> None:
         """Store one received item durably, then (only then) delete it from the modem."""
         now = self.clock()
-        if isinstance(item, StatusReport):
+        if isinstance(item, DeliveryReport):
             self.gs.delivery_report(port.name, item.ref, item.delivered, now)
         else:
             try:
@@ -415,18 +431,18 @@ class Gateway:
         optout = False
         rid = session.response_id
         for e in effects:
-            if isinstance(e, conv.StartResponse):
+            if isinstance(e, conv.OpenSmsResponse):
                 counters.append("answered")
                 if self.store.get(rid) is None:
                     self.store.start_response(
                         self._origin(session.unit), channel=Channel.SMS, survey=session.survey,
                         survey_version=session.survey_version, lang=session.state.lang,
                         started_at=e.at, response_id=rid)
-            elif isinstance(e, conv.SaveAnswer):
+            elif isinstance(e, conv.SetSmsAnswer):
                 resp = self.store.get(rid)
                 if resp is not None and resp.status is Status.OPEN:
                     self.store.set_answer(rid, e.question, value=e.value, text=e.text, at=e.at)
-            elif isinstance(e, conv.Finish):
+            elif isinstance(e, conv.FinaliseSmsResponse):
                 if e.status is Status.COMPLETE and conv.DECLINED_FLAG not in e.flags:
                     counters.append("completed")
                 resp = self.store.get(rid)
@@ -543,13 +559,13 @@ def snapshot(gs: GatewayStore) -> dict[str, Any]:
     return gs.status()
 
 
-def settings_from_config(sms: Section) -> Settings:
+def settings_from_config(sms: Section) -> GatewaySettings:
     """`[sms]` keys of the service, with defaults: session_hours 72, rate_per_minute 10,
     multipart_timeout_s 300, scan_interval_s 60, health_interval_s 30,
     reply_retention_days 30, rest_days 30 (0: no rest period), and `[sms.intake]`."""
     intake_data = sms.get_table("intake", {})
     intake = intake_from_config(Section(sms.path, "sms.intake", intake_data))
-    return Settings(
+    return GatewaySettings(
         window=window_from_config(sms),
         lifetime=timedelta(hours=sms.get_float("session_hours", 72.0, min=0.01)),
         rate_per_minute=sms.get_int("rate_per_minute", 10, min=1, max=600),
@@ -577,7 +593,7 @@ def driver_settings(sms: Section) -> dict[str, Any]:
 
 
 def open_gateway_store(config_path: str | Path, *, create: bool = True
-                       ) -> tuple[Config, GatewayStore, Settings]:
+                       ) -> tuple[Config, GatewayStore, GatewaySettings]:
     """The config, the gateway's store and its settings (for the CLI commands)."""
     config = load_config(config_path)
     sms = config.section("sms", required=True)
@@ -624,17 +640,17 @@ class DriverPort:
     def send(self, number: str, text: str) -> list[int]:
         return self.modem.send(number, text)
 
-    def _received(self, index: int | None, pdu: Pdu) -> Received | StatusReport | None:
+    def _received(self, index: int | None, pdu: Pdu) -> Received | DeliveryReport | None:
         if pdu.type == "status-report" and pdu.message_ref is not None:
-            return StatusReport(index, pdu.message_ref, pdu.status or 0)
+            return DeliveryReport(index, pdu.message_ref, pdu.status or 0)
         if pdu.type != "deliver":
             return None
         scts = pdu.timestamp.isoformat() if pdu.timestamp else ""
         concat = (pdu.concat.ref, pdu.concat.total, pdu.concat.seq) if pdu.concat else None
         return Received(index, pdu.sender or "", pdu.text, scts, concat)
 
-    def stored(self) -> list[Received | StatusReport]:
-        out: list[Received | StatusReport] = []
+    def stored(self) -> list[Received | DeliveryReport]:
+        out: list[Received | DeliveryReport] = []
         for m in self.modem.list_messages(4):
             if m.message is None:
                 # The driver keeps it on the modem, raw; say so once per index.
@@ -651,17 +667,19 @@ class DriverPort:
     def delete(self, index: int) -> None:
         self.modem.delete(index)
 
-    def events(self) -> list[Received | StatusReport | str]:
-        out: list[Received | StatusReport | str] = []
+    def events(self) -> list[PortEvent]:
+        out: list[PortEvent] = []
         for e in self.modem.poll_events(timeout=0):
-            if isinstance(e, NewMessage | Rescan):
-                out.append("stored")
+            if isinstance(e, NewMessage):
+                out.append(ReadStorage(f"message stored at {e.memory} {e.index}"))
+            elif isinstance(e, Rescan):
+                out.append(ReadStorage(e.reason))
             elif isinstance(e, IncomingMessage) and e.message is not None:
                 item = self._received(None, e.message)
                 if item is not None:
                     out.append(item)
-            elif isinstance(e, DriverReport) and e.message_ref is not None:
-                out.append(StatusReport(None, e.message_ref, e.status or 0))
+            elif isinstance(e, StatusReport) and e.message_ref is not None:
+                out.append(DeliveryReport(None, e.message_ref, e.status or 0))
         return out
 
     def health(self) -> Health:

@@ -21,13 +21,15 @@ from sms_gateway.modem import Modem, WaitClock
 from sms_gateway.privacy import PhoneHasher
 from sms_gateway.scheduler import RateLimit, Window
 from sms_gateway.service import (
+    DeliveryReport,
     DriverPort,
     Gateway,
+    GatewaySettings,
     Health,
     Link,
+    PortEvent,
+    ReadStorage,
     Received,
-    Settings,
-    StatusReport,
 )
 from survey.config import DeviceIdentity
 from survey.definition import load_survey, shipped_survey_path
@@ -56,9 +58,9 @@ class TwinModem:
     """An in-process modem twin: storage, sent messages, injected send failures."""
 
     name: str = "twin0"
-    storage: dict[int, Received | StatusReport] = field(default_factory=dict)
+    storage: dict[int, Received | DeliveryReport] = field(default_factory=dict)
     sent: list[tuple[str, str]] = field(default_factory=list)
-    pending: list[Received | StatusReport | str] = field(default_factory=list)
+    pending: list[PortEvent] = field(default_factory=list)
     fail: list[BaseException] = field(default_factory=list)
     next_index: int = 0
     next_ref: int = 0
@@ -69,7 +71,7 @@ class TwinModem:
                 concat: tuple[int, int, int] | None = None) -> None:
         self.next_index += 1
         self.storage[self.next_index] = Received(self.next_index, sender, text, scts, concat)
-        self.pending.append("stored")
+        self.pending.append(ReadStorage("delivered"))
 
     def send(self, number: str, text: str) -> list[int]:
         if self.fail:
@@ -78,14 +80,14 @@ class TwinModem:
         self.next_ref = (self.next_ref + 1) % 256
         return [self.next_ref]
 
-    def stored(self) -> list[Received | StatusReport]:
+    def stored(self) -> list[Received | DeliveryReport]:
         return list(self.storage.values())
 
     def delete(self, index: int) -> None:
         if not self.keep_deleted:
             self.storage.pop(index, None)
 
-    def events(self) -> list[Received | StatusReport | str]:
+    def events(self) -> list[PortEvent]:
         out, self.pending = self.pending, []
         return out
 
@@ -110,7 +112,7 @@ def make_gateway(path: Path, clock: Clock, modems: list[TwinModem], *,
                  rest: timedelta = DEFAULT_REST) -> Gateway:
     store = Store(path)
     gs = GatewayStore(store, PhoneHasher(KEY))
-    settings = Settings(window=window or Window(), multipart_timeout=multipart_timeout,
+    settings = GatewaySettings(window=window or Window(), multipart_timeout=multipart_timeout,
                         scan_interval=0.0, health_interval=0.0, expire_interval=0.0,
                         rest=rest)
     links = [Link(m.name, (lambda m=m: m), RateLimit(rate)) for m in modems]  # type: ignore[misc]
@@ -146,7 +148,7 @@ def sim_gateway(path: Path, clock: Clock, urls: list[str], *, rate: int = 600,
                 wait_clock: WaitClock | None = None) -> Gateway:
     """A gateway on the real driver and simulated modems behind `urls`."""
     gs = GatewayStore(Store(path), PhoneHasher(KEY))
-    settings = Settings(window=Window(), multipart_timeout=multipart_timeout,
+    settings = GatewaySettings(window=Window(), multipart_timeout=multipart_timeout,
                         scan_interval=2.0, health_interval=0.5, retry_port=0.05,
                         expire_interval=0.0)
     links = [Link(u, functools.partial(open_fast, u, wait_clock), RateLimit(rate))

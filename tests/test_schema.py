@@ -34,7 +34,7 @@ V3_SQL = (Path(__file__).parent / "store_v3.sql").read_text()
 AT = "2025-03-04T08:15:02+00:00"
 PHONE = "+358401234567"
 HASHER = PhoneHasher(KEY)
-# A session's conversation state as the gateway stored it (State.to_json).
+# A session's conversation state as the gateway stored it (ConversationState.to_json).
 SESSION_STATE = ('{"lang": "fi", "order": ["nps", "open"], "expires_at": '
                  '"2025-03-06T08:15:02+00:00", "index": 1, "reasked": false, '
                  '"answered": ["nps"], "started": true, "status": "live"}')

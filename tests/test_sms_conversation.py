@@ -19,19 +19,19 @@ def survey() -> Survey:
     return load_survey(shipped_survey_path("national"))
 
 
-def sends(step: conv.Step) -> list[str]:
+def sends(step: conv.Transition) -> list[str]:
     return [e.text for e in step.effects if isinstance(e, conv.Send)]
 
 
-def saved(step: conv.Step) -> list[tuple[str, int | None, str | None]]:
+def saved(step: conv.Transition) -> list[tuple[str, int | None, str | None]]:
     return [(e.question, e.value, e.text) for e in step.effects
-            if isinstance(e, conv.SaveAnswer)]
+            if isinstance(e, conv.SetSmsAnswer)]
 
 
 def test_state_round_trips_through_json(survey: Survey) -> None:
     s = conv.begin(survey, "sv", T0)
     s = conv.on_reply(s, survey, "8", T0).state
-    assert conv.State.from_json(s.to_json()) == s
+    assert conv.ConversationState.from_json(s.to_json()) == s
     assert s.expires_at == T0 + timedelta(hours=72) and s.lang == "sv"
 
 
@@ -42,11 +42,11 @@ def test_unknown_language_falls_back_to_the_first(survey: Survey) -> None:
 def test_first_answer_starts_the_response_then_asks_next(survey: Survey) -> None:
     s = conv.begin(survey, "fi", T0)
     step = conv.on_reply(s, survey, "kahdeksan", T0)
-    assert isinstance(step.effects[0], conv.StartResponse)
+    assert isinstance(step.effects[0], conv.OpenSmsResponse)
     assert saved(step) == [("nps", 8, None)]
     assert sends(step) == [survey.questions["open"].prompt("fi", "sms")]
     step2 = conv.on_reply(step.state, survey, "Ystävällinen", T0)
-    assert not any(isinstance(e, conv.StartResponse) for e in step2.effects)
+    assert not any(isinstance(e, conv.OpenSmsResponse) for e in step2.effects)
     assert saved(step2) == [("open", None, "Ystävällinen")]
 
 
@@ -62,8 +62,8 @@ def test_comment_beside_a_score_when_no_open_question_follows(survey: Survey) ->
     step = conv.on_reply(s, survey, "4 ihan hyvä", T0)
     assert saved(step) == [("s1", 4, "ihan hyvä")]
     assert sends(step) == [survey.message("sms_thanks", "fi")]
-    assert [e for e in step.effects if isinstance(e, conv.Finish)] == [
-        conv.Finish("complete", T0)]
+    assert [e for e in step.effects if isinstance(e, conv.FinaliseSmsResponse)] == [
+        conv.FinaliseSmsResponse("complete", T0)]
     assert step.state.status == "complete"
 
 
@@ -91,7 +91,7 @@ def test_optout_in_the_middle(survey: Survey) -> None:
     assert sends(step) == [survey.message("sms_optout", "sv")]
     # What was answered reaches the central as stopped by the person, not as expired.
     assert conv.OptOut(T0) in step.effects
-    assert conv.Finish("abandoned", T0, ("optout",)) in step.effects
+    assert conv.FinaliseSmsResponse("abandoned", T0, ("optout",)) in step.effects
     assert conv.on_reply(step.state, survey, "5", T0).outcome == "closed"
 
 
@@ -103,7 +103,7 @@ def test_late_reply_inside_lifetime_and_expiry(survey: Survey) -> None:
     assert conv.on_tick(step.state, late).effects == []
     gone = conv.on_tick(step.state, T0 + timedelta(hours=72))
     assert gone.state.status == "expired"
-    assert gone.effects == [conv.Finish("expired", T0 + timedelta(hours=72))]
+    assert gone.effects == [conv.FinaliseSmsResponse("expired", T0 + timedelta(hours=72))]
     assert conv.on_reply(gone.state, survey, "7", T0 + timedelta(hours=73)).outcome == "closed"
 
 

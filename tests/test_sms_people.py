@@ -108,7 +108,7 @@ def test_decline_at_the_open_question_and_the_message_it_falls_back_to() -> None
     step = conv.on_reply(s, survey, "no thanks", T0)
     assert step.outcome == "decline" and step.state.status == "declined"
     assert step.effects == [conv.Send(survey.message("sms_decline", "en"), "decline"),
-                            conv.Finish("complete", T0, ("declined",))]
+                            conv.FinaliseSmsResponse("complete", T0, ("declined",))]
     assert conv.on_reply(step.state, survey, "9", T0).outcome == "closed"
     # A unit's own survey without sms_decline ends with its thanks.
     bare = replace(survey, messages={k: v for k, v in survey.messages.items()

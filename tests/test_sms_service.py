@@ -13,7 +13,7 @@ from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
 
 from sms_gateway.errors import AtTimeout, CmsError, PduError, SendError
 from sms_gateway.gateway_store import ReleaseError
-from sms_gateway.service import Gateway, StatusReport
+from sms_gateway.service import DeliveryReport, Gateway
 from sms_gateway.status import status_extras
 from survey.replies import Reply
 from survey.response import Answer, encode_answers
@@ -243,7 +243,7 @@ def test_delivery_report_updates_invitation(
     invite(gw, ANNA, clock() - timedelta(hours=1))
     gw.step()
     ref = modem.next_ref
-    modem.pending.append(StatusReport(None, ref, 0))
+    modem.pending.append(DeliveryReport(None, ref, 0))
     gw.step()
     assert gw.gs.counters()["delivered"] == 1
     row = gw.store.conn.execute("SELECT delivery FROM sms_invitations").fetchone()
