@@ -9,16 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wire_helpers import raw_batch
 
-from central.receiver import ReceiverStats, handle_message
+from central.receiver import Receiver, ReceiverStats, handle_message
 from central.store import CentralStore, CentralStoreDataError, open_central
 from palaute.cli import main
 from survey.response import Response
 from sync import protocol
+from sync.mqtt import MqttSettings
 from sync.protocol import Topic
 
 NOW = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
@@ -191,3 +193,54 @@ def test_response_the_database_refuses_is_rejected_not_retried(db: CentralStore)
     assert ack.accepted == (good["id"],)
     assert ack.rejected == ((odd["id"], "cannot be stored: value out of range"),)
     assert db.response_ids() == {good["id"]} and len(db.quarantined()) == 1
+
+
+def test_rejected_id_with_nul_or_surrogate_is_quarantined_and_acked(central_url: str) -> None:
+    good = wire()
+    nul = wire(id="bad\x00id")
+    lone = wire(id="bad\ud800id")
+    bid = str(uuid.uuid4())
+    body = raw_batch(bid, "tays-lobby-3", NOW, [good, nul, lone])
+    payload = json.dumps(body).encode("ascii")  # \u escapes, as any JSON encoder may send
+    with open_central(central_url) as db:
+        out = handle_message(db, TOPIC, payload, NOW)
+        assert out is not None
+        ack = protocol.parse_ack(out.payload)
+        assert ack.batch == bid and ack.accepted == (good["id"],)
+        assert len(ack.rejected) == 2
+        assert db.response_ids() == {good["id"]}
+        [(topic, reason, kept)] = db.quarantined()
+        assert topic == TOPIC and "NUL" in reason and kept == payload
+
+
+class _NoPublish:
+    def publish(self, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError("nothing should be acked")
+
+
+def test_non_utf8_topic_is_quarantined_without_raising(tmp_path: Path) -> None:
+    with open_central(f"sqlite:///{tmp_path / 'c.sqlite'}") as db:
+        rx = Receiver(db, MqttSettings(host="127.0.0.1", port=1, tls=False))
+        msg = mqtt.MQTTMessage(topic=b"palaute/v1/t\xffys/dev/responses")
+        msg.payload = b'{"v":1}'
+        # An exception here would propagate out of paho's loop and stop the network thread.
+        rx._on_message(_NoPublish(), None, msg)  # type: ignore[arg-type]
+        [(topic, reason, kept)] = db.quarantined()
+        assert "UTF-8" in reason and topic.startswith("palaute/v1/t") and kept == b'{"v":1}'
+
+
+def test_status_with_nul_or_surrogate_is_quarantined(central_url: str) -> None:
+    # SQLite's driver raised UnicodeEncodeError, PostgreSQL refused \u0000 in JSONB: the
+    # status was neither recorded nor kept.
+    topic = "palaute/v1/tays/tays-lobby-3/status"
+    with open_central(central_url) as db:
+        for bad in ("modem\u0000", "sig\ud800"):
+            payload = json.dumps({"v": 1, "device": "tays-lobby-3", "site": "tays",
+                                  "state": "online", "modem": bad}).encode("ascii")
+            assert handle_message(db, topic, payload, NOW) is None
+        kept = db.quarantined()
+        assert [p for _, _, p in kept] == [
+            json.dumps({"v": 1, "device": "tays-lobby-3", "site": "tays", "state": "online",
+                        "modem": bad}).encode("ascii") for bad in ("modem\u0000", "sig\ud800")]
+        assert all("NUL" in reason for _, reason, _ in kept)
+        assert db.device_statuses() == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from central.importer import import_jsonl
 from central.store import open_central
 from palaute.cli import main
+
+NOW = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 
 
 def wire(i: int, **over: Any) -> dict[str, Any]:
@@ -86,3 +89,15 @@ def test_progress_bar_goes_to_stderr_when_asked(tmp_path: Path,
     assert report.inserted == 10 and report.errors == []
     captured = capsys.readouterr()
     assert "h.jsonl" in captured.err and "100%" in captured.err and captured.out == ""
+
+
+def test_import_of_a_file_with_a_byte_order_mark_keeps_its_first_line(tmp_path: Path) -> None:
+    # Files saved by Windows tools start with U+FEFF; json.loads refused line 1 as "not JSON".
+    first, second = wire(0), wire(1)
+    path = tmp_path / "history.jsonl"
+    path.write_text("\ufeff" + json.dumps(first) + "\n" + json.dumps(second) + "\n",
+                    encoding="utf-8")
+    with open_central(f"sqlite:///{tmp_path / 'c.sqlite'}") as db:
+        report = import_jsonl(db, path, progress=False, now=NOW)
+        assert report.errors == [] and report.inserted == 2
+        assert db.response_ids() == {first["id"], second["id"]}

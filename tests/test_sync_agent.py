@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +32,15 @@ from palaute.cli import main
 from survey.config import DeviceIdentity
 from survey.definition import load_survey, shipped_survey_path
 from survey.errors import StoreError
+from survey.response import Answer
 from survey.store import Store
 from sync import protocol
-from sync.agent import META_LAST_SYNC
+from sync.agent import META_CONFIG_VERSION, META_LAST_SYNC, SyncAgent, SyncSettings
+from sync.mqtt import MqttSettings
 from sync.protocol import RemoteConfig, Topic
 
 PALAUTE = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "palaute")
+NOW = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -289,3 +294,92 @@ def test_agent_started_while_the_broker_is_down(device: Path, broker: Mosquitto,
             wait_until(lambda: sa.step(advance=1.0) or queue_depth(store_path) == 0, 20,
                        message="drained")
     assert central_ids(url) == device_ids(store_path)
+
+
+def make_agent(tmp_path: Path, origin: DeviceIdentity, **settings: Any) -> SyncAgent:
+    store = Store(tmp_path / "store.sqlite")
+    mqtt_settings = MqttSettings(host="127.0.0.1", port=1, tls=False)
+    return SyncAgent(store, origin, mqtt_settings, SyncSettings(**settings),
+                     status_extras=[], survey_checker=lambda text, source: [])
+
+
+def test_agent_keeps_each_batch_within_the_wire_limit(tmp_path: Path,
+                                                      origin: DeviceIdentity) -> None:
+    # Gzip off (allowed by [sync]) and batch_max_bytes at its allowed maximum: the JSON of one
+    # batch is ~2 MB, over the broker's message_size_limit and the central's MAX_WIRE_BYTES,
+    # so it would be dropped or refused without an ack and re-sent for ever.
+    agent = make_agent(tmp_path, origin, gzip_min_bytes=1 << 30, max_inflight=16,
+                       batch_max_count=1000, batch_max_bytes=protocol.MAX_PAYLOAD_BYTES // 2)
+    try:
+        ids = add_final_responses(agent.store, origin, 400)
+        with agent.store.write() as c:
+            c.execute("INSERT INTO answers (response_id, question, value, text, answered_at) "
+                      "SELECT id, 'long', NULL, ?, finished_at FROM responses", ("ö" * 2500,))
+        agent._fill_outbox(0.0)
+        batches = sorted(agent.outbox._batches.values(), key=lambda b: b.last_seq)
+        assert batches
+        sent: list[str] = []
+        for b in batches:
+            assert len(b.payload) <= protocol.MAX_WIRE_BYTES
+            check = protocol.check_batch(Topic.parse(str(agent._topic)), b.payload)
+            assert check.error is None and check.rejected == []
+            assert [r.id for r in check.accepted] == list(b.ids)
+            sent += b.ids
+        assert sent == ids[:len(sent)] and len(sent) >= 300
+    finally:
+        agent.store.close()
+
+
+def test_older_config_does_not_replace_a_newer_one(tmp_path: Path,
+                                                    origin: DeviceIdentity) -> None:
+    agent = make_agent(tmp_path, origin)
+    try:
+        agent._handle_config(protocol.encode(
+            RemoteConfig(5, None, {"heartbeat_seconds": 120}).to_dict()))
+        assert agent.store.get_meta(META_CONFIG_VERSION) == "5"
+        agent._handle_config(protocol.encode(
+            RemoteConfig(3, None, {"heartbeat_seconds": 7}).to_dict()))
+        assert agent.store.get_meta(META_CONFIG_VERSION) == "5"
+        assert agent.settings.heartbeat_seconds == 120
+    finally:
+        agent.store.close()
+
+
+def test_out_of_range_settings_stored_earlier_are_not_applied(tmp_path: Path,
+                                                              origin: DeviceIdentity) -> None:
+    # Settings accepted before remote settings were bounded stay in the store's meta and
+    # were applied again at every start (the same version is never re-parsed).
+    with Store(tmp_path / "store.sqlite") as store:
+        store.set_meta("sync.settings", json.dumps({"batch_max_count": 5000,
+                                                    "heartbeat_seconds": 90}))
+    agent = make_agent(tmp_path, origin)
+    try:
+        assert agent.settings.batch_max_count == SyncSettings().batch_max_count
+        assert agent.settings.heartbeat_seconds == 90
+    finally:
+        agent.store.close()
+
+
+def test_overlong_or_nul_text_does_not_cost_the_whole_response(tmp_path: Path,
+                                                                 origin: DeviceIdentity) -> None:
+    # An SMS comment is stored as received (a long concatenated SMS, a UCS-2 U+0000): the
+    # central refused the whole response, the device then marked it synced, and its NPS
+    # never reached the reports.
+    agent = make_agent(tmp_path, origin)
+    try:
+        rid = agent.store.start_response(origin, channel="sms", survey="national",
+                                         survey_version=3, lang="fi", started_at=NOW)
+        agent.store.set_answer(rid, "nps", value=2, at=NOW)
+        agent.store.set_answer(rid, "open", text="huono\x00" + "x" * 9000, at=NOW)
+        agent.store.finalise(rid, "complete", NOW)
+        agent._fill_outbox(0.0)
+        [batch] = agent.outbox._batches.values()
+        check = protocol.check_batch(Topic.parse(str(agent._topic)), batch.payload)
+        assert check.rejected == [] and [r.id for r in check.accepted] == [rid]
+        [resp] = check.accepted
+        assert resp.answers["nps"] == Answer(value=2)
+        text = resp.answers["open"].text
+        assert text is not None and text.startswith("huono\ufffdxxx")
+        assert len(text) == protocol.MAX_TEXT_CHARS
+    finally:
+        agent.store.close()

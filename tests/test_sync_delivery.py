@@ -269,3 +269,49 @@ def test_publish_config_reaches_the_device(tmp_path: Path, broker: Mosquitto,
                    message="config applied")
         assert survey.read_text() == new_survey.read_text()
         assert agent.agent.settings.heartbeat_seconds == 90
+
+
+@pytest.fixture
+def limited_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    # The message size limit that `palaute central broker-config` writes.
+    with Mosquitto(tmp_path / "broker", "allow_anonymous true\nmessage_size_limit 1048576\n") as b:
+        yield b
+
+
+def _delivered(central_url: str, store: Path) -> None:
+    wait_until(lambda: queue_depth(store) == 0, 30, message="device drained")
+    assert central_ids(central_url) == device_ids(store)
+
+
+def test_device_moved_to_another_site_delivers_its_backlog(
+        tmp_path: Path, limited_broker: Mosquitto, central_url: str,
+        origin: DeviceIdentity) -> None:
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    before = DeviceIdentity(origin.id, "oys", origin.area, origin.unit)
+    with Store(folder / "store.sqlite") as s:
+        old = add_final_responses(s, before, 40)
+        add_final_responses(s, origin, 10)
+    config = write_device_config(folder, origin, limited_broker.port, batch_max_count=15)
+    with ReceiverThread(central_url, limited_broker.port), AgentThread(config):
+        _delivered(central_url, folder / "store.sqlite")
+    with open_central(central_url) as db:
+        sites = dict(db.execute("SELECT id, site FROM responses"))
+    assert {sites[i] for i in old} == {"oys"}
+
+
+def test_big_batches_get_through_a_broker_with_a_size_limit(
+        tmp_path: Path, limited_broker: Mosquitto, central_url: str,
+        origin: DeviceIdentity) -> None:
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    with Store(folder / "store.sqlite") as s:
+        add_final_responses(s, origin, 400)
+        with s.write() as c:
+            c.execute("INSERT INTO answers (response_id, question, value, text, answered_at) "
+                      "SELECT id, 'long', NULL, ?, finished_at FROM responses", ("ö" * 2500,))
+    config = write_device_config(folder, origin, limited_broker.port, batch_max_count=1000,
+                                 batch_max_bytes=protocol.MAX_PAYLOAD_BYTES // 2,
+                                 gzip_min_bytes=1 << 30)
+    with ReceiverThread(central_url, limited_broker.port), AgentThread(config):
+        _delivered(central_url, folder / "store.sqlite")

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from wire_helpers import raw_batch
 
 from survey.response import decode_response, encode_response
 from sync import protocol
 from sync.outbox import Outbox
-from sync.protocol import Ack, ProtocolError, Topic
+from sync.protocol import Ack, ProtocolError, RemoteConfig, Topic
 
 TOPIC = Topic("tays", "tays-lobby-3", "responses")
+NOW = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 
 
 def wire(**over: Any) -> dict[str, Any]:
@@ -223,3 +225,39 @@ def test_outbox_resends_everything_after_reconnect() -> None:
 def test_unstorable_text_is_refused() -> None:
     for bad in (wire(answers={"open": {"text": "a\x00b"}}), wire(unit="ensi\ud800apu")):
         assert protocol.response_problems(bad) == ["contains a NUL character or a lone surrogate"]
+
+
+@pytest.mark.parametrize("settings", [
+    {"batch_max_count": protocol.MAX_BATCH_RESPONSES + 1},
+    {"batch_max_bytes": 64 * 1024 * 1024},
+    {"batch_max_bytes": 10},
+])
+def test_remote_settings_out_of_range_are_refused(settings: dict[str, int]) -> None:
+    # A batch of more than 1000 is refused whole by the central and its ids come back as
+    # "rejected", which the device marks synced: those answers never reach the reports.
+    payload = protocol.encode(RemoteConfig(4, None, settings).to_dict())
+    with pytest.raises(ProtocolError, match=next(iter(settings))):
+        protocol.parse_config(payload)
+
+
+def test_responses_answered_before_a_site_change_are_accepted() -> None:
+    # The device was re-provisioned from "oys" to "tays"; its unsynced rows keep the site
+    # where they were answered. Refusing them made the device mark them synced: lost.
+    earlier = wire(site="oys")
+    topic = Topic("tays", "tays-lobby-3", "responses")
+    body = raw_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [earlier])
+    check = protocol.check_batch(topic, protocol.encode(body))
+    assert [r.id for r in check.accepted] == [earlier["id"]] and check.rejected == []
+    other = wire(device="oys-lobby-1", site="tays")
+    body = raw_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [other])
+    assert protocol.check_batch(topic, protocol.encode(body)).accepted == []
+
+
+def test_unhashable_channel_or_status_is_rejected_not_raised() -> None:
+    # Found by the receiver fuzz test: `[] in frozenset(...)` raised TypeError, so the batch
+    # was neither acked nor quarantined.
+    a, b = wire(channel=[]), wire(status={"x": 1})
+    topic = Topic("tays", "tays-lobby-3", "responses")
+    body = raw_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [a, b])
+    reasons = dict(protocol.check_batch(topic, protocol.encode(body)).rejected)
+    assert "channel" in reasons[a["id"]] and "status" in reasons[b["id"]]
