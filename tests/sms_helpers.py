@@ -162,6 +162,14 @@ def sent_to(core: ModemCore, number: str) -> list[str]:
     return [str(m["text"]) for m in core.sent() if m["recipient"] == number]
 
 
+def dump_tables(gw: Gateway) -> str:
+    """Every row of every table of the gateway's store, as text (to look for a number)."""
+    tables = [r[0] for r in gw.store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return "\n".join(repr(row) for t in tables
+                      for row in gw.store.conn.execute(f"SELECT * FROM {t}"))
+
+
 # -- fixtures of the service tests (imported by name where used) -------------------
 
 @pytest.fixture

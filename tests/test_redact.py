@@ -149,3 +149,23 @@ def test_corpus_is_large_and_split_before_tuning() -> None:
     assert sum(sizes.values()) >= 400 and sizes["heldout"] >= 100, sizes
     langs = {s.lang for part in PARTS for s in load(part)}
     assert langs == {"fi", "sv", "en"}
+
+
+@pytest.mark.parametrize("text", [
+    "10 0401234567",
+    "kello 14 040-123 4567",
+    "1.5.2024 0401234567 soittakaa",
+    "2 +358 40 123 4567",
+    "soita 040 - 123 4567",
+    "050–1234567 (iltaisin)",
+])
+def test_phone_number_after_other_digits_is_redacted(text: str) -> None:
+    out = redact_text(text, "fi")
+    assert "[puhelinnumero]" in out
+    assert "0401234567" not in out.replace(" ", "").replace("-", "")
+    assert "401234567" not in out.replace(" ", "").replace("-", "")
+
+
+def test_a_lone_score_or_date_is_not_redacted() -> None:
+    assert redact_text("10 hyvä", "fi") == "10 hyvä"
+    assert redact_text("1.5.2024 kiitos", "fi") == "1.5.2024 kiitos"

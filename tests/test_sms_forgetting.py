@@ -8,8 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
+from sms_helpers import Clock, TwinModem, dump_tables, invite, make_gateway, utc
 
+from sms_gateway.errors import SendError
+from sms_gateway.gateway_store import ReleaseError
 from sms_gateway.service import Gateway, settings_from_config
 from survey.config import Section
 
@@ -116,3 +118,23 @@ def test_a_reader_of_another_service_delays_the_forgetting_only_until_it_lets_go
     finally:
         reader.close()
         gw.store.close()
+
+
+def test_number_of_an_unknown_send_is_forgotten_when_the_session_ends(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """Unknown outcomes cannot be released once the session has ended: keep no number."""
+    modem.fail = [SendError("AT+CMGS: timeout", [], unknown=True),
+                  SendError("AT+CMGS: timeout", [], unknown=True)]
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()  # the invitation: outcome unknown (it did arrive)
+    for text in ("9 hyvä palvelu", "4"):  # the question's send is unknown too
+        clock.advance(seconds=30)
+        modem.deliver(ANNA, text, clock().isoformat())
+        gw.step()
+        gw.step()
+    assert gw.gs.status()["live_sessions"] == 0
+    assert gw.store.unsynced()[0].status == "complete"
+    assert ANNA not in dump_tables(gw) and ANNA[1:] not in dump_tables(gw)
+    inv_id = gw.gs.status()["unknown_invitations"][0]["id"]
+    with pytest.raises(ReleaseError, match="did reach the client"):
+        gw.gs.release(inv_id, clock(), gw.settings.window)

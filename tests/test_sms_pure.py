@@ -10,7 +10,7 @@ import pytest
 from sms_gateway.invitations import IntakeError, parse_csv, parse_items
 from sms_gateway.phones import PhoneError, normalise
 from sms_gateway.privacy import PhoneHasher
-from sms_gateway.scheduler import RateLimit, Window, decide, next_allowed
+from sms_gateway.scheduler import RateLimit, Window, deadline, decide, next_allowed
 from survey.redact import redact_text
 from survey.redact_patterns import hetu_is_valid
 
@@ -159,3 +159,23 @@ def test_http_items_good_and_bad_with_ids() -> None:
     assert [(i, g.lang) for i, g in good] == [("a1", "en")]
     assert [i for i, _ in bad] == ["7", "#3", "#4"]
     assert "phone" in bad[0][1].reason
+
+
+@pytest.mark.parametrize("local, kind", [
+    (datetime(2025, 10, 25, 10, 0), "visit"),  # EEST -> EET across the window
+    (datetime(2025, 3, 29, 10, 0), "visit"),   # EET -> EEST
+    (datetime(2025, 10, 26, 3, 30), "call"),   # the repeated hour (fold 0: EEST)
+    (datetime(2025, 10, 26, 3, 30, fold=1), "call"),
+])
+def test_deadline_is_real_elapsed_time_across_dst(local: datetime, kind: str) -> None:
+    window = Window()
+    event = local.replace(tzinfo=HKI)
+    within = window.within(kind)
+    assert deadline(event, kind, window).astimezone(UTC) == event.astimezone(UTC) + within
+
+
+def test_visit_survey_not_sent_49_hours_after_the_visit_over_autumn_change() -> None:
+    window = Window()
+    event = datetime(2025, 10, 25, 10, 0, tzinfo=HKI)  # Saturday, EEST
+    late = event.astimezone(UTC) + timedelta(hours=48, minutes=30)  # Monday 09:30 EET
+    assert decide(event, "visit", late, window).action == "expire"

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sms_helpers import Clock, TwinModem, invite, make_gateway, utc
+from sms_helpers import Clock, TwinModem, dump_tables, invite, make_gateway, utc
 
 from sms_gateway.errors import AtTimeout, CmsError, PduError, SendError
 from sms_gateway.gateway_store import ReleaseError
@@ -346,3 +346,138 @@ def test_one_session_per_number_second_invitation_waits(
     finally:
         gw.close()
         gw.store.close()
+
+
+def test_optout_drops_questions_still_queued_for_the_number(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """A question queued (modem down) before the client's STOP must never go out after it."""
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    assert len(modem.texts_to(ANNA)) == 1  # the invitation
+    modem.healthy = False  # the next question waits in the outbox
+    clock.advance(seconds=30)
+    modem.deliver(ANNA, "9", clock().isoformat())
+    gw.step()
+    clock.advance(seconds=30)
+    modem.deliver(ANNA, "STOP", clock().isoformat())
+    gw.step()
+    modem.healthy = True
+    for _ in range(4):
+        clock.advance(seconds=5)
+        gw.step()
+    assert modem.texts_to(ANNA)[1:] == [gw.survey.message("sms_optout", "fi")]
+    assert gw.gs.status()["outbox"].get("queued", 0) == 0
+
+
+def test_non_ascii_alphanumeric_sender_is_kept_and_does_not_stop_the_loop(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """An operator's alphanumeric sender with 'Ä' must not crash every step (crash loop)."""
+    modem.deliver("Ärrä-Info", "Tervetuloa", clock().isoformat())
+    modem.deliver(ANNA, "STOP", clock().isoformat())
+    gw.step()
+    gw.step()
+    assert modem.storage == {}  # both stored and then deleted
+    assert gw.gs.status()["inbox_pending"] == 0
+    assert modem.texts_to(ANNA) == [gw.survey.message("sms_optout", "fi")]
+
+
+def test_reply_received_before_expiry_counts_though_its_parts_complete_after(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """A multipart reply whose first part came 2 min before the 72 h end is still an answer."""
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    clock.advance(hours=72, minutes=-2)
+    modem.deliver(ANNA, "9 hyvä", clock().isoformat(), (5, 2, 1))
+    gw.step()  # waits for part 2
+    clock.advance(minutes=6)  # part 2 never comes; the session's lifetime ends meanwhile
+    gw.step()
+    gw.step()
+    outcomes = [r[0] for r in gw.store.conn.execute("SELECT outcome FROM sms_messages")]
+    assert outcomes == ["answer"]
+    finals = gw.store.unsynced()
+    assert [r.answers["nps"].value for r in finals] == [9]
+
+
+def test_two_multipart_messages_with_one_concat_ref_both_kept(gw: Gateway,
+                                                             clock: Clock) -> None:
+    """A sender reusing a concatenation reference: neither message's text is dropped."""
+    gs = gw.gs
+    t1, t2 = clock().isoformat(), (clock() + timedelta(seconds=40)).isoformat()
+    gs.store_part("twin0", ANNA, t1, 7, 2, 1, "eka ", clock())
+    gs.store_part("twin0", ANNA, t2, 7, 2, 1, "toka ", clock())
+    gs.store_part("twin0", ANNA, t1, 7, 2, 2, "viesti", clock())
+    gs.store_part("twin0", ANNA, t2, 7, 2, 2, "teksti", clock())
+    ready = gs.ready_messages(clock(), timedelta(minutes=5))
+    assert sum(len(m.part_ids) for m in ready) == 4
+    assert sorted(m.text for m in ready) == ["eka viesti", "toka teksti"]
+
+
+def test_part_arriving_after_its_set_was_processed_is_not_a_new_reply(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """The straggler of a timed-out multipart reply must not answer the next question."""
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    t = clock().isoformat()
+    modem.deliver(ANNA, "10 Loistava", t, (42, 2, 1))
+    gw.step()
+    clock.advance(minutes=6)  # part 2 is late: part 1 is processed as what arrived
+    gw.step()
+    s1 = gw.survey.questions["s1"].prompt("fi", "sms")
+    assert modem.texts_to(ANNA)[-1] == s1
+    modem.deliver(ANNA, " palvelu", t, (42, 2, 2))
+    for _ in range(2):
+        gw.step()
+        clock.advance(minutes=6)
+    gw.step()
+    assert modem.texts_to(ANNA)[-1] == s1  # no clarifying re-ask for a fragment
+    rows = gw.store.conn.execute("SELECT outcome, text FROM sms_messages ORDER BY id").fetchall()
+    assert rows == [("answer", "10 Loistava"), ("late_part", " palvelu")]
+    (resp,) = gw.store.open_responses("sms")
+    row = gw.store.get(resp.id)
+    assert row is not None and set(row.answers) == {"nps", "open"}
+
+
+def test_reply_sent_in_time_but_read_after_a_restart_past_expiry_counts(
+        tmp_path: Path, clock: Clock) -> None:
+    """The service was down over the 72 h end: the SMSC's timestamp shows the reply was in time."""
+    modem = TwinModem()
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [modem])
+    gw.start()
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    gw.close()
+    gw.store.close()
+    clock.advance(hours=72, minutes=-5)
+    modem.deliver(ANNA, "9", clock().isoformat())  # kept on the modem while we are down
+    clock.advance(minutes=15)
+    gw = make_gateway(tmp_path / "s.sqlite", clock, [modem])
+    try:
+        gw.start()
+        gw.step()
+        gw.step()
+        outcomes = [r[0] for r in gw.store.conn.execute("SELECT outcome FROM sms_messages")]
+        assert outcomes == ["answer"]
+        finals = gw.store.unsynced()
+        assert [r.answers["nps"].value for r in finals] == [9]
+    finally:
+        gw.close()
+        gw.store.close()
+
+
+def test_question_still_queued_when_the_session_expires_is_not_sent(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    """After expiry a reply gets no answer, so the question must not go out either."""
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    modem.healthy = False
+    clock.advance(seconds=30)
+    modem.deliver(ANNA, "9", clock().isoformat())
+    gw.step()  # the next question waits for the modem
+    clock.advance(hours=73)
+    gw.step()  # the session expires
+    modem.healthy = True
+    for _ in range(3):
+        gw.step()
+    assert len(modem.texts_to(ANNA)) == 1  # the invitation only
+    assert gw.gs.status()["outbox"] == {"failed": 1}
+    assert ANNA not in dump_tables(gw)
