@@ -64,7 +64,8 @@ def _simulate(args: argparse.Namespace) -> int:
                          for r in result.rows)
     print(f"{len(result.screenshots)} screens, {len(result.prompts)} prompts spoken, "
           f"{len(result.rows)} responses stored in {result.store_path}"
-          + (f" ({statuses})" if statuses else ""))
+          + (f" ({statuses})" if statuses else "")
+          + (f"; all screens on {result.contact_sheet}" if result.contact_sheet else ""))
     return 0
 
 

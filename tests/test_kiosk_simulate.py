@@ -150,6 +150,7 @@ def test_cli_simulate_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
                  "--screenshots", str(shots), "--start", "2025-03-04T10:00:00+02:00"])
     out = capsys.readouterr().out
     assert code == 0 and "1 responses stored" in out and "complete kiosk" in out
+    assert out.rstrip().endswith(f"all screens on {shots / 'contact-sheet.png'}")
     assert (shots / "001.png").exists() and (shots / "prompts.txt").exists()
 
     script.write_text("button 5\n# fine\ntouch 0.5\n")
