@@ -101,3 +101,15 @@ def test_simulated_twin_records_what_was_said() -> None:
     assert [(p.text, p.lang, p.rate, p.volume_db, p.speaker_muted) for p in audio.played] == [
         ("Suomi, 1 / 3", "fi", 160, -9, False), ("Svenska, 2 av 3", "sv", 180, -3, True)]
     assert audio.stops == 2
+
+
+def test_prompt_that_cannot_be_rendered_gives_a_tone_not_a_crash(tmp_path: Path) -> None:
+    # An espeak-ng that cannot be started (broken install: its interpreter is gone).
+    broken = tmp_path / "espeak-ng"
+    broken.write_text("#!/nonexistent/interpreter\n", encoding="utf-8")
+    broken.chmod(0o755)
+    cache = PromptCache(tmp_path / "prompts", espeak=str(broken))
+    with pytest.raises(AudioError):
+        cache.render("Kiitos", "fi", 160)
+    assert cache.get("Kiitos", "fi", 160) is None  # MixerAudio plays its tone instead
+    assert list((tmp_path / "prompts").iterdir()) == [], "no temporary file left behind"

@@ -14,12 +14,14 @@ from kiosk.events import (
     Key,
     MuteSpeaker,
     OpenResponse,
+    PickLanguage,
     PickOption,
     SetAnswer,
     SetVolume,
     Speak,
     StopSpeech,
     Tap,
+    Text,
     Tick,
 )
 from kiosk.session import next_deadline, step
@@ -197,3 +199,35 @@ def test_no_sound_card_no_audio_mode(settings: SessionSettings) -> None:
     s = replace(settings, audio_available=False)
     st, eff, _ = run(s, [HeadphonesIn(), Key("audio")])
     assert not st.audio and not any(isinstance(e, Speak) for e in eff)
+
+
+def test_audio_back_from_language_menu_finalises_started_response(
+        settings: SessionSettings) -> None:
+    st, _, _ = run(settings, [Key("audio"), Key("enter"), Key("7"), Key("enter"), Key("enter"),
+                              Key("back"), Key("back")])
+    assert st.screen is Screen.LANGUAGE and st.started and st.answer("nps") == (7, None)
+    st, eff, _ = run(settings, [Key("back")], st, start=T0 + timedelta(seconds=30))
+    assert FinaliseResponse("abandoned") in eff and st.screen is Screen.IDLE
+
+
+def test_new_session_from_thanks_screen_starts_at_default_volume_and_rate(
+        national: Survey) -> None:
+    s = SessionSettings(survey=national, questions=(national.questions["nps"],), languages=("fi",))
+    st, _, now = run(s, [Key("audio"), Key("vol+"), Key("vol+"), Key("rate+"),
+                         Key("9"), Key("enter"), Key("enter")])
+    assert st.screen is Screen.THANKS and st.volume_db == s.volume_db + 2 * s.volume_step_db
+    # The next patient presses a key while the thanks screen is still up.
+    st, eff, _ = run(s, [Key("down")], st, start=now)
+    assert st.screen is Screen.QUESTION and st.audio
+    assert (st.volume_db, st.rate) == (s.volume_db, s.rate)
+    assert SetVolume(s.volume_db) in eff
+    assert all(e.rate == s.rate for e in eff if hasattr(e, "rate"))
+
+
+def test_audio_switched_on_at_free_text_keeps_typed_text(settings: SessionSettings) -> None:
+    st, eff, _ = run(settings, [Tap(PickLanguage("fi")), Tap(PickOption(9)),
+                                Tap(PickOption(4)), Text("Hyvä hoito")])
+    assert st.screen is Screen.TEXT
+    st, eff, _ = run(settings, [Key("audio")], st, start=T0 + timedelta(seconds=20))
+    assert SetAnswer("open", None, "Hyvä hoito") in eff, "typed text lost"
+    assert FinaliseResponse("complete") in eff

@@ -218,3 +218,43 @@ def test_a_busy_kiosk_keeps_nothing_per_session(tmp_path: Path) -> None:
              if isinstance(value, list | dict | set | tuple)}
     assert all(n <= 5 for n in sizes.values()), sizes
     assert len(speech.played) == TWIN_KEEP
+
+
+def test_stopping_the_loop_finalises_the_open_response(tmp_path: Path) -> None:
+    # SIGTERM (systemd stop, shutdown) ends `kiosk run` through KioskLoop.close.
+    cfg = tmp_path / "device.toml"
+    cfg.write_text(f"""
+[device]
+id = "tays-lobby-4"
+site = "tays"
+area = "sairaalapalvelut"
+unit = "ensiapu"
+store = "store.sqlite"
+
+[survey]
+file = "{shipped_survey_path("children")}"
+
+[kiosk]
+scale = "smileys5"
+questions = ["mood", "c1"]
+buttons = {{ pins = ["GPIO5", "GPIO6", "GPIO13", "GPIO19", "GPIO26"] }}
+fullscreen = false
+""", encoding="utf-8")
+    factory = MockFactory()
+    try:
+        with Store(tmp_path / "store.sqlite") as store:
+            loop = KioskLoop(load_kiosk(cfg), store, pin_factory=factory)
+            try:
+                factory.pin(13).drive_low()
+                factory.pin(13).drive_high()
+                for _ in range(3):
+                    loop.run_once(0.05)
+                (rid,) = [r.id for r in store.open_responses()]
+            finally:
+                loop.close()
+            row = store.get(rid)
+            assert row is not None and store.open_responses() == []
+            assert row.status == "abandoned"
+            assert encode_answers(row.answers) == {"mood": {"value": 3}}
+    finally:
+        factory.close()

@@ -209,3 +209,29 @@ def test_opening_hours_and_night(settings: SessionSettings) -> None:
     # Overnight hours wrap midnight.
     s2 = replace(s, opening_hours=(time(20), time(6)))
     assert is_open(s2, evening) and not is_open(s2, T0)
+
+
+def test_four_buttons_answer_five_point_follow_up_with_face_values(national: Survey) -> None:
+    # A 4-face button kiosk: the faces store 1, 2, 4, 5 on the 1-5 statements too, so the
+    # happiest face is "completely agree" (5), not 4, and no face means "neutral" (3).
+    s = face_settings(national, Scale.SMILEYS4, "s1", languages=("fi",))
+    values = []
+    for n in (1, 2, 3, 4):
+        _st, eff, _ = run(s, [Button(4), Button(n)], start=T0 + timedelta(minutes=5 * n))
+        values += [e.value for e in eff if isinstance(e, SetAnswer) and e.question == "s1"]
+    assert values == [1, 2, 4, 5]
+
+
+def test_button_at_free_text_moves_on_so_a_button_kiosk_can_complete(national: Survey) -> None:
+    # The shipped surveys' kiosk questions end with free text; a patient with buttons only
+    # cannot type or touch "skip", and the response used to end as abandoned.
+    s = face_settings(national, Scale.SMILEYS5, "s1", "open", languages=("fi",), lit_seconds=0.0)
+    st, eff, _ = run(s, [Button(4), Button(5)])
+    assert st.screen is Screen.TEXT
+    st, eff, _ = run(s, [Button(1)], st, start=T0 + timedelta(seconds=10))
+    assert FinaliseResponse("complete") in eff and st.screen is Screen.THANKS
+    assert not any(isinstance(e, SetAnswer) for e in eff)
+    # Text typed before the press is kept.
+    st, eff, _ = run(s, [Button(4), Button(5), Text("Kiva"), Button(2)],
+                     start=T0 + timedelta(minutes=5))
+    assert SetAnswer("open", None, "Kiva") in eff and FinaliseResponse("complete") in eff
