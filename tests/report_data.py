@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from central import report_daily
+from central.report_render import report_json
+from central.reports import ReportParams, build_report
 from central.store import CentralStore
 from survey.response import Response, decode_response
 
@@ -69,3 +72,17 @@ def insert(store: CentralStore, responses: Iterator[Response] | list[Response],
 
 
 NOON = datetime(2025, 3, 10, 10, 0, tzinfo=UTC)  # 12:00 in Helsinki
+
+
+def report_params(start: date, end: date, **kw: Any) -> ReportParams:
+    """Report parameters in English as of 1 June 2025 (a fixed "now")."""
+    kw.setdefault("lang", "en")
+    return ReportParams(start, end, now=datetime(2025, 6, 1, tzinfo=UTC), **kw)
+
+
+def direct_and_daily(db: CentralStore, params: ReportParams) -> list[dict[str, Any]]:
+    """The report's JSON read directly and (once installed) through the daily aggregates."""
+    out = [report_json(build_report(db, params, aggregates=False))]
+    report_daily.ensure(db)
+    out.append(report_json(build_report(db, params, aggregates=True)))
+    return out

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_data import COUNTY, NOON, insert, response, spread
+from report_data import COUNTY, NOON, direct_and_daily, insert, report_params, response, spread
 
+from central.report_render import render
+from central.reports import build_report
 from central.store import CentralStore, open_central
 from palaute.cli import main
 
@@ -220,3 +222,174 @@ def test_period_filter_is_by_local_date(db: CentralStore, central_url: str, tmp_
     data = report_json(central_url, tmp_path, "--from", "2025-03-01", "--to", "2025-03-01")
     assert data["total"]["n"] == 5
     assert date.fromisoformat(data["period"]["from"]) == date(2025, 3, 1)
+
+
+def test_rolling_window_of_the_first_trend_day_reaches_back_30_days(db: CentralStore) -> None:
+    # Ten promoters on 5 February; five detractors on 25 March. A report from 20 March
+    # starts its trend (and the daily rolling line) on 1 March, whose 30-day window is
+    # 31 January .. 1 March: it holds the ten promoters -> n 10, NPS 100.0.
+    # On 6 March the window is 5 February .. 6 March: still n 10; on 7 March it is empty.
+    feb5 = datetime(2025, 2, 5, 10, 0, tzinfo=UTC)
+    mar25 = datetime(2025, 3, 25, 10, 0, tzinfo=UTC)
+    insert(db, [response(feb5 + timedelta(minutes=i), 10) for i in range(10)]
+           + [response(mar25 + timedelta(minutes=i), 0) for i in range(5)])
+    for data in direct_and_daily(db, report_params(date(2025, 3, 20), date(2025, 3, 31))):
+        rolling = {p["label"]: p for p in data["rolling_30d"]}
+        assert rolling["2025-03-01"] == {"label": "2025-03-01", "n": 10, "nps": 100.0}
+        assert rolling["2025-03-06"] == {"label": "2025-03-06", "n": 10, "nps": 100.0}
+        assert rolling["2025-03-07"] == {"label": "2025-03-07", "n": 0, "nps": None}
+        # 25 March: window 24 Feb .. 25 Mar holds the five detractors only.
+        assert rolling["2025-03-25"] == {"label": "2025-03-25", "n": 5, "nps": -100.0}
+
+
+def test_a_group_without_nps_answers_shows_n_0_and_its_texts(db: CentralStore) -> None:
+    # A smileys-only kiosk (area "kioski"): six responses with text, none with NPS. It has
+    # no NPS figures (n 0, not "<5": nobody was hidden), but six responses are enough to
+    # show its text share (6/6 = 100.0 %) and, in HTML, its texts.
+    insert(db, [response(NOON + timedelta(minutes=i), None, area="kioski", text=f"Hyvä {i}",
+                         statements={"s1": 5}) for i in range(6)]
+           + [response(NOON + timedelta(minutes=i), 10, area="perhe") for i in range(10)])
+    params = report_params(date(2025, 3, 1), date(2025, 3, 31))
+    for data in direct_and_daily(db, params):
+        assert data["groups"] == [
+            {"key": "kioski", "n": 0, "counts": None, "mean": None, "nps": None},
+            {"key": "perhe", "n": 10, "counts": [0] * 10 + [10], "mean": 10.0, "nps": 100.0}]
+        assert data["total"]["n"] == 10
+        shares = {t["key"]: t for t in data["free_text"]}
+        assert shares["kioski"] == {"key": "kioski", "responses": 6, "with_text": 6,
+                                    "share": 100.0}
+    report = build_report(db, params)
+    page = render(report, "html")
+    assert "Hyvä 5" in page and "Hyvä 0" in page
+    table = render(report, "table").splitlines()
+    kioski = next(line for line in table if line.startswith("kioski "))
+    assert kioski.split()[1] == "0"  # n, not "<5"
+
+
+def test_sms_funnel_says_when_daily_counters_do_not_reach_back_to_the_period_start(
+        db: CentralStore) -> None:
+    # A gateway reports its daily counters of the last active days only (62 of them) next
+    # to its cumulative counters. A year's report must not present the last two months'
+    # sums as the year's: cumulative sent 900 > 60 in the daily counters, so history is
+    # missing and the row says from which day its figures are.
+    at = datetime(2025, 5, 31, 12, tzinfo=UTC)
+    insert(db, [response(at - timedelta(minutes=i), 9, channel="sms") for i in range(5)])
+    daily = {"2025-05-02": {"sent": 20, "answered": 5, "completed": 5},
+             "2025-05-20": {"sent": 40, "answered": 10, "completed": 8}}
+    cumulative = {"invited": 900, "sent": 900, "delivered": 880, "answered": 300,
+                  "completed": 250, "opted_out": 3, "expired": 40}
+    db.upsert_device_status("gw-old", "tays", {"sms": {**cumulative, "daily": daily}}, at)
+    # A gateway started on 10 May: its daily counters hold all it ever counted.
+    young = {"2025-05-10": {"sent": 10, "answered": 6, "completed": 6}}
+    db.upsert_device_status("gw-new", "tays", {"sms": {"sent": 10, "answered": 6,
+                                                       "completed": 6, "daily": young}}, at)
+    for data in direct_and_daily(db, report_params(date(2025, 1, 1), date(2025, 5, 31))):
+        gws = {g["device"]: g for g in data["sms_funnel"]["gateways"]}
+        assert gws["gw-old"]["basis"] == "from 2025-05-02"
+        assert (gws["gw-old"]["sent"], gws["gw-old"]["answered"]) == (60, 15)
+        assert gws["gw-new"]["basis"] == "period" and gws["gw-new"]["sent"] == 10
+        assert data["sms_funnel"]["total"]["basis"] == "mixed"
+    # A period that starts on the oldest day counted is a plain period.
+    may = direct_and_daily(db, report_params(date(2025, 5, 2), date(2025, 5, 31)))[0]
+    assert {g["basis"] for g in may["sms_funnel"]["gateways"]} == {"period"}
+
+
+def test_sms_funnel_notices_a_gateway_whose_store_was_replaced(db: CentralStore) -> None:
+    # gw-1 answered SMS surveys in March (the central store has its responses), then its
+    # store was replaced on 10 May: its counters, cumulative and daily, restarted at 0 and
+    # agree with each other. Its funnel for March .. May is only 10 May on ("from").
+    mar = datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
+    insert(db, [response(mar + timedelta(minutes=i), 8, device="gw-1", channel="sms")
+                for i in range(6)])
+    at = datetime(2025, 5, 31, 12, tzinfo=UTC)
+    daily = {"2025-05-10": {"sent": 30, "answered": 9, "completed": 7}}
+    db.upsert_device_status("gw-1", "tays", {"sms": {"sent": 30, "answered": 9, "completed": 7,
+                                                     "daily": daily}}, at)
+    for data in direct_and_daily(db, report_params(date(2025, 3, 1), date(2025, 5, 31))):
+        gw = data["sms_funnel"]["gateways"][0]
+        assert (gw["device"], gw["basis"], gw["sent"], gw["answered"]) == (
+            "gw-1", "from 2025-05-10", 30, 9)
+    # March alone lies wholly before the counters: "from 2025-05-10" and nothing counted.
+    march = direct_and_daily(db, report_params(date(2025, 3, 1),
+                                               date(2025, 3, 31)))[0]["sms_funnel"]
+    assert (march["gateways"][0]["basis"], march["gateways"][0]["sent"]) == (
+        "from 2025-05-10", 0)
+
+
+def test_a_unit_report_shows_only_the_gateways_that_served_it_and_says_whole_gateway(
+        db: CentralStore) -> None:
+    # gw-a sent the surveys of ensiapu, gw-b those of neuvola. A gateway counts invitations
+    # of every unit it serves together, so a report for unit ensiapu (as mailed monthly to
+    # its leader) shows gw-a only, marked as counting the whole gateway; never gw-b's
+    # counters, and no rate-drop anomaly of gw-b.
+    at = datetime(2025, 3, 31, 12, tzinfo=UTC)
+    insert(db, [response(NOON + timedelta(minutes=i), 9, device="gw-a", channel="sms")
+                for i in range(6)]
+           + [response(NOON + timedelta(minutes=i), 9, device="gw-b", channel="sms",
+                       unit="neuvola") for i in range(6)])
+    end = date(2025, 3, 31)
+    for device, late in (("gw-a", 10), ("gw-b", 1)):  # gw-b's answers fell last week
+        daily = {(end - timedelta(days=i)).isoformat(): {"sent": 50, "answered": late
+                                                         if i < 7 else 10}
+                 for i in range(35)}
+        db.upsert_device_status(device, "tays", {"sms": {"daily": daily}}, at)
+    # 31 days of March: sent 31 x 50 = 1550; gw-a answered 31 x 10 = 310.
+    unit = direct_and_daily(db, report_params(date(2025, 3, 1), end,
+                                              filters=(("unit", "ensiapu"),)))
+    for data in unit:
+        gws = data["sms_funnel"]["gateways"]
+        assert [(g["device"], g["basis"], g["sent"], g["answered"]) for g in gws] == [
+            ("gw-a", "period, whole gateway", 1550, 310)]
+        assert not any(a["subject"] == "device gw-b" for a in data["anomalies"])
+    everyone = direct_and_daily(db, report_params(date(2025, 3, 1), end))[0]
+    assert [g["basis"] for g in everyone["sms_funnel"]["gateways"]] == ["period", "period"]
+    assert any(a["kind"] == "rate_drop" and a["subject"] == "device gw-b"
+               for a in everyone["anomalies"])
+
+
+def test_volume_drop_is_judged_on_days_that_have_happened(db: CentralStore) -> None:
+    # Two lobby devices, 27 April .. 31 May: lobby-1 steady at 10 a day; lobby-2 at 10 a day
+    # until 24 May, then 1 a day. On 1 June an analyst asks for the whole year (--to
+    # 2025-12-31): the days after today have no responses yet, which is no drop. The
+    # windows end on the last full day, 31 May: lobby-2's last 7 days hold 7 responses
+    # (1.0 a day) against 280 in the 28 days before (10.0 a day); lobby-1 is fine.
+    rows = []
+    for day in range(35):
+        at = datetime(2025, 4, 27, 8, 0, tzinfo=UTC) + timedelta(days=day)
+        rows += [response(at + timedelta(minutes=i), 9, device="lobby-1") for i in range(10)]
+        rows += [response(at + timedelta(minutes=i), 9, device="lobby-2")
+                 for i in range(10 if day < 28 else 1)]
+    insert(db, rows)
+    for data in direct_and_daily(db, report_params(date(2025, 1, 1), date(2025, 12, 31))):
+        drops = {a["subject"]: a["evidence"] for a in data["anomalies"]
+                 if a["kind"] == "volume_drop"}
+        assert set(drops) == {"device lobby-2"}
+        ev = drops["device lobby-2"]
+        assert (ev["recent_from"], ev["recent_to"]) == ("2025-05-25", "2025-05-31")
+        assert (ev["recent_responses"], ev["baseline_responses"]) == (7, 280)
+
+
+def test_concentration_adds_up_a_device_whose_unit_changed_within_the_week(
+        db: CentralStore) -> None:
+    # lobby-9 gave 10 answers a week (6, 7, 8, 9, 10 twice each) for four weeks in unit
+    # ensiapu. In the week of Monday 31 March staff entered 5 eight times on Monday; the
+    # device was then moved to unit ensiapu-uusi and they entered 5 eight more times on
+    # Wednesday. The device's week: n 16, all 5 (100.0 %), against 0 of 40 before.
+    rows = []
+    for week in range(4):
+        monday = datetime(2025, 3, 3, 8, 0, tzinfo=UTC) + timedelta(weeks=week)
+        rows += [response(monday + timedelta(minutes=i), v, device="lobby-9")
+                 for i, v in enumerate([6, 7, 8, 9, 10] * 2)]
+    rows += [response(datetime(2025, 3, 31, 8, i, tzinfo=UTC), 5, device="lobby-9")
+             for i in range(8)]
+    rows += [response(datetime(2025, 4, 2, 8, i, tzinfo=UTC), 5, device="lobby-9",
+                      unit="ensiapu-uusi") for i in range(8)]
+    insert(db, rows)
+    for data in direct_and_daily(db, report_params(date(2025, 3, 31), date(2025, 4, 6))):
+        found = {a["subject"]: a["evidence"] for a in data["anomalies"]
+                 if a["kind"] == "concentration"}
+        assert set(found) == {"device lobby-9"}
+        ev = found["device lobby-9"]
+        assert (ev["value"], ev["week"], ev["n"], ev["count"], ev["share"]) == (
+            5, "2025-03-31", 16, 16, 100.0)
+        assert (ev["baseline_n"], ev["baseline_count"]) == (40, 0)

@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from report_data import insert, response
+from report_data import insert, report_params, response
 
 from central import report_daily
 from central.report_render import report_json
 from central.reports import ReportParams, build_report
 from central.store import CentralStore, open_central
+from survey.response import Response
 
 
 @pytest.fixture
@@ -109,3 +111,67 @@ def test_aggregates_of_an_older_version_are_rebuilt(db: CentralStore) -> None:
     assert report_daily.ensure(db)
     assert report_daily.installed(db)
     assert sorted(db.execute("SELECT * FROM report_statements_daily")) == expected
+
+
+# Instants near the edges that matter: month ends in local time, both DST changes of 2025
+# (30 March 03:00 -> 04:00, 26 October 04:00 -> 03:00) and UTC midnight.
+_EDGES = [datetime(2025, 3, 31, 21, 0, tzinfo=UTC), datetime(2025, 3, 30, 0, 30, tzinfo=UTC),
+          datetime(2025, 10, 25, 23, 30, tzinfo=UTC), datetime(2025, 10, 31, 22, 0, tzinfo=UTC),
+          datetime(2025, 4, 30, 21, 0, tzinfo=UTC), datetime(2025, 2, 28, 22, 0, tzinfo=UTC),
+          datetime(2025, 9, 30, 20, 59, tzinfo=UTC)]
+
+
+_DEVICES = [("lobby-1", "ensiapu", "sairaala", "kiosk"), ("lobby-2", "lab", "sairaala", "kiosk"),
+            ("gw-1", "neuvola", "perhe", "sms"), ("smiley", "pieni", "perhe", "kiosk"),
+            ("audio", "ensiapu", "sairaala", "kiosk-audio")]
+
+
+def _random_responses(rnd: random.Random, n: int) -> list[Response]:
+    out = []
+    for _ in range(n):
+        device, unit, area, channel = rnd.choice(_DEVICES)
+        at = rnd.choice(_EDGES) + timedelta(minutes=rnd.randrange(-150, 150))
+        if rnd.random() < 0.3:
+            at = datetime(2025, 2, 1, tzinfo=UTC) + timedelta(seconds=rnd.randrange(280 * 86400))
+        nps = None if device == "smiley" or rnd.random() < 0.15 else rnd.randrange(11)
+        statements = {q: rnd.randint(1, 5) for q in ("s1", "s2", "s3") if rnd.random() < 0.5}
+        out.append(response(at, nps, device=device, unit=unit, area=area, channel=channel,
+                            text="teksti" if rnd.random() < 0.3 else None, statements=statements,
+                            flags=rnd.choice([[], [], [], ["repeat_press"], ["burst"]])))
+    return out
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_aggregates_give_the_direct_report_for_random_data_with_redelivery(
+        db: CentralStore, seed: int) -> None:
+    rnd = random.Random(seed)
+    before, after = _random_responses(rnd, 300), _random_responses(rnd, 300)
+    insert(db, before, chunk=70)
+    report_daily.install(db)
+    # Later batches mix new responses with ones delivered before (and twice in one batch).
+    again = rnd.sample(before, 60)
+    batches = [after[:150] + again[:30] + again[:5], again[30:] + after[150:] + after[:20]]
+    assert [db.insert_responses(b) for b in batches] == [150, 150]
+    assert int(db.execute("SELECT SUM(responses) FROM report_daily")[0][0]) == 600
+    # An oracle in Python: NPS counts per local month of the 600 distinct responses.
+    helsinki = ZoneInfo("Europe/Helsinki")
+    expected: dict[str, list[int]] = {}
+    for r in before + after:
+        assert r.finished_at is not None
+        month = r.finished_at.astimezone(helsinki).strftime("%Y-%m")
+        if r.nps is not None:
+            expected.setdefault(month, [0] * 11)[r.nps] += 1
+    year = report_json(build_report(db, report_params(date(2025, 1, 1), date(2025, 12, 31),
+                                                by="month")))
+    assert {g["key"]: g["counts"] for g in year["groups"]} == expected
+    cases: list[tuple[date, date, str, tuple[tuple[str, str], ...]]] = [
+        (date(2025, 3, 1), date(2025, 3, 31), "month", ()),
+        (date(2025, 4, 1), date(2025, 4, 30), "unit", ()),
+        (date(2025, 3, 30), date(2025, 10, 26), "device", ()),
+        (date(2025, 10, 1), date(2025, 10, 31), "channel", ()),
+        (date(2025, 1, 1), date(2025, 12, 31), "area", (("area", "sairaala"),))]
+    for case in cases:
+        params = report_params(case[0], case[1], by=case[2], filters=case[3])
+        direct = report_json(build_report(db, params, aggregates=False))
+        summed = report_json(build_report(db, params, aggregates=True))
+        assert summed == direct, case

@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from report_data import NOON, insert, response
+from report_data import NOON, insert, report_params, response
 
 from central.report_html import chart_png
 from central.report_render import render
 from central.reports import Report, ReportParams, build_report
-from central.store import open_central
+from central.store import CentralStore, open_central
 
 SMALL_TEXT = "Pienen ryhmän teksti"
 TEXTS = ["<script>alert('x')</script> & muuta", "Ystävällinen hoitaja", "Nopea palvelu"]
@@ -121,3 +121,43 @@ def test_html_renders_in_headless_chromium(report: Report, tmp_path: Path) -> No
     assert tables and int(tables.group(1)) >= 6
     assert 'data-nps-rows="4"' in dom  # koti, perhe, vanhus, total
     assert "NPS <strong>" in dom
+
+
+@pytest.fixture
+def db(central_url: str) -> Iterator[CentralStore]:
+    with open_central(central_url) as store:
+        yield store
+
+
+def test_html_in_finnish_writes_a_decimal_comma_and_csv_json_stay_machine_readable(
+        db: CentralStore) -> None:
+    # Six answers 10, 10, 9, 8, 6, 0: promoters 3, detractors 2 -> NPS 1/6 = 16.7;
+    # mean 43/6 = 7.17; share of 10s 2/6 = 33.3 %. A Finnish reader (and Finnish Excel,
+    # where a pasted "1.5" becomes the 1st of May) expects "16,7", as the counties write.
+    insert(db, [response(NOON + timedelta(minutes=i), v) for i, v in
+                enumerate([10, 10, 9, 8, 6, 0])])
+    fi = build_report(db, report_params(date(2025, 3, 1), date(2025, 3, 31), lang="fi"))
+    page = render(fi, "html")
+    assert "NPS <strong>16,7</strong>, N = 6, keskiarvo 7,17" in page
+    row = re.search(r'<table id="nps-table">.*?<tr class="total">(.*?)</tr>', page, re.S)
+    assert row and re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))[-2:] == ["7,17", "16,7"]
+    assert "<td>33,3</td>" in page and "<td>33.3</td>" not in page
+    en = render(build_report(db, report_params(date(2025, 3, 1), date(2025, 3, 31), lang="en")),
+                "html")
+    assert "NPS <strong>16.7</strong>" in en and "<td>33,3</td>" not in en
+    assert '"nps": 16.7' in render(fi, "json")
+    total = next(r for r in csv.reader(io.StringIO(render(fi, "csv"))) if r[:1] == ["yhteensä"])
+    assert total[-2:] == ["7.17", "16.7"]
+    assert render(fi, "table").count("16.7") >= 1  # the terminal table, as before
+
+
+def test_an_nps_just_below_zero_reads_0_0_not_minus_0_0(db: CentralStore) -> None:
+    # 1001 answers 0 and 1000 answers 10: NPS = -1/2001 = -0.05 points, rounded 0.0
+    # (shown "-0.0" it reads as a negative score); mean 10000/2001 = 5.00.
+    insert(db, [response(NOON + timedelta(seconds=20 * i), 0 if i < 1001 else 10)
+                for i in range(2001)])
+    report = build_report(db, report_params(date(2025, 3, 1), date(2025, 3, 31)))
+    for fmt in ("table", "csv", "html"):
+        assert "-0.0" not in render(report, fmt) and "-0,0" not in render(report, fmt), fmt
+    total = next(r for r in csv.reader(io.StringIO(render(report, "csv"))) if r[:1] == ["total"])
+    assert total[-2:] == ["5.00", "0.0"]
