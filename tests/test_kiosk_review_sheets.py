@@ -29,7 +29,16 @@ RESOLUTIONS = ["800x480", "1280x720", "720x1280"]
 LANGS = ["fi", "sv", "en"]
 
 
-def _config(tmp_path: Path, resolution: str) -> Path:
+FACES = """
+scale = "smileys5"
+questions = ["s1", "s2"]
+buttons = { pins = ["GPIO5", "GPIO6", "GPIO13", "GPIO19", "GPIO26"] }
+simulate_gpio = true
+"""
+
+
+def _config(tmp_path: Path, resolution: str, extra: str = 'questions = ["nps", "s1", "open"]'
+            ) -> Path:
     path = tmp_path / "device.toml"
     path.write_text(f"""
 [device]
@@ -43,8 +52,8 @@ store = "store.sqlite"
 file = "{shipped_survey_path("national")}"
 
 [kiosk]
-questions = ["nps", "s1", "open"]
 resolution = "{resolution}"
+{extra}
 """, encoding="utf-8")
     return path
 
@@ -64,6 +73,33 @@ def _session(k: Kiosk, lang: str) -> list[str]:
         "headphones in",
         "wait 1",
     ]
+
+
+def _face_session(k: Kiosk, lang: str) -> list[str]:
+    """The face kiosk: the welcome (its first question) in `lang`, three presses, thanks,
+    then a blind patient's button heard before it counts."""
+    return [touch(k, SessionState(), PickLanguage(lang)), "button 4", "button 5", "button 2",
+            "wait 6", "headphones in", "button 3", "wait 1"]
+
+
+@pytest.mark.parametrize("resolution", RESOLUTIONS)
+def test_contact_sheet_of_the_face_kiosk(tmp_path: Path, resolution: str) -> None:
+    for lang in LANGS:
+        (tmp_path / lang).mkdir()
+        cfg = _config(tmp_path / lang, resolution, FACES)
+        loaded = load_kiosk(cfg)
+        k = Kiosk(loaded.kiosk.settings, loaded.kiosk.resolution)
+        result = simulate(cfg, _face_session(k, lang), tmp_path / lang / "shots", start=MORNING)
+        (row,) = result.rows
+        assert row.lang == lang and row.answers["faces"].value == 4
+        lit = [b.face for layout in result.layouts for b in layout.boxes
+               if b.kind == "face" and b.selected]
+        assert lit[:3] == [4, 5, 2], "each pressed face lit on its sheet"
+        assert result.contact_sheet is not None
+        review = os.environ.get("PALAUTE_REVIEW_DIR")
+        if review:
+            Path(review).mkdir(parents=True, exist_ok=True)
+            shutil.copy(result.contact_sheet, Path(review) / f"faces-{resolution}-{lang}.png")
 
 
 @pytest.mark.parametrize(("resolution", "lang"), list(itertools.product(RESOLUTIONS, LANGS)))
