@@ -50,6 +50,7 @@ from survey.config import Config, DeviceIdentity, load_config
 from survey.errors import ConfigError, SurveyError
 from survey.model import Survey
 from survey.response import Channel, Status
+from survey.service import Runner
 from survey.store import Store
 
 log = logging.getLogger(__name__)
@@ -462,35 +463,43 @@ class KioskLoop:
         self.pg.display.quit()
 
 
+class _KioskService:
+    """The kiosk loop as survey.service.Runner sees it: unhealthy after a store failure
+    (no more watchdog pings, and the loop ends), done at `max_seconds` (tests, benches)."""
+
+    def __init__(self, loop: KioskLoop, max_seconds: float | None) -> None:
+        self.loop = loop
+        self.max_seconds = max_seconds
+        self.started = time.monotonic()
+        origin, survey = loop.loaded.origin.id, loop.loaded.survey.id
+        self.line = f"kiosk {origin}: {survey}"
+
+    @property
+    def healthy(self) -> bool:
+        return self.loop.healthy
+
+    def start(self) -> str:
+        self.loop.core.refresh()
+        return self.line
+
+    def step(self, stop: threading.Event) -> bool:
+        self.loop.run_once(1.0)
+        if self.max_seconds is not None and time.monotonic() - self.started > self.max_seconds:
+            return False
+        return self.loop.running and self.loop.healthy
+
+    def status_line(self) -> str:
+        return self.line if self.loop.healthy else f"{self.line}: the store failed"
+
+    def close(self) -> None:
+        self.loop.close()
+
+
 def run(config_path: str | Path, *, pin_factory: Any = None,
         max_seconds: float | None = None) -> int:
-    """The kiosk service: start-up checks, READY to systemd, then the loop until stopped."""
-    import signal
-    import time
-
-    from survey import systemd
-
+    """The kiosk service: start-up checks, then the service runner until stopped."""
     loaded = load_kiosk(config_path)
     with Store(loaded.config.store_path()) as store:
         loop = KioskLoop(loaded, store, pin_factory=pin_factory)
-
-        def stop(_sig: int, _frame: Any) -> None:
-            loop.running = False
-
-        previous = signal.signal(signal.SIGTERM, stop)
-        ping = systemd.watchdog_interval()
-        started = time.monotonic()
-        try:
-            systemd.notify_ready(f"kiosk {loaded.origin.id}: {loaded.survey.id}")
-            loop.core.refresh()
-            while loop.running and loop.healthy:
-                loop.run_once(min(ping or 1.0, 1.0))
-                if loop.healthy:
-                    systemd.notify_watchdog()
-                if max_seconds is not None and time.monotonic() - started > max_seconds:
-                    break
-        finally:
-            systemd.notify_stopping()
-            signal.signal(signal.SIGTERM, previous)
-            loop.close()
+        Runner().run(_KioskService(loop, max_seconds))
     return 0 if loop.healthy else 1

@@ -1,7 +1,8 @@
 """systemd notifications for the services (Type=notify, watchdog).
 
 Outside systemd (NOTIFY_SOCKET unset) every call does nothing, so the same
-service loop runs in tests, in the demo and on a device.
+service loop runs in tests, in the demo and on a device. The services use these
+through survey.service.Runner, which decides when to send what.
 """
 
 from __future__ import annotations
@@ -31,26 +32,6 @@ def send(message: str) -> None:
             sock.sendto(message.encode("utf-8"), address)
     except OSError as exc:
         log.debug("systemd notification %r not sent: %s", message.split("=")[0], exc)
-
-
-def notify_ready(status: str = "") -> None:
-    """Tell systemd the service has started (after its start-up checks passed)."""
-    send("READY=1" + (f"\nSTATUS={status}" if status else ""))
-
-
-def notify_watchdog() -> None:
-    """Ping the watchdog; call only from a main loop that is healthy."""
-    send("WATCHDOG=1")
-
-
-def notify_stopping() -> None:
-    """Tell systemd the service is shutting down."""
-    send("STOPPING=1")
-
-
-def notify_status(status: str) -> None:
-    """A one-line status shown by `systemctl status`."""
-    send(f"STATUS={status}")
 
 
 def watchdog_interval() -> float | None:
