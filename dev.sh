@@ -86,10 +86,11 @@ case "$cmd" in
         ;;
     bench)
         system_deps; venv
-        for b in bench/bench_*.py; do "$VENV/bin/python" "$b"; done
+        # every benchmark, short and bounded (under 10 minutes); one JSON summary
+        exec "$VENV/bin/python" bench/run_all.py "$@"
         ;;
     *)
-        echo "usage: ./dev.sh demo | test [pytest args] | torture [--minutes N] | bench" >&2
+        echo "usage: ./dev.sh demo | test [pytest args] | torture [--minutes N] | bench [--out FILE]" >&2
         exit 2
         ;;
 esac

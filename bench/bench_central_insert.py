@@ -1,14 +1,19 @@
-"""Benchmark of the central store's ingest: responses per second, SQLite and PostgreSQL.
+"""Benchmark of the central store's ingest (PostgreSQL and SQLite), against COPY /
+executemany of the same rows in the same run.
 
-Prints JSON. For each store, `CentralStore.insert_responses` (SQLite: one transaction
-per batch; PostgreSQL: COPY into a staging table and one INSERT … SELECT … ON CONFLICT)
-is measured against a baseline in the same run: the obvious row-by-row
-`INSERT … ON CONFLICT DO NOTHING` with one round trip per response and one
-transaction per batch. Also the wire size of a batch, JSON against gzip.
+Prints JSON. For 3 sizes, the same reference-mix responses (bench/mix.py) go in
+batches of `--batch` (what one device batch holds), one transaction each, into:
+  - PostgreSQL with the report aggregates' triggers installed (central/report_daily.py):
+    `storage_per_s` is the store's own insert (`CentralStore._insert_rows`: COPY into
+    staging, one INSERT ... ON CONFLICT per table), `with_text_work_per_s` the whole
+    `insert_responses` (redaction and topic labels of the texts included);
+    the ceiling `copy_per_s` is a bare COPY of the same rows into `responses` and
+    `statement_answers`, no aggregates, one transaction per batch;
+  - SQLite (WAL, synchronous=FULL): the same, the ceiling one executemany per table.
+The PostgreSQL cluster is a throwaway one with fsync on (an ack means on disk), or
+PALAUTE_TEST_PG_URL.
 
-    .venv/bin/python bench/bench_central_insert.py [--responses 20000] [--batch 200]
-
-PostgreSQL comes from PALAUTE_TEST_PG_URL, or a throwaway cluster as in the tests.
+    .venv/bin/python bench/bench_central_insert.py [--sizes 1200 3000 9000] [--batch 300]
 """
 
 from __future__ import annotations
@@ -19,112 +24,135 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from central.store import RESPONSE_COLUMNS, CentralStore, open_central, response_row
-from survey.db import transaction
-from survey.response import Response, decode_response
-from sync import protocol
+from mix import responses
 
-START = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
-
-
-def responses(n: int) -> list[Response]:
-    """`n` responses (read from their wire form) shaped like a kiosk's (NPS, statements, text)."""
-    out = []
-    for i in range(n):
-        at = (START + timedelta(minutes=3 * i)).isoformat(timespec="seconds")
-        answers: dict[str, Any] = {"nps": {"value": i % 11}, "s1": {"value": 1 + i % 5},
-                                   "s2": {"value": 1 + (i * 7) % 5}}
-        if i % 4 == 0:
-            answers["open"] = {"text": f"Hoitaja oli ystävällinen ja nopea, kiitos {i}"}
-        out.append(decode_response({
-            "id": str(uuid.uuid4()), "device": f"tays-lobby-{i % 5}", "site": "tays",
-            "area": "sairaalapalvelut", "unit": "ensiapu", "channel": "kiosk",
-            "survey": "national", "survey_version": 3, "lang": "fi", "started_at": at,
-            "finished_at": at, "status": "complete", "seq": i + 1, "answers": answers, "flags": [],
-        }))
-    return out
+from central import report_daily
+from central.store import (
+    RESPONSE_COLUMNS,
+    CentralStore,
+    ResponseRow,
+    SqliteCentralStore,
+    open_central,
+    response_row,
+)
+from survey.redact import redact_response
+from survey.response import Response
 
 
-def naive_insert(store: CentralStore, batch: list[Response]) -> None:
-    """The baseline: one INSERT per response and per statement answer, one commit."""
-    ph = store.placeholder
-    cols = ", ".join(RESPONSE_COLUMNS)
-    marks = ", ".join([ph] * len(RESPONSE_COLUMNS))
-    now = datetime.now(UTC)
-    rows = [response_row(r, now) for r in batch]
-    if store.dialect == "sqlite":
-        with transaction(store.conn) as conn:  # type: ignore[attr-defined]
-            for row in rows:
-                values = [store._sqlite_value(row.values[k])  # type: ignore[attr-defined]
-                          for k in RESPONSE_COLUMNS]
-                conn.execute(f"INSERT INTO responses ({cols}) VALUES ({marks}) "
-                             "ON CONFLICT (id) DO NOTHING", values)
-                for q, v in row.statements:
-                    conn.execute("INSERT INTO statement_answers VALUES (?, ?, ?) "
-                                 "ON CONFLICT DO NOTHING", (row.id, q, v))
-        return
+def _durable_postgres() -> Any:
+    """A throwaway cluster as the tests make one, but with fsync and synchronous commits."""
+    import os
+
+    import services
+
+    if os.environ.get("PALAUTE_TEST_PG_URL"):
+        return services.start_postgres()
+
+    class Durable(services.Postgres):
+        def start(self) -> services.Postgres:
+            self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.user,
+                      "--auth=trust", "-E", "UTF8", "--locale=C")
+            opts = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
+                      str(self.folder / "log"), "-o", opts, "-w", "start")
+            return self
+
+    server = Durable()
+    try:
+        return server.start()
+    except BaseException:
+        server.stop()
+        raise
+
+
+def bare_copy(store: CentralStore, rows: list[ResponseRow]) -> None:
+    """The PostgreSQL ceiling: COPY straight into the tables, one transaction."""
     pg: Any = store.conn  # type: ignore[attr-defined]
+    cols = ", ".join(RESPONSE_COLUMNS)
     with pg.transaction(), pg.cursor() as cur:
-        for row in rows:
-            cur.execute(f"INSERT INTO responses ({cols}) VALUES ({marks}) "
-                        "ON CONFLICT (id) DO NOTHING", [row.values[k] for k in RESPONSE_COLUMNS])
-            for q, v in row.statements:
-                cur.execute("INSERT INTO statement_answers VALUES (%s, %s, %s) "
-                            "ON CONFLICT DO NOTHING", (row.id, q, v))
+        with cur.copy(f"COPY responses ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row.values[k] for k in RESPONSE_COLUMNS])
+        with cur.copy("COPY statement_answers (response_id, question, value) FROM STDIN") as copy:
+            for row in rows:
+                for q, v in row.statements:
+                    copy.write_row((row.id, q, v))
 
 
-def measure(url: str, data: list[Response], batch: int,
-            insert: Callable[[CentralStore, list[Response]], Any]) -> float:
-    """Responses per second inserting `data` in batches into a fresh store at `url`."""
-    with open_central(url) as store:
-        start = time.perf_counter()
-        for i in range(0, len(data), batch):
-            insert(store, data[i:i + batch])
-        elapsed = time.perf_counter() - start
-        assert store.count_responses() == len(data)
-    return len(data) / elapsed
+def bare_executemany(store: CentralStore, rows: list[ResponseRow]) -> None:
+    """The SQLite ceiling: one executemany per table, one transaction."""
+    conn: Any = store.conn  # type: ignore[attr-defined]
+    cols = ", ".join(RESPONSE_COLUMNS)
+    marks = ", ".join("?" * len(RESPONSE_COLUMNS))
+    value = SqliteCentralStore._sqlite_value
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(f"INSERT INTO responses ({cols}) VALUES ({marks})",
+                     [tuple(value(row.values[k]) for k in RESPONSE_COLUMNS) for row in rows])
+    conn.executemany("INSERT INTO statement_answers VALUES (?, ?, ?)",
+                     [(row.id, q, v) for row in rows for q, v in row.statements])
+    conn.execute("COMMIT")
 
 
-def bench_store(name: str, make_url: Callable[[str], str], n: int, batch: int) -> dict[str, Any]:
-    data = responses(n)
-    ours = measure(make_url(f"{name}_ours"), data, batch, lambda s, b: s.insert_responses(b))
-    base = measure(make_url(f"{name}_naive"), data, batch, naive_insert)
-    return {"responses_per_s": round(ours), "baseline_row_by_row_per_s": round(base),
-            "ratio": round(ours / base, 2)}
+def bench_size(n: int, batch: int, make_url: Callable[[str], str],
+               ceiling: Callable[[CentralStore, list[ResponseRow]], None]) -> dict[str, Any]:
+    """The three inserts of `n` responses, batch by batch in turn (so that the disk's and
+    the machine's moods fall on all three alike), each into its own fresh store."""
+    data: list[Response] = responses(n)
+    now = datetime.now(UTC)
+    rows = [response_row(redact_response(r), now) for r in data]
+    ways: dict[str, tuple[Callable[[CentralStore, list[Any]], Any], list[Any], bool]] = {
+        "ceiling": (ceiling, rows, False),
+        "storage": (lambda s, b: s._insert_rows(b), rows, True),
+        "whole": (lambda s, b: s.insert_responses(b, received_at=now), data, True),
+    }
+    stores = {name: open_central(make_url(f"{name}{n}")) for name in ways}
+    seconds = dict.fromkeys(ways, 0.0)
+    try:
+        for name, (_insert, _items, aggregates) in ways.items():
+            if aggregates:
+                report_daily.install(stores[name])
+        for i in range(0, n, batch):
+            for name, (insert, items, _aggregates) in ways.items():
+                start = time.perf_counter()
+                insert(stores[name], items[i:i + batch])
+                seconds[name] += time.perf_counter() - start
+        for store in stores.values():
+            assert store.count_responses() == n
+    finally:
+        for store in stores.values():
+            store.close()
+    top, storage, whole = (n / seconds[k] for k in ("ceiling", "storage", "whole"))
+    return {"responses": n, "storage_per_s": round(storage), "ceiling_per_s": round(top),
+            "ratio": round(storage / top, 2), "with_text_work_per_s": round(whole),
+            "with_text_work_ratio": round(whole / top, 2)}
 
 
 def main() -> None:
     """Run the benchmark and print its JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--responses", type=int, default=20000)
-    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1200, 3000, 9000])
+    parser.add_argument("--batch", type=int, default=300)
     args = parser.parse_args()
-    from services import start_postgres
-
-    result: dict[str, Any] = {"benchmark": "central_insert", "python": platform.python_version(),
-                              "responses": args.responses, "batch": args.batch}
-    with tempfile.TemporaryDirectory() as tmp:
-        result["sqlite"] = bench_store("sqlite", lambda n: f"sqlite:///{tmp}/{n}.sqlite",
-                                       args.responses, args.batch)
-    server = start_postgres()
+    result: dict[str, Any] = {"bench": "central_insert", "python": platform.python_version(),
+                              "batch": args.batch, "aggregates": True}
+    server = _durable_postgres()
     try:
-        result["postgresql"] = bench_store("pg", server.create_database, args.responses,
-                                           args.batch)
+        result["postgresql"] = [bench_size(n, args.batch, server.create_database, bare_copy)
+                                for n in args.sizes]
     finally:
         server.stop()
-    sample = responses(args.batch)
-    body = protocol.make_batch(str(uuid.uuid4()), "tays-lobby-0", START, sample)
-    raw = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
-    result["wire_batch_bytes"] = {"json": raw, "sent": len(protocol.encode(body)),
-                                  "ratio": round(raw / len(protocol.encode(body)), 2)}
+    with tempfile.TemporaryDirectory() as tmp:
+        result["sqlite"] = [
+            bench_size(n, args.batch, lambda name: f"sqlite:///{tmp}/{name}.sqlite",
+                       bare_executemany) for n in args.sizes]
     print(json.dumps(result, indent=2))
 
 

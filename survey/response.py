@@ -307,14 +307,16 @@ def _flags(value: object) -> frozenset[str] | str:
     return frozenset(value)
 
 
-def decode_response(obj: object) -> Response:
+def decode_response(obj: object, *, text_checked: bool = False) -> Response:
     """A wire-format response as a Response; ResponseError naming each bad field.
 
     Only final responses travel: the status must be complete, abandoned or expired.
+    `text_checked`: the caller has made sure no string in `obj` holds a NUL or a lone
+    surrogate (a batch's JSON without such an escape), so they are not searched again.
     """
     if not isinstance(obj, dict):
         raise ResponseError(["response must be an object"])
-    if has_unstorable(obj):
+    if not text_checked and has_unstorable(obj):
         raise ResponseError(["contains a NUL character or a lone surrogate"])
     r = _Reader(obj)
     rid = obj.get("id")

@@ -167,6 +167,8 @@ class SyncAgent:
         self.outbox = Outbox(self.settings.max_inflight, self.settings.ack_timeout,
                              self.settings.backoff_max)
         self._next_heartbeat = 0.0
+        # JSON bytes of one response in the last batch (how many rows to fetch for the next)
+        self._bytes_per_response = 100.0
         self._survey_info = survey_version_of(survey_path) if survey_path else None
         self._apply_stored_settings()
         self.client = self._make_client()
@@ -323,17 +325,22 @@ class SyncAgent:
     def _fill_outbox(self, mono: float) -> None:
         s = self.settings
         while self.outbox.capacity > 0:
-            responses = self.store.unsynced(limit=s.batch_max_count,
+            # Fetch about what fits the byte limit (from the sizes sent so far), not the
+            # count limit: reading and converting rows that wait for the next batch is waste.
+            fits = int(s.batch_max_bytes / self._bytes_per_response * 1.1) + 8
+            responses = self.store.unsynced(limit=min(s.batch_max_count, fits),
                                             after_seq=self.outbox.after_seq())
             if not responses:
                 return
             responses = [protocol.wire_safe(r) for r in responses]
-            responses = responses[:protocol.fit_batch(responses, s.batch_max_count,
-                                                      s.batch_max_bytes)]
             batch_id = str(uuid.uuid4())
-            n, payload = protocol.pack_batch(batch_id, self.identity.id, self.clock(),
-                                             responses, gzip_min=s.gzip_min_bytes)
+            n, payload = protocol.pack_batch(
+                batch_id, self.identity.id, self.clock(), responses,
+                gzip_min=s.gzip_min_bytes, max_count=s.batch_max_count,
+                max_bytes=s.batch_max_bytes)
             responses = responses[:n]
+            self._bytes_per_response = max(
+                16.0, sum(protocol.response_size(r) for r in responses[:20]) / min(n, 20))
             self._publish(str(self._topic), payload)
             # Unsynced responses are final, so each has its sequence number.
             last_seq = max(r.seq or 0 for r in responses)

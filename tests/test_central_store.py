@@ -51,6 +51,21 @@ def test_insert_is_idempotent_and_counts_new(central_url: str) -> None:
         assert db.count_responses() == 51
 
 
+def test_postgres_batch_met_by_another_receiver_is_upserted(pg_server: Any) -> None:
+    """Two receivers store the same responses at once: the one whose look-up saw them
+    missing meets them at COPY, and the batch then goes in through the upsert."""
+    url = pg_server.create_database(f"race_{uuid.uuid4().hex[:8]}")
+    batch = [wire(i) for i in range(20)]
+    with open_central(url) as first, open_central(url) as second:
+        assert first.insert_responses(batch[:5]) == 5
+        # The other receiver committed after our look-up: it saw none of them.
+        second._stored_ids = lambda cur, ids: set()  # type: ignore[attr-defined]
+        assert second.insert_responses(batch) == 15
+        assert second.count_responses() == 20
+        rows = second.execute("SELECT COUNT(*) FROM statement_answers")
+        assert rows[0][0] == 20  # one statement each, none twice
+
+
 def test_derived_columns(central_url: str) -> None:
     late = wire(1, finished_at="2025-03-04T23:30:00+00:00",
                 answers={"smile": {"value": 4}, "open": {"text": "  "}})

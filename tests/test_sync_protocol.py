@@ -261,3 +261,32 @@ def test_unhashable_channel_or_status_is_rejected_not_raised() -> None:
     body = raw_batch(str(uuid.uuid4()), "tays-lobby-3", NOW, [a, b])
     reasons = dict(protocol.check_batch(topic, protocol.encode(body)).rejected)
     assert "channel" in reasons[a["id"]] and "status" in reasons[b["id"]]
+
+
+def test_unstorable_text_in_a_batch_is_refused_and_escaped_backslashes_are_text() -> None:
+    nul, surrogate = wire(answers={"open": {"text": "a\x00b"}}), wire(unit="ensi\ud800apu")
+    quoted = wire(answers={"open": {"text": "tiedosto C:\\u0000 ja \\ud800"}})
+    body = {"v": 1, "batch": str(uuid.uuid4()), "device": "tays-lobby-3",
+            "sent_at": "2025-03-04T10:16:00+02:00", "responses": [nul, surrogate, quoted]}
+    # As an older or foreign encoder may send it: every non-ASCII character escaped.
+    check = protocol.check_batch(TOPIC, json.dumps(body).encode())
+    assert [r.id for r in check.accepted] == [quoted["id"]]
+    assert check.accepted[0].answers["open"].text == "tiedosto C:\\u0000 ja \\ud800"
+    assert sorted(check.rejected) == sorted(
+        (r["id"], "contains a NUL character or a lone surrogate") for r in (nul, surrogate))
+
+
+def test_packed_batch_is_the_whole_batch_encoded_once_and_fits_its_limits() -> None:
+    rs = [decode_response(wire(seq=i, answers={"nps": {"value": i % 11},
+                                              "open": {"text": f"Kiitos {i} ✓ \"lainaus\""}}))
+          for i in range(1, 201)]
+    at = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+    batch_id = str(uuid.uuid4())
+    n, payload = protocol.pack_batch(batch_id, "tays-lobby-3", at, rs, max_count=150,
+                                     max_bytes=10**6)
+    assert n == 150
+    assert protocol.decode(payload) == protocol.decode(
+        protocol.encode(protocol.make_batch(batch_id, "tays-lobby-3", at, rs[:150])))
+    size = protocol.response_size(rs[0])
+    n, payload = protocol.pack_batch(batch_id, "tays-lobby-3", at, rs, max_bytes=200 + 10 * size)
+    assert 8 <= n <= 10 and len(protocol.decode(payload)["responses"]) == n
