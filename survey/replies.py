@@ -98,6 +98,12 @@ _ANY_TOKEN = re.compile(r"[^\W_]")
 _RANGE_MARK = re.compile(r"-|/|~|\.\.")
 _RANGE_WORDS = frozenset({"tai", "vai", "or", "eller", "to", "till"})
 _AND_WORDS = frozenset({"ja", "och", "and", "&"})
+_CONNECTORS = _RANGE_WORDS | _AND_WORDS
+# Words before a leading score that are not the score ("Annan", "Kiitos,", "Olen").
+_SKIP = W.LEAD_IN | W.POLITE
+_SKIP_LIKERT = _SKIP | W.LIKERT_LEAD_IN
+_NOTHING = W.PLEASANTRY | W.LEAD_IN | W.ARTICLES
+_WISH_STARTS = frozenset({"hyvaa", "ha", "have"})  # where W.PLEASANTRY_PHRASES begin
 # What may stay attached to a second number and still leave it standing alone.
 _SECOND_TAIL = re.compile(r"(?:[ \t]*/[ \t]*\d+)?(?:[ \t]*\++|-(?![ \t]*[^\W_]))?")
 # "9+", "9 +", "ysi+", "kasi plus", "ysi miinus", and "9-" at the end: a school
@@ -268,10 +274,13 @@ def _says_nothing(comment: str) -> bool:
     norm = W.normalise(comment)
     if any(c.isdigit() for c in norm):
         return False
-    folded = " ".join(W.fold(w) for w in _WORD.findall(norm))
-    folded = W.PLEASANTRY_PHRASES.sub(" ", folded)
-    return all(w in W.PLEASANTRY or w in W.LEAD_IN or w in W.ARTICLES or _is_thanks_typo(w)
-               for w in folded.split())
+    words = [W.fold(w) for w in _WORD.findall(norm)]
+    if all(w in _NOTHING or _is_thanks_typo(w) for w in words):
+        return True
+    if _WISH_STARTS.isdisjoint(words):
+        return False
+    rest = W.PLEASANTRY_PHRASES.sub(" ", " ".join(words)).split()
+    return all(w in _NOTHING or _is_thanks_typo(w) for w in rest)
 
 
 def _is_thanks_typo(word: str) -> bool:
@@ -298,7 +307,7 @@ def _leading(text: str, norm: str, words: list[_Word], kind: str, high: int,
 def _first_score(text: str, norm: str, words: list[_Word], kind: str, high: int,
                  lang: str | None) -> _Score | None:
     digit = _NUMBER.search(norm)
-    skip = W.LEAD_IN | W.POLITE | (W.LIKERT_LEAD_IN if kind == "likert" else frozenset())
+    skip = _SKIP_LIKERT if kind == "likert" else _SKIP
     for k, w in enumerate(words):
         if digit is not None and digit.start() < w.start:
             break
@@ -339,7 +348,7 @@ def _repeats(norm: str, words: list[_Word], kind: str, first: _Score) -> list[_S
     while (token := _next_token(norm, words, pos)) is not None:
         start, end, k = token
         ranged = bool(_RANGE_MARK.search(norm, pos, start))
-        if k is not None and words[k].folded in _RANGE_WORDS | _AND_WORDS:
+        if k is not None and words[k].folded in _CONNECTORS:
             ranged = ranged or words[k].folded in _RANGE_WORDS
             token = _next_token(norm, words, end)
             if token is None:
