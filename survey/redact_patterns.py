@@ -145,16 +145,29 @@ _RUN = re.compile(rf"(?<!\d)(?:\+\s?|\(\+)?\d+(?:{_SEP}{{1,3}}\d+)*")
 _GROUP = re.compile(r"\d+")
 # Service numbers (free, paid, companies' national numbers): no one's own number.
 _SERVICE = {"0800", "0600", "0700", "0200", "0100", "0300"}
+# A word right before a number that says it is someone's phone number.
+_PHONE_CUE = re.compile(
+    r"(?<![^\W\d_])(?:puh|puhelin|puhelinnumero|puhelinnro|numeroni|numero|nro|tel|"
+    r"telefon|tfn|gsm|kännykkä|känny|mobiili|soita|soittakaa|ring|call|phone|mobile)"
+    r"[.:]?\s{0,3}(?:on\s|är\s|is\s)?\s{0,2}$", re.IGNORECASE)
 _DATEISH = re.compile(r"(?<!\d)\d{1,2}[.:/]\d{1,2}(?:[.:/](?:\d{4}|\d{2}))?(?!\d)")
 
 
 def find_phones(text: str) -> list[Span]:
-    """Phone numbers: national (0…), +358/00358/358 and other international forms."""
+    """Phone numbers: national (0…), +358/00358/358 and other international forms, and
+    after a word that says a number follows ('puh 401234567', its 0 forgotten)."""
     spans: list[Span] = []
     for run in _RUN.finditer(text):
         groups = [(g.start() + run.start(), g.end() + run.start())
                   for g in _GROUP.finditer(run.group())]
-        spans.extend(_phones_in(text, groups, run.start()))
+        found = list(_phones_in(text, groups, run.start()))
+        if not found and _PHONE_CUE.search(text, max(0, run.start() - 20), run.start()):
+            digits = "".join(text[s:e] for s, e in groups)
+            years = all(re.fullmatch(r"(?:19|20)\d\d", text[s:e]) for s, e in groups)
+            if 7 <= len(digits) <= 13 and not _DATEISH.search(run.group()) and not years \
+                    and digits[:4] not in _SERVICE:
+                found = [run.span()]
+        spans.extend(found)
     return spans
 
 
@@ -162,10 +175,13 @@ def _phones_in(text: str, groups: list[Span], run_start: int) -> Iterator[Span]:
     i = 0
     while i < len(groups):
         best = None
-        for j in range(i, len(groups)):
-            start = groups[i][0]
-            plus = _plus_before(text, start, run_start)
-            digits = "".join(text[s:e] for s, e in groups[i:j + 1])
+        start = groups[i][0]
+        plus = _plus_before(text, start, run_start)
+        # A number starts with +, 0 or 358: other groups cannot start one (cheap on '1 1 1').
+        lead = text[start] == "0" or plus is not None or text.startswith("358", start)
+        digits = ""
+        for j in range(i, len(groups) if lead else i):
+            digits += text[groups[j][0]:groups[j][1]]
             if len(digits) > 16:
                 break
             if _is_phone(text[start:groups[j][1]], digits, plus):
@@ -225,7 +241,7 @@ _STREET_END = (
 _STREET_PREFIX = (r"(?:Vanha|Uusi|Iso|Pieni|Pohjoinen|Eteläinen|Itäinen|Läntinen|Ylä|Ala|"
                   r"Gamla|Nya|Stora|Lilla|Norra|Södra|Östra|Västra|Ensimmäinen|Toinen|"
                   r"Kolmas|Neljäs|Viides)\s")
-_HOUSE = (r"\d{1,4}(?:[a-zA-Z](?![a-zA-Z]))?(?:\s?[" + _DASHES + r"]\s?\d{1,4})?"
+_HOUSE = (r"\d{1,4}(?:[a-zA-Z](?:\d{1,3})?(?![a-zA-Z]))?(?:\s?[" + _DASHES + r"]\s?\d{1,4})?"
           r"(?:(?:\s?,\s?|\s)(?:(?:as\.?|bst\.?|lgh\.?|asunto|rappu)\s?\d{1,3}"
           r"|[A-Za-z](?:\s?\d{1,3})?)(?!\w))?")
 _STREET = re.compile(
