@@ -8,7 +8,8 @@ sync agent per device: each a real `palaute …` command in its own process
 group. Invitations go in as a CSV through `palaute sms invite`. When nothing is
 on its way any more, the central report is printed and written as HTML, and a
 summary compares the counts at every stage with what the people did; the exit
-status is 1 when they differ.
+status is 1 when they differ. The central's web page (palaute.demo_web) is served during
+the run and again at the end, when the demo prints its address and a login.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import contextlib
 import json
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
+from palaute import demo_web
 from palaute.demo_chain import (
     BUTTONS,
     GATEWAY,
@@ -54,7 +57,7 @@ from palaute.demo_scripts import (
     script_seconds,
     touch_kiosk_patients,
 )
-from palaute.services import Mosquitto, free_port
+from palaute.services import Mosquitto, free_port, wait_port
 
 DEVICES = (GATEWAY, LOBBY, BUTTONS)
 WAVE_SECONDS = 30.0  # with --minutes, new people arrive this often
@@ -99,6 +102,8 @@ class Demo:
         self.kiosk_clock: datetime | None = None
         self.t0 = time.monotonic()
         self._stack = contextlib.ExitStack()
+        self.web_port = 0
+        self.web_password = ""
 
     def say(self, text: str) -> None:
         """One progress line (plain stdout, timestamped from the start)."""
@@ -122,7 +127,9 @@ class Demo:
 
         f = self.folders
         port = free_port()
-        broker_conf = write_configs(f, port)
+        self.web_port = free_port()
+        broker_conf = write_configs(f, port, self.web_port)
+        self.web_password = demo_web.add_login(f.central_db)
         self.say(f"configs written: {', '.join(str(f.config(d)) for d in DEVICES)}, "
                  f"{f.config('central')}")
         # Kept before it starts, so that an interrupt while it starts still stops it.
@@ -244,6 +251,32 @@ class Demo:
 
     # -- the end --------------------------------------------------------------------------
 
+    def web_page(self) -> list[str]:
+        """Serve the web page again on the finished store; what it fails to show."""
+        f = self.folders
+        argv = palaute_argv("central", "web", "--config", str(f.config("central")))
+        proc = self.procs.start("web page", argv, f.central / "web.log")
+        wait_port(self.web_port, 60, proc)
+        return demo_web.check_page(f"http://127.0.0.1:{self.web_port}", self.web_password,
+                                   DEVICES)
+
+    def show_web_page(self, problems: list[str]) -> None:
+        """The last lines: the address and the login; a person at a terminal keeps the page
+        until Ctrl-C."""
+        for problem in problems:
+            print(f"  FAIL {problem}")
+        print(f"\nweb page: http://127.0.0.1:{self.web_port}/  (login {demo_web.LOGIN}, "
+              f"password {self.web_password})", flush=True)
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            print(f"(stopped with the demo; to see it again: palaute central web --config "
+                  f"{self.folders.config('central')})", flush=True)
+            return
+        print("the page stays up until Ctrl-C", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                self.procs.check()
+                time.sleep(1)
+
     def show_conversations(self) -> None:
         """A few conversations as the phones saw them; all of them into phones.txt."""
         if self.phones is None:
@@ -358,7 +391,10 @@ def run(args: argparse.Namespace) -> int:
         demo.say("stopping every service")
         demo.shutdown()
         html = demo.report()
-    return _verdict(demo, snap, html)
+        web_problems = demo.web_page()
+        code = _verdict(demo, snap, html)
+        demo.show_web_page(web_problems)
+    return 1 if web_problems else code
 
 
 def _verdict(demo: Demo, snap: Snapshot, html: Path) -> int:

@@ -32,6 +32,7 @@ from typing import IO
 from central.broker import DeviceAccount, ListenerOptions, write_broker_config
 from hardware.modem_sim import ModemCore
 from palaute.demo_people import Persona, Phone, on_sms
+from palaute.demo_web import web_section
 from survey.definition import shipped_survey_path
 from survey.errors import PalauteError
 from survey.model import Survey
@@ -132,8 +133,10 @@ def register_devices(folders: Folders, units: list[tuple[str, str]]) -> None:
                               action="register", actor="palaute demo", at=now)
 
 
-def write_configs(folders: Folders, port: int) -> str:
-    """Write the survey, every config file and the broker's files; returns the broker config."""
+def write_configs(folders: Folders, port: int, web_port: int | None = None) -> str:
+    """Write the survey, every config file and the broker's files; returns the broker config.
+
+    With `web_port` the central also serves its web page there (palaute.demo_web)."""
     folders.surveys.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shipped_survey_path("national"), folders.surveys / "national.toml")
     accounts = [DeviceAccount(d, SITE) for d in (GATEWAY, LOBBY, BUTTONS)]
@@ -189,7 +192,7 @@ username = "central"
 password_file = "../broker/passwords/central.pass"
 reconnect_min = 0.5
 reconnect_max = 2
-""", encoding="utf-8")
+""" + (web_section(web_port) if web_port else ""), encoding="utf-8")
     return files.conf.read_text(encoding="utf-8")
 
 

@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from central.i18n import LANGS, Lang
 from central.store import CentralStore
 from central.web.accounts import LoginThrottle, Role, Session, find_session
+from central.web.fleet import local_text
 from survey.config import Config
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ MESSAGES = ("technician", "leader", "admin", "online", "offline", "unknown",
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                           autoescape=True, undefined=jinja2.StrictUndefined,
                           trim_blocks=True, lstrip_blocks=True)
+_ENV.filters["local"] = local_text
 
 
 @dataclass

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from central.store import CentralStore, iso_utc, local_date_of
+from central.store import LOCAL_ZONE, CentralStore, iso_utc, local_date_of
 
 SILENT_AFTER = timedelta(minutes=30)  # an "online" device not heard from for longer
 BACKLOG_AGE = timedelta(hours=6)  # the oldest unsynced answer older than this
@@ -88,13 +88,32 @@ class DeviceRow:
         return {"device": self.device, "site": self.site, "area": self.area,
                 "unit": self.unit, "state": self.state, "roles": list(self.roles),
                 "updated_at": iso_utc(self.updated_at) if self.updated_at else None,
-                "last_sync": self.last_sync, "queue_depth": self.queue_depth,
+                "updated_local": local_text(self.updated_at),
+                "last_sync": self.last_sync, "last_sync_local": local_text(self.last_sync),
+                "queue_depth": self.queue_depth,
                 "oldest_unsynced_age_s": self.oldest_unsynced_age_s,
                 "software": self.software, "survey": self.survey,
                 "config_version": self.config_version, "config_error": self.config_error,
-                "modems": [m.__dict__ for m in self.modems], "sms": dict(self.sms),
+                "modems": [m.__dict__ for m in self.modems],
+                "sms": {k: self.sms[k] for k in SMS_SHOWN if k in self.sms},
                 "quarantine_today": self.quarantine_today,
                 "problems": [p.value for p in self.problems]}
+
+
+def local_text(value: datetime | str | None) -> str:
+    """A time as the county reads it: Helsinki time, to the minute ("–" for none)."""
+    if value is None or value == "":
+        return "–"
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except ValueError:
+        return str(value)
+    if when.tzinfo is None:
+        return when.strftime("%Y-%m-%d %H:%M")
+    return when.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+SMS_SHOWN = ("sent", "answered", "unknown_waiting")  # the fleet table's short SMS cell
 
 
 def _int(value: object) -> int | None:

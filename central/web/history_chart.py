@@ -55,7 +55,8 @@ def history_svg(points: Sequence[HistoryPoint], now: datetime, tr: Lang) -> str:
         parts.append(f'<rect x="{x0}" y="0" width="{max(x1 - x0, 1.0)}" height="{BAND}" '
                      f'fill="{colour}"/>')
     depths = [(p.at, p.queue_depth) for p in points if p.queue_depth is not None]
-    top = max((d for _, d in depths), default=0) or 1
+    deepest = max((d for _, d in depths), default=0)
+    top = deepest or 1
     if depths:
         coords = " ".join(f"{_x(max(at, start), start)},"
                           f"{round(HEIGHT - 14 - d / top * (HEIGHT - BAND - 24), 1)}"
@@ -71,5 +72,5 @@ def history_svg(points: Sequence[HistoryPoint], now: datetime, tr: Lang) -> str:
         parts.append(f'<text x="{x}" y="{HEIGHT - 1}" font-size="10" text-anchor="{anchor}" '
                      f'fill="#333">{escape(label)}</text>')
     parts.append(f'<text x="4" y="{BAND + 12}" font-size="10" fill="#333">'
-                 f'{escape(tr.t("queue depth (max {depth})", depth=top))}</text></svg>')
+                 f'{escape(tr.t("queue depth (max {depth})", depth=deepest))}</text></svg>')
     return "".join(parts)

@@ -76,6 +76,13 @@ class WebServer:
                 loop.create_server, ssl_handshake_timeout=self.handshake_timeout)
         try:
             loop.run_until_complete(self._server.serve(sockets=[self._sock]))
+            # A connection still open after the graceful shutdown is cut, not left to the
+            # garbage collector (an open TLS transport would outlive its loop).
+            for connection in list(self._server.server_state.connections):
+                transport = getattr(connection, "transport", None)
+                if transport is not None:
+                    transport.abort()
+            loop.run_until_complete(asyncio.sleep(0))
         except Exception:  # the thread must say why it ended
             log.exception("the web server stopped")
         finally:

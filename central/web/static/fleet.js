@@ -15,7 +15,6 @@
   let sortDir = 1;
 
   function dash(v) { return v === null || v === undefined || v === "" ? "\u2013" : String(v); }
-  function when(iso) { return iso ? iso.slice(0, 16).replace("T", " ") : "\u2013"; }
   function modems(list) {
     if (!list.length) return "\u2013";
     return list.map((m) => (m.ok ? "ok" : "down") + ", " + dash(m.signal) + ", " +
@@ -58,8 +57,8 @@
     cell(tr, 1, link(r.device));
     [r.site, r.area, r.unit].forEach((v, i) => cell(tr, 2 + i, dash(v)));
     cell(tr, 5, words[r.state] || r.state).className = "state-" + r.state;
-    cell(tr, 6, when(r.updated_at));
-    cell(tr, 7, when(r.last_sync));
+    cell(tr, 6, r.updated_local);
+    cell(tr, 7, r.last_sync_local);
     cell(tr, 8, dash(r.queue_depth));
     cell(tr, 9, r.oldest_unsynced_age_s === null ? "\u2013" :
       Math.floor(r.oldest_unsynced_age_s / 60) + " min");
