@@ -31,7 +31,14 @@ _ROLE = re.compile(
     r"psykolog|kuraattor|sosiaalityöntekijä|farmaseut|proviisor|ensihoitaja|"
     r"\w*sjuksköterska|\w*läkare|doktor|barnmorska|\w*skötare|kurator|professor|prof$|"
     r"midwife|physio|therapist|dentist|surgeon|paramedic|sister$|herra|rouva|mr$|mrs$|"
-    r"ms$|miss$|neiti|fru$|herr$|lääk$|sh$|th$|ft$|lh$)"
+    r"ms$|miss$|neiti|fru$|herr$|lääk$|sh$|th$|ft$|lh$|"
+    # specialists, students and the staff around them
+    r"(?:psyko|neuro|kardio|radio|gyneko|uro|onko|reumato|endokrino|gastroentero|"
+    r"dermato|hemato|nefro|keuhko)log|\w*kirurg|psykiatr|ortoped|anestesiolog|"
+    r"\w*virkailija|\w*sihteeri|\w*opiskelija|harjoittelija|kandi$|kandille|kandin|"
+    r"amanuenssi|suuhygienist|optikko|optikolle|bioanalyytik|sosionom|\w*ohjaaja|"
+    r"avustaja|kuljettaja|vahtimestar|tulkki|tulkille|tulkin|diakon|\w*sköterska|"
+    r"receptionist|sekreterare|consultant|registrar|psychologist|porter$|gp$)"
 )
 # Phrases after which the next words are a name (lower-cased, words joined by one space).
 _INTROS = (

@@ -236,6 +236,8 @@ _STREET_END = (
     r"aukiolla|bulevardi|bulevardilla|ranta|rannassa|rannan|piha|pihalla|kierros|"
     r"mäki|mäellä|mäen|tori|torilla|torin|penger|kaarre|kaarteella|lenkki|portti|kulma|"
     r"vägen|väg|gatan|gata|gränd|gränden|stigen|backen|allén|torget|esplanadi|esplanaden|"
+    r"silta|sillan|reitti|laituri|valli|porras|portaat|kenttä|lehto|niitty|vainio|harju|"
+    r"puisto|plan|parken|udden|gården|"
     r"kajen|stranden|road|street|avenue|lane)")
 # Words that may stand before a street's name: Vanha Porvoontie, Norra Esplanaden.
 _STREET_PREFIX = (r"(?:Vanha|Uusi|Iso|Pieni|Pohjoinen|Eteläinen|Itäinen|Läntinen|Ylä|Ala|"
@@ -251,6 +253,7 @@ _STREET = re.compile(
 _POSTCODE = re.compile(
     r"(?<![\w])(?:FI-?\s?)?\d{5}(?:\s+|,\s*)([A-ZÅÄÖ][a-zåäö]+(?:\s[A-ZÅÄÖ][a-zåäö]+)?"
     r"|[A-ZÅÄÖ]{3,}|[a-zåäö]+)(?!\w)|(?<![\w])(?:PL|PB|Box)\s?\d{1,4},?\s+\d{5}\s+\w+")
+_LONE_POSTCODE = re.compile(r",?\s?(?:FI-?)?\d{5}(?!\d)")
 _UNIT_AFTER = re.compile(
     r"\s*(?:min|minuutt|tunt|tuntia|h\b|pv|päiv|viik|kk|kuukau|vuo|v\b|€|e\b|euro|km|m\b|"
     r"kertaa|krt|%|dagar|timm|veck|år|minut|hours?|days?|weeks?|mins?|euros?)", re.IGNORECASE)
@@ -276,7 +279,7 @@ def _trim(text: str, span: Span) -> Span:
 
 
 def _merge(text: str, spans: list[Span]) -> list[Span]:
-    """Street and postcode of one address as one span."""
+    """Street and postcode of one address as one span (a postcode without its town too)."""
     spans.sort()
     out: list[Span] = []
     for s, e in spans:
@@ -284,4 +287,8 @@ def _merge(text: str, spans: list[Span]) -> list[Span]:
             out[-1] = (out[-1][0], max(e, out[-1][1]))
         else:
             out.append((s, e))
+    for k, (s, e) in enumerate(out):
+        lone = _LONE_POSTCODE.match(text, e)
+        if lone:
+            out[k] = (s, lone.end())
     return out
