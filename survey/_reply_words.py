@@ -203,9 +203,12 @@ LIKERT_LEAD_IN = word_set(
 
 # --- Likert labels (DOMAIN.md), matched on folded words ---------------------------
 
-_FI_AGREE = r"(?:samaa|saamaa|sama)(?: mielta)?"
-_FI_DIS = r"eri(?: mielta)?"
-_FI_HALF_AGREE = r"(?:samaa|saamaa|sama) mielta"
+_FI_AGREE = r"(?:(?:samaa|saamaa|sama)(?: mielta)?|samaamielta)"
+_FI_DIS = r"(?:eri(?: mielta)?|erimielta)"
+# "täysin", also typed "täys"; "osittain", also "osin", "hieman", "vähän", "melko"
+_FI_FULLY = r"(?:taysin|tays)"
+_FI_PARTLY = r"(?:osittain|jokseenkin|osin|hieman|vahan|melko)"
+_FI_HALF_AGREE = r"(?:(?:samaa|saamaa|sama) mielta|samaamielta)"
 # Tried in this order at one position: the full labels first, then negated and
 # half labels ("samaa mieltä", "agree"), which on a 1-5 agreement scale are the
 # plain agree (4) and disagree (2) of every standard five-point Likert scale.
@@ -215,18 +218,18 @@ LIKERT_LABELS: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
         (3, r"(?:ei|en) (?:samaa|sama) (?:eika|enka|eli|tai) eri(?: mielta)?"
             r"|varken (?:av )?samma eller (?:av )?annan(?: asikt)?|varken eller"
             r"|neither agree nor disagree|neither agree or disagree|neither nor"),
-        (5, rf"taysin {_FI_AGREE}|{_FI_AGREE} taysin|ehdottomasti {_FI_AGREE}"
+        (5, rf"{_FI_FULLY} {_FI_AGREE}|{_FI_AGREE} taysin|ehdottomasti {_FI_AGREE}"
             r"|helt (?:av )?samma(?: asikt)?|helt enig|instammer helt"
             r"|haller (?:helt|fullstandigt|absolut) med"
             r"|(?:completely|strongly|fully|totally|absolutely) agree"
             r"|agree (?:completely|strongly|fully|totally)"),
-        (4, rf"(?:osittain|jokseenkin) {_FI_AGREE}"
+        (4, rf"{_FI_PARTLY} {_FI_AGREE}"
             r"|delvis (?:av )?samma(?: asikt)?|delvis enig|instammer delvis|haller delvis med"
             r"|(?:partly|partially|somewhat) agree|agree partly"),
-        (2, rf"(?:osittain|jokseenkin) {_FI_DIS}"
+        (2, rf"{_FI_PARTLY} {_FI_DIS}"
             r"|delvis (?:av )?annan(?: asikt)?|delvis oenig|haller delvis inte med"
             r"|(?:partly|partially|somewhat) disagree|disagree partly"),
-        (1, rf"taysin {_FI_DIS}"
+        (1, rf"{_FI_FULLY} {_FI_DIS}"
             r"|helt (?:av )?annan(?: asikt)?|helt oenig|haller inte alls med"
             r"|en ole (?:yhtaan|ollenkaan|lainkaan) samaa mielta"
             r"|(?:completely|strongly|fully|totally) disagree"
@@ -235,7 +238,7 @@ LIKERT_LABELS: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
         (2, rf"(?:en ole|ei ole|ei) {_FI_HALF_AGREE}|inte (?:av )?samma asikt"
             r"|haller inte med|instammer inte|inte enig|(?:don t|dont|do not) agree"),
         (4, rf"{_FI_HALF_AGREE}|av samma asikt|haller med|instammer|enig|agree"),
-        (2, r"eri mielta|av annan asikt|oenig|disagree"),
+        (2, r"eri mielta|erimielta|av annan asikt|oenig|disagree"),
     )
 )
 
@@ -254,6 +257,9 @@ OPTOUT_FIRST = word_set(
     """stop stopp stoppa stoppaa stopall lopeta lopettakaa lopetan lopetus
     lopettaa lopetetaan sluta avsluta avregistrera unsubscribe quit optout"""
 )
+# Of those, the forms that are also ordinary Finnish ("Lopetan tupakoinnin", "Lopetus
+# jäi kesken"): they opt out only when the rest is politeness or names the messages.
+OPTOUT_STATEMENTS = word_set("lopetan lopetus lopettaa lopetetaan")
 # The keywords people are told to send: in capitals, anywhere, they opt out.
 OPTOUT_SHOUTED = frozenset({"STOP", "STOPP", "LOPETA", "SLUTA", "UNSUBSCRIBE"})
 # These end a reply after punctuation and opt out ("9, stop", "Kiitos. Lopeta!").
@@ -272,6 +278,11 @@ _MSG = (
 )
 _SV_MSG = r"(?:sms|smser|meddelanden|meddelande|enkater|enkat|fragor|utskick)"
 _EN_MSG = r"(?:texts|text messages|messages|surveys|sms|texting|me texts|me messages)"
+# A word that names the messages ("Lopetan nämä viestit"), folded.
+MESSAGE_WORD = re.compile(
+    rf"{_MSG}|{_SV_MSG}|{_EN_MSG}|nama|naa|naiden|tama|taman|tilaus|tilauksen|kysely|kyselyn"
+    r"|jo|enaa|tahan"
+)
 OPTOUT_PHRASES = re.compile(
     "|".join(
         (
@@ -311,12 +322,30 @@ PLEASANTRY = word_set(
     """kiitos kiitti kiitoksia kiitokset kiitos kitos kiits kiitti kiitokset paljon
     vaan vain ja nain moi hei terveisin ok okei oki okay okey joo juu jep
     tack tackar tusen sa mycket och hej halsningar
-    thanks thank thx ty tnx you very much so a lot lots and cheers for asking bye regards"""
+    thanks thank thx ty tnx you very much so a lot lots and cheers for asking bye regards
+    anteeksi anteeks sori sorry soz apologies pahoittelut pahoittelen forlat ursakta
+    oops hups hupsis oho ai jaa no niin terve moikka moro heippa hi hello hey hejsan tjena
+    kysymasta fragan unohdin unohtui unohtu unohin glomde forgot myohastys myohastyksesta"""
+)
+# Words that only frame the score ("Mun arvio 7", "Kympin arvoinen", "I'd say 9",
+# "Kymppi tietty"): with politeness they are no comment either.
+SCORE_TALK = word_set(
+    """mun minun ma mina d arvoinen arvoisen verran antaisin antaa tietty tietysti
+    tottakai totta kai varmasti skulle ge worth course of vastata"""
 )
 # Wishes that are politeness as a whole, though their words are not ("hyvää").
 PLEASANTRY_PHRASES = re.compile(
     r"\b(?:hyvaa (?:paivanjatkoa|paivaa|jatkoa|viikonloppua|joulua|kesaa|syksya)"
-    r"|ha en (?:bra|trevlig|fin) (?:dag|helg)|have a (?:nice|good|great) (?:day|weekend))\b"
+    r"|ha en (?:bra|trevlig|fin) (?:dag|helg)|have a (?:nice|good|great) (?:day|weekend)"
+    # a late reply excused ("anteeksi myöhäinen vastaus", "sorry for the late reply")
+    r"|(?:the |a |ett )?(?:myohainen|myohaisesta|myohastynyt|myohastyneesta|late|delayed"
+    r"|sent|sena) (?:vastaus|vastauksesta|vastaukseni|reply|response|answer|svar|svaret)"
+    r"|vastaus (?:myohassa|myohastyi|myohastynyt))\b"
+)
+# The words PLEASANTRY_PHRASES begin with (the phrases are tried only where one is).
+PLEASANTRY_PHRASE_STARTS = frozenset(
+    {"hyvaa", "ha", "have", "the", "a", "ett", "myohainen", "myohastynyt", "late", "delayed",
+     "sent", "sena", "vastaus", "myohaisesta", "myohastyneesta"}
 )
 
 # The highest score in words ("täydet pisteet", "full pott", "full marks").

@@ -6,8 +6,9 @@ How a reply is read (the tables of real replies in tests/test_replies.py and
 tests/data/replies_dev.tsv are the specification in examples):
 
 * Opt-out wins over everything. The reply opts out when its first word is a
-  keyword (STOP, STOPP, LOPETA, SLUTA, AVSLUTA, UNSUBSCRIBE...; digits and
-  emoji are no words, so "9 stop" counts), when STOP, LOPETA or SLUTA stands
+  keyword (STOP, STOPP, LOPETA, SLUTA, AVSLUTA, UNSUBSCRIBE...; "lopetan"
+  and "lopetus" only alone or beside the messages: "Lopetan tupakoinnin" is
+  none; digits and emoji are no words, so "9 stop" counts), when STOP, LOPETA or SLUTA stands
   anywhere in capitals or ends the reply after punctuation ("9, stop"), or
   when it holds a clear phrase ("älä lähetä", "en halua enää viestejä",
   "sluta skicka", "stop sending"...). Words are compared whole: "bussistop"
@@ -51,7 +52,9 @@ tests/data/replies_dev.tsv are the specification in examples):
 * The comment is the rest of the reply in the person's own words, with the
   separators around the score (",", "-", ":", "/10") trimmed. Politeness,
   emoji or punctuation alone ("9 kiitos", "10 tack!", "9 😊") is no comment:
-  it must not take the place of an answer to the open question.
+  it must not take the place of an answer to the open question. Nor are
+  greetings, apologies for a late reply ("sorry, 8", "Moikka! Kasi") and words
+  that only frame the score ("kasin antaisin", "I'd say 9").
 * `lang` only settles words whose meaning depends on the language: a bare
   "en" is one in Swedish and "I don't" in Finnish.
 """
@@ -102,8 +105,8 @@ _CONNECTORS = _RANGE_WORDS | _AND_WORDS
 # Words before a leading score that are not the score ("Annan", "Kiitos,", "Olen").
 _SKIP = W.LEAD_IN | W.POLITE
 _SKIP_LIKERT = _SKIP | W.LIKERT_LEAD_IN
-_NOTHING = W.PLEASANTRY | W.LEAD_IN | W.ARTICLES
-_WISH_STARTS = frozenset({"hyvaa", "ha", "have"})  # where W.PLEASANTRY_PHRASES begin
+_NOTHING = W.PLEASANTRY | W.LEAD_IN | W.SCORE_TALK | W.ARTICLES
+_WISH_STARTS = W.PLEASANTRY_PHRASE_STARTS
 # What may stay attached to a second number and still leave it standing alone.
 _SECOND_TAIL = re.compile(r"(?:[ \t]*/[ \t]*\d+)?(?:[ \t]*\++|-(?![ \t]*[^\W_]))?")
 # "9+", "9 +", "ysi+", "kasi plus", "ysi miinus", and "9-" at the end: a school
@@ -111,7 +114,9 @@ _SECOND_TAIL = re.compile(r"(?:[ \t]*/[ \t]*\d+)?(?:[ \t]*\++|-(?![ \t]*[^\W_]))
 _SIGN = re.compile(r"[ \t]*(?:\++|(?:plus|miinus|minus)(?![^\W\d_]))")
 _TRAILING_MINUS = re.compile(r"[ \t]*-(?=[\W_]*$)")
 # Compounds read at a number's position, before anything else.
-_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{2,4}(?!\d))?|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)")
+# A date, or days of one month ("1.-15.7.", the holiday in an away message).
+_DATE = re.compile(r"(?:\d{1,2}\.[ \t]*[-–][ \t]*)?\d{1,2}\.\d{1,2}\.(?:\d{2,4}(?!\d))?"
+                   r"|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)")
 _TIME = re.compile(r"\d{1,2}[:.]\d{2}(?!\d)")
 _DECIMAL = re.compile(r"\d+(?:,\d+|\.\d(?![\d.])|[ \t]?[" + W.FRACTIONS + "])")
 _RUN = re.compile(r"\d+(?:[ -]\d+){0,8}")  # bounded: a phone number has few groups
@@ -218,7 +223,10 @@ def read_reply(text: str, kind: str, lang: str | None = None) -> Reply:
 def _is_optout(text: str, norm: str, words: list[_Word]) -> bool:
     if not words:
         return False
-    if words[0].folded in W.OPTOUT_FIRST:
+    first = words[0].folded
+    if first in W.OPTOUT_FIRST and (
+        first not in W.OPTOUT_STATEMENTS or all(_says_stop_only(w.folded) for w in words[1:])
+    ):
         return True
     last = words[-1]
     if (
@@ -248,6 +256,11 @@ def _is_optout(text: str, norm: str, words: list[_Word]) -> bool:
 
 
 _NO = frozenset({"ei", "en", "nej", "no"})
+
+
+def _says_stop_only(word: str) -> bool:
+    """A word that may follow "lopetan" in an opt-out: politeness or the messages."""
+    return word in W.POLITE or word in _NO or W.MESSAGE_WORD.fullmatch(word) is not None
 
 
 # --- declining, and what says nothing -------------------------------------------------
