@@ -44,7 +44,8 @@ _ROLE = re.compile(
 _INTROS = (
     "nimeni on", "nimi on", "mun nimi on", "minun nimeni on", "olen", "oon", "mä oon",
     "terveisin", "terv", "t", "yst terv", "ystävällisin terveisin", "kiitos", "kiitokset",
-    "kiitti", "kiittää", "jag heter", "mitt namn är", "jag är", "hälsningar", "mvh", "tack",
+    "kiitti", "kiittää", "terkuin", "terkut", "terkkuja", "jag heter", "mitt namn är",
+    "jag är", "hälsningar", "hälsar", "vänliga hälsningar", "mvh", "tack",
     "tack till", "my name is", "i am", "i'm", "im", "this is", "regards", "best regards",
     "kind regards", "thanks", "thank you", "thanks to", "cheers",
     "poikani", "tyttäreni", "mieheni", "vaimoni", "äitini", "isäni", "lapseni", "meidän",
@@ -430,7 +431,8 @@ def _free_run(text: str, toks: list[_Token], i: int, *, capitals: bool) -> int:
         j += 1
     if len(infos) >= 2 and not (
             _sentence_start(text, first) and (info.word or info.inflected_word)
-            and not (info.first and infos[1].last and infos[1].strong)):
+            and not (info.first and infos[1].last
+                     and (infos[1].strong or _full_name(info, infos[1], capital)))):
         # A full name: one part at least must be a plain name, both when written small;
         # 'Olin Virtasen vastaanotolla' starts with a verb.
         plain = [x.strong and (x.exact or x.common) for x in infos]
@@ -460,6 +462,12 @@ def _free_run(text: str, toks: list[_Token], i: int, *, capitals: bool) -> int:
             and toks[i + 1].capital:
         return i  # 'Ei Ole Valittamista': capitals in a row, a word more likely
     return j
+
+
+def _full_name(first: NameInfo, last: NameInfo, capital: bool) -> bool:
+    """A common first name that is no word, then a surname, both capitalised ("Sari Lehto",
+    "Aleksi Nurmi"): a full name even at a sentence's start, though the surname is a word."""
+    return capital and first.common and first.exact and not first.word and last.exact
 
 
 def _glued_role(tok: _Token) -> int | None:

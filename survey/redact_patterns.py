@@ -254,6 +254,11 @@ _POSTCODE = re.compile(
     r"(?<![\w])(?:FI-?\s?)?\d{5}(?:\s+|,\s*)([A-ZÅÄÖ][a-zåäö]+(?:\s[A-ZÅÄÖ][a-zåäö]+)?"
     r"|[A-ZÅÄÖ]{3,}|[a-zåäö]+)(?!\w)|(?<![\w])(?:PL|PB|Box)\s?\d{1,4},?\s+\d{5}\s+\w+")
 _LONE_POSTCODE = re.compile(r",?\s?(?:FI-?)?\d{5}(?!\d)")
+# A postcode named as one, with no town after it ("postinumero 28100", "postnummer: 65100").
+_NAMED_POSTCODE = re.compile(
+    r"(?<!\w)(?:postinumero\w*|postinro|postnro|postnummer\w*|post ?code|postal code|zip code"
+    r"|zip)(?:\s+(?:on|oli|is|was|är|var))?\s*[:=]?\s*((?:FI-?\s?)?\d{5})(?!\d)",
+    re.IGNORECASE)
 _UNIT_AFTER = re.compile(
     r"\s*(?:min|minuutt|tunt|tuntia|h\b|pv|päiv|viik|kk|kuukau|vuo|v\b|€|e\b|euro|km|m\b|"
     r"kertaa|krt|%|dagar|timm|veck|år|minut|hours?|days?|weeks?|mins?|euros?)", re.IGNORECASE)
@@ -268,6 +273,7 @@ def find_addresses(text: str) -> list[Span]:
         spans.append(_trim(text, m.span()))
     spans += [m.span() for m in _POSTCODE.finditer(text)
               if not (m.group(1) or "x").islower() or is_municipality(m.group(1))]
+    spans += [m.span(1) for m in _NAMED_POSTCODE.finditer(text)]
     return _merge(text, spans)
 
 
