@@ -305,7 +305,8 @@ class GatewayStore:
                 "survey_version, lang, response_id, state, started_at, updated_at, expires_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (inv_id, phone, h, unit, survey, survey_version, state.lang, response_id,
-                 state.to_json(), _iso(now), _iso(now), _iso(state.expires_at)),
+                 state.to_json(), _iso(now), _iso(now),
+                 _iso(state.expires_at.astimezone(UTC))),
             )
             c.execute("UPDATE sms_invitations SET state = 'sending', sending_at = ?, modem = ?, "
                       "session_id = ?, attempts = attempts + 1 WHERE id = ?",
@@ -561,7 +562,14 @@ class GatewayStore:
         return rows[0] if rows else None
 
     def live_sessions(self) -> list[SessionRow]:
+        """Every live session (for tests and tools: the service reads `sessions_due`)."""
         return self._sessions("WHERE status = 'live'", ())
+
+    def sessions_due(self, now: datetime) -> list[SessionRow]:
+        """The live sessions whose lifetime may be over at `now` (by the expiry index: the
+        stored second is at or before the exact time, so the caller checks each exactly)."""
+        return self._sessions("INDEXED BY sms_sessions_expiry WHERE status = 'live' "
+                              "AND expires_at <= ?", (_iso(now.astimezone(UTC)),))
 
     def _sessions(self, where: str, params: tuple[Any, ...]) -> list[SessionRow]:
         return [SessionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6],

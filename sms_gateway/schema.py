@@ -197,6 +197,16 @@ CREATE UNIQUE INDEX sms_sessions_live ON sms_sessions (phone_hash) WHERE status 
 """
 
 
+# The service looks for the live sessions whose lifetime is over by this index (a step
+# touches only what is due, however many sessions live). `expires_at` is kept in UTC
+# so that its text orders as its time; the live rows written before are turned to UTC.
+_M4_SESSION_EXPIRY = """
+UPDATE sms_sessions SET expires_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', expires_at)
+    WHERE status = 'live';
+CREATE INDEX sms_sessions_expiry ON sms_sessions (expires_at) WHERE status = 'live'
+"""
+
+
 def _single_list_version(user_version: int) -> int:
     # Old layout: 1 the core's tables, 2 these tables (_M1_TABLES), 3 the daily counters.
     return max(0, min(user_version, 3) - 1)
@@ -206,4 +216,5 @@ SMS_SCHEMA = Schema("sms_gateway", (
     Migration("invitations, sessions, outbox, inbox, opt-outs, counters", script(_M1_TABLES)),
     Migration("daily counters", script(_M2_DAILY_COUNTERS)),
     Migration("rested invitations, declined sessions", script(_M3_REST_AND_DECLINE)),
+    Migration("live sessions by expiry", script(_M4_SESSION_EXPIRY)),
 ), legacy_version=_single_list_version)

@@ -404,11 +404,15 @@ class Gateway:
             self._no_session(msg, now)
             return
         step = conv.on_reply(session.state, self.survey, msg.text, at, self.reader)
-        sends, counters, optout = self._apply(session, step.effects)
-        if step.outcome == "decline":
-            counters.append("declined")
-        self.gs.finish_message(msg, step.outcome, now, session=session, new_state=step.state,
-                               sends=sends, optout=optout, counters=counters)
+        # One reply, one durable transaction: its answers, the conversation's new state,
+        # the next question in the outbox and the parts marked done commit together.
+        with self.store.group():
+            sends, counters, optout = self._apply(session, step.effects)
+            if step.outcome == "decline":
+                counters.append("declined")
+            self.gs.finish_message(msg, step.outcome, now, session=session,
+                                   new_state=step.state, sends=sends, optout=optout,
+                                   counters=counters)
         log.info("session %d: reply %s (%d part(s), %d missing)", session.id, step.outcome,
                  msg.parts, msg.missing)
 
@@ -463,7 +467,7 @@ class Gateway:
         n = self.gs.expire_due(now, self.settings.window)
         if n:
             log.info("%d invitation(s) expired unsent (deadline passed)", n)
-        for session in self.gs.live_sessions():
+        for session in self.gs.sessions_due(now):
             if now >= session.state.expires_at:
                 waiting = self.gs.first_pending(session.phone_hash)
                 if waiting is not None and waiting < session.state.expires_at:
@@ -478,8 +482,9 @@ class Gateway:
 
     def _expire_session(self, session: SessionRow, now: datetime) -> None:
         step = conv.on_tick(session.state, now)
-        self._apply(session, step.effects)
-        self.gs.end_session(session, step.state, now)
+        with self.store.group():
+            self._apply(session, step.effects)
+            self.gs.end_session(session, step.state, now)
         log.info("session %d expired", session.id)
 
     # -- sending ------------------------------------------------------------------

@@ -21,7 +21,7 @@ import json
 import logging
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,7 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
+        self._grouped = 0  # inside group(): write() and read() join its transaction
         try:
             self._setup()
         except sqlite3.DatabaseError as exc:
@@ -229,12 +230,42 @@ class Store:
         """One write transaction (BEGIN IMMEDIATE … COMMIT); rolled back on error.
 
         The connection it gives is for this transaction only; sqlite3 errors become
-        StoreError with what to do."""
+        StoreError with what to do. Inside `group()` it is part of the group's transaction."""
+        if self._grouped:
+            return self._joined()
         return transaction(self.conn, explain=self._explain)
 
     def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One read transaction: every query inside sees the same snapshot of the file."""
+        if self._grouped:
+            return self._joined()
         return transaction(self.conn, immediate=False, explain=self._explain)
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """One write transaction for everything one event writes (a reply's answers and
+        the conversation's new state): every `write()` and `read()` of this store inside
+        joins it, and it commits once at the end (or, on any error, nothing of it does)."""
+        if self._grouped:
+            self._grouped += 1
+            try:
+                yield
+            finally:
+                self._grouped -= 1
+            return
+        with transaction(self.conn, explain=self._explain):
+            self._grouped = 1
+            try:
+                yield
+            finally:
+                self._grouped = 0
+
+    @contextlib.contextmanager
+    def _joined(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self.conn
+        except sqlite3.Error as exc:
+            raise self._explain(exc) from exc
 
     def ensure_schema(self, schema: Schema) -> None:
         """Create or migrate another part's own tables in this file (e.g. the SMS gateway's).

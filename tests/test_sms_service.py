@@ -481,3 +481,65 @@ def test_question_still_queued_when_the_session_expires_is_not_sent(
     assert len(modem.texts_to(ANNA)) == 1  # the invitation only
     assert gw.gs.status()["outbox"] == {"failed": 1}
     assert ANNA not in dump_tables(gw)
+
+
+def test_a_reply_is_one_transaction_a_failure_keeps_no_half_of_it(
+        gw: Gateway, modem: TwinModem, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    finish = gw.gs.finish_message
+
+    def failing(msg: object, outcome: str, *args: object, **kwargs: object) -> None:
+        if outcome == "answer":
+            raise RuntimeError("the disk went away between the answer and the state")
+        finish(msg, outcome, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gw.gs, "finish_message", failing)
+    reply(gw, modem, clock, ANNA, "9")
+    # The answer was written before the failure, in the same transaction: rolled back.
+    assert gw.store.open_responses() == [] and gw.store.unsynced() == []
+    (session,) = gw.gs.live_sessions()
+    assert session.state.index == 0 and gw.gs.counters().get("answered", 0) == 0
+    monkeypatch.setattr(gw.gs, "finish_message", finish)
+    reply(gw, modem, clock, ANNA, "9")  # answered again, whole this time
+    (resp,) = gw.store.open_responses()
+    assert encode_answers(resp.answers) == {"nps": {"value": 9}}
+
+
+def test_expiry_reads_only_the_sessions_that_are_due(
+        gw: Gateway, modem: TwinModem, clock: Clock) -> None:
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    clock.advance(hours=1)
+    invite(gw, BO, clock() - timedelta(minutes=10))
+    gw.step()
+    anna, bo = gw.gs.live_sessions()
+    assert gw.gs.sessions_due(anna.state.expires_at - timedelta(seconds=1)) == []
+    assert [s.id for s in gw.gs.sessions_due(anna.state.expires_at)] == [anna.id]
+    assert [s.id for s in gw.gs.sessions_due(bo.state.expires_at)] == [anna.id, bo.id]
+    clock.t = anna.state.expires_at
+    gw.step()
+    assert [s.id for s in gw.gs.live_sessions()] == [bo.id]
+
+
+def test_live_sessions_of_an_older_file_are_found_by_expiry_in_utc(tmp_path: Path) -> None:
+    """Expiry times written with another offset (before the index) are turned to UTC."""
+    from sms_gateway.schema import SMS_SCHEMA
+    from survey.db import migrate
+
+    clock = Clock(utc(2025, 3, 4, 8, 0))
+    gw = make_gateway(tmp_path / "store.sqlite", clock, [TwinModem()])
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    (session,) = gw.gs.live_sessions()
+    local = session.state.expires_at.astimezone(ZoneInfo("Europe/Helsinki"))
+    with gw.store.write() as c:  # as version 3 left it, with the offset of the clock used
+        c.execute("DROP INDEX sms_sessions_expiry")
+        c.execute("UPDATE sms_sessions SET expires_at = ?", (local.isoformat(),))
+        c.execute("UPDATE schema_versions SET version = 3 WHERE component = 'sms_gateway'")
+        migrate(c, SMS_SCHEMA, "test")
+    (stored,) = gw.store.conn.execute("SELECT expires_at FROM sms_sessions").fetchone()
+    assert stored == session.state.expires_at.isoformat(timespec="seconds")
+    assert [s.id for s in gw.gs.sessions_due(session.state.expires_at)] == [session.id]
+    gw.close()
+    gw.store.close()

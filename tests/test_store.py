@@ -194,3 +194,25 @@ def test_what_the_central_would_refuse_is_refused_before_it_is_written(
     resp = store.get(rid)
     assert resp is not None and resp.answers == {"nps": Answer(value=9)} and not resp.flags
     assert [r.id for r in store.open_responses()] == [rid]  # nothing half-written
+
+
+def test_a_group_commits_its_writes_at_once_or_none_of_them(
+        store: Store, origin: DeviceIdentity, now: datetime) -> None:
+    rid = store.start_response(origin, channel=Channel.SMS, survey="national", survey_version=1,
+                               lang="fi", started_at=now)
+    other = sqlite3.connect(store.path)
+    try:
+        with store.group():
+            store.set_answer(rid, "nps", value=9, at=now)
+            assert store.get(rid) is not None  # reads inside see the group's own writes
+            # Another connection sees nothing of it before the group commits.
+            assert other.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
+        assert other.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 1
+        with pytest.raises(RuntimeError), store.group():
+            store.set_answer(rid, "s1", value=4, at=now)
+            store.finalise(rid, Status.COMPLETE, now)
+            raise RuntimeError("the second write of the event failed")
+    finally:
+        other.close()
+    resp = store.get(rid)
+    assert resp is not None and resp.status is Status.OPEN and set(resp.answers) == {"nps"}
