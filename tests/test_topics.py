@@ -183,3 +183,17 @@ def test_any_text_gets_known_topics_and_a_tone(text: str, lang: str) -> None:
 
 
 SHARED = Classifier()
+
+
+def test_a_prefixed_antonym_of_praise_is_a_complaint(classifier: Classifier) -> None:
+    # "epä-" turns a word the lexicon weighs into its opposite, whether listed or not
+    assert read(classifier, "lääkäri oli epäasiallinen")[1] is Tone.NEGATIVE
+    assert read(classifier, "ohjeet olivat epäselkeät")[1] is Tone.NEGATIVE
+    assert read(classifier, "hoitaja ei ollut epäpätevä")[1] is Tone.POSITIVE
+    assert read(classifier, "epäilin ensin, mutta lääkäri oli hyvä")[1] is Tone.POSITIVE
+
+
+def test_more_spoken_finnish(classifier: Classifier) -> None:
+    assert read(classifier, "jonotettii kauheen kauan") == ({"aikataulu"}, Tone.NEGATIVE)
+    assert read(classifier, "ihan hirveetä jonottamista")[1] is Tone.NEGATIVE
+    assert "kohtaaminen" in read(classifier, "hoitaja kohtas mut hyvin")[0]

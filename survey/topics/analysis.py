@@ -92,6 +92,9 @@ _SPOKEN: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"ee(t|n|sti|lla|ssa)?$"), r"eä\1"),         # hirveet -> hirveät
     (re.compile(r"ee(t|n|sti|lla|ssa)?$"), r"ea\1"),         # nopeesti -> nopeasti
     (re.compile(r"aa(t|n|sti)?$"), r"ea\1"),                  # pitkaa (typo) -> pitkea
+    (re.compile(r"eet([aä])$"), r"e\1\1"),                    # nopeeta -> nopeaa
+    (re.compile(r"([^aeiouyäö][aeiouyäö])s$"), r"\1si"),      # kohtas -> kohtasi
+    (re.compile(r"ii$"), "iin"),                               # jonotettii -> jonotettiin
 )
 
 

@@ -62,6 +62,8 @@ class Classification:
 class _Token:
     ids: frozenset[int]
     word: Word
+    # Lexicon words this one is the antonym of by its prefix ("epäasiallinen": asiallinen).
+    antonym_of: frozenset[int] = frozenset()
 
 
 class _Language:
@@ -85,7 +87,7 @@ class _Language:
         found = self._cache.get(surface)
         if found is None:
             word = self.analyser.word(surface)
-            found = _Token(self._match(word), word)
+            found = _Token(self._match(word), word, self._antonym_of(word))
             with self._lock:
                 if len(self._cache) >= CACHE_WORDS:
                     self._cache.clear()
@@ -113,6 +115,18 @@ class _Language:
             if not ids and len(folded) >= lex.MIN_FUZZY:
                 for variant in lex.deletions(folded):
                     ids.update(lexicon.fuzzy.get(variant, ()))
+        return frozenset(ids)
+
+    def _antonym_of(self, word: Word) -> frozenset[int]:
+        lexicon = self.lexicon
+        min_head = lex.MIN_HEAD.get(lexicon.lang)
+        if min_head is None:
+            return frozenset()
+        ids: set[int] = set()
+        for key in word.lemmas:
+            for prefix in lex.ANTONYM_PREFIXES[lexicon.lang]:
+                if key.startswith(prefix) and len(key) - len(prefix) >= min_head:
+                    ids.update(lexicon.heads.get(key[len(prefix):], ()))
         return frozenset(ids)
 
     def has(self, token: _Token, role: str) -> bool:
@@ -263,7 +277,11 @@ def _is_suggestion(language: _Language, segment: Sequence[_Token]) -> bool:
 
 
 def _weight(language: _Language, token: _Token) -> float:
-    weights = [e.tone for i in token.ids for e in language.lexicon.effects.get(i, ()) if e.tone]
+    effects = language.lexicon.effects
+    weights = [e.tone for i in token.ids for e in effects.get(i, ()) if e.tone]
+    if not weights:
+        # "epämukava", "epäselkeä", "otrevlig": the opposite of a word the lexicon weighs
+        weights = [-e.tone for i in token.antonym_of for e in effects.get(i, ()) if e.tone]
     return max(weights, key=abs) if weights else 0.0
 
 
