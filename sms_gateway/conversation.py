@@ -28,9 +28,9 @@ from typing import Any, Literal
 from survey import sms_texts
 from survey.model import Question, Survey
 from survey.replies import Reply, read_reply
-from survey.response import Status as ResponseStatus
+from survey.response import Status
 
-Status = Literal["live", "complete", "expired", "optedout", "declined"]
+SessionStatus = Literal["live", "complete", "expired", "optedout", "declined"]
 Outcome = Literal["answer", "unclear", "skipped", "optout", "decline", "closed"]
 OPTOUT_FLAG = "optout"
 DECLINED_FLAG = "declined"
@@ -67,7 +67,7 @@ class SetSmsAnswer:
 class FinaliseSmsResponse:
     """Finalise the response (only emitted when one was started), with its flags."""
 
-    status: ResponseStatus
+    status: Status
     at: datetime
     flags: tuple[str, ...] = ()
 
@@ -93,7 +93,7 @@ class ConversationState:
     reasked: bool = False
     answered: tuple[str, ...] = ()
     started: bool = False
-    status: Status = "live"
+    status: SessionStatus = "live"
 
     @property
     def is_live(self) -> bool:
@@ -185,7 +185,7 @@ def _advance(survey: Survey, state: ConversationState, now: datetime,
         return state
     effects.append(Send(survey.message("sms_thanks", state.lang), "thanks"))
     if state.started:
-        effects.append(FinaliseSmsResponse(ResponseStatus.COMPLETE, now))
+        effects.append(FinaliseSmsResponse(Status.COMPLETE, now))
     return replace(state, status="complete")
 
 
@@ -228,12 +228,12 @@ def on_reply(state: ConversationState, survey: Survey, text: str, now: datetime,
         effects = [OptOut(now), Send(survey.message("sms_optout", state.lang),
                                                    "optout")]
         if state.started:
-            effects.append(FinaliseSmsResponse(ResponseStatus.ABANDONED, now, (OPTOUT_FLAG,)))
+            effects.append(FinaliseSmsResponse(Status.ABANDONED, now, (OPTOUT_FLAG,)))
         return Transition(replace(state, status="optedout"), effects, "optout")
     if reply.kind == "decline":
         effects = [Send(decline_text(survey, state.lang), "decline")]
         if state.started:
-            effects.append(FinaliseSmsResponse(ResponseStatus.COMPLETE, now, (DECLINED_FLAG,)))
+            effects.append(FinaliseSmsResponse(Status.COMPLETE, now, (DECLINED_FLAG,)))
         return Transition(replace(state, status="declined"), effects, "decline")
     if reply.kind == "answer" and (q.kind == "text" or reply.value is not None):
         new_state, effects = _answer(survey, state, q, reply, text, now)
@@ -250,7 +250,7 @@ def on_tick(state: ConversationState, now: datetime) -> Transition:
     if not state.is_live or now < state.expires_at:
         return Transition(state, [], "closed")
     effects: list[Effect] = (
-        [FinaliseSmsResponse(ResponseStatus.EXPIRED, now)] if state.started else [])
+        [FinaliseSmsResponse(Status.EXPIRED, now)] if state.started else [])
     return Transition(replace(state, status="expired"), effects, "closed")
 
 
