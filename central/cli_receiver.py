@@ -101,11 +101,10 @@ def _serve(args: argparse.Namespace) -> int:
     mqtt_settings = load_mqtt_settings(
         config, default_client_id=f"palaute-central-{socket.gethostname()}")
     central = config.section("central")
-    group = central.get_str("share_group", "central")
-    expiry = central.get_int("session_expiry_seconds", DEFAULT_SESSION_EXPIRY, min=1,
-                             max=86400)
+    group = central.get_str("share_group")
+    expiry = central.get_int("session_expiry_seconds", DEFAULT_SESSION_EXPIRY)
     quarantine_limit = central.get_int("quarantine_bytes_per_day",
-                                       DEFAULT_QUARANTINE_BYTES_PER_DAY, min=0)
+                                       DEFAULT_QUARANTINE_BYTES_PER_DAY)
     from central import report_daily
     from central.enroll import start_enrolment_server
     from central.web.site import WebSettings

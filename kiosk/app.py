@@ -47,7 +47,7 @@ from kiosk.layout import Layout, build_layout
 from kiosk.session import next_deadline, step
 from kiosk.state import Screen, SessionState, initial_state, is_open
 from survey.config import Config, DeviceIdentity, load_config
-from survey.errors import ConfigError, SurveyError
+from survey.errors import SurveyError
 from survey.model import Survey
 from survey.response import Channel, Status
 from survey.service import Runner
@@ -80,12 +80,12 @@ def load_kiosk(config_path: str | Path, survey: Survey | None = None) -> LoadedK
 
         path = config.survey_path()
         if not path.exists():
-            raise ConfigError(config.path, f"survey file {path} not found", "survey.file")
+            raise config.section("survey").error("file", f"survey file {path} not found")
         try:
             survey = load_survey(path)
         except SurveyError as exc:
-            raise ConfigError(config.path, f"survey {path} cannot be used: {exc}",
-                              "survey.file") from None
+            raise config.section("survey").error(
+                "file", f"survey {path} cannot be used: {exc}") from None
     return LoadedKiosk(config, origin, survey, load_kiosk_config(config, survey))
 
 

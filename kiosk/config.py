@@ -1,7 +1,7 @@
 """The `[kiosk]` section of the device config, validated into a KioskConfig.
 
 Every key has a default that works on a touchscreen kiosk; every error names
-the file and the key. See KEYS for the full list.
+the file and the key. The keys and their defaults are in survey/config_schema.py.
 """
 
 from __future__ import annotations
@@ -17,16 +17,6 @@ from kiosk.state import Scale, SessionSettings, faces_question
 from survey.config import Config, Section
 from survey.model import Question, Survey
 
-KEYS = frozenset({
-    "scale", "questions", "languages", "default_language", "resolution", "fullscreen",
-    "buttons", "leds", "headphone_pin", "headphone_active_low", "audio_pin",
-    "speaker_enable_pin", "bounce_time", "audio_key", "repeat_interval", "lockout",
-    "burst_window", "burst_count", "idle_timeout", "audio_idle_timeout", "audio_warning",
-    "thanks_seconds", "opening_hours", "timezone", "prompts_dir", "default_volume",
-    "min_volume", "max_volume", "volume_step", "speech_rate", "min_rate", "max_rate",
-    "rate_step", "idle_warning", "headphones_grace", "hold_seconds", "lit_seconds",
-    "panel_inches", "simulate_audio", "simulate_gpio",
-})
 # The volume keys reach at least this far above and below the start level (dB).
 VOLUME_REACH = 18.0
 # gpiozero pin names: GPIO17, BCM17, BOARD11, J8:11, WPI0 or a bare BCM number.
@@ -94,7 +84,7 @@ def _pins(section: Section, key: str, raw: Any) -> tuple[str, ...]:
 
 
 def _hours(section: Section) -> tuple[time, time] | None:
-    raw = section.get_str("opening_hours", "always")
+    raw = section.get_str("opening_hours")
     if raw.strip().lower() in ("always", "00:00-24:00"):
         return None
     m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", raw)
@@ -159,10 +149,9 @@ def _questions(section: Section, survey: Survey, scale: Scale,
 
 
 def _buttons(section: Section) -> ButtonsConfig:
-    table = section.get_table("buttons", {})
-    for key in table:
-        if key not in ("pins", "values"):
-            raise section.error(f"buttons.{key}", "is not a known key (known: pins)")
+    buttons = section.table("buttons")
+    buttons.check_keys({"pins", "values"})
+    table = buttons.data
     pins = _pins(section, "buttons.pins", table.get("pins", []))
     if "values" in table:
         raise section.error("buttons.values", "is no longer used: a face kiosk stores the face "
@@ -182,15 +171,15 @@ def _buttons(section: Section) -> ButtonsConfig:
         used[pin] = key
     cfg = ButtonsConfig(
         pins=pins, leds=leds, headphone_pin=single["headphone_pin"],
-        headphone_active_low=section.get_bool("headphone_active_low", True),
+        headphone_active_low=section.get_bool("headphone_active_low"),
         audio_pin=single["audio_pin"], speaker_enable_pin=single["speaker_enable_pin"],
-        bounce_time=section.get_float("bounce_time", 0.05, min=0.0, max=1.0),
+        bounce_time=section.get_float("bounce_time"),
     )
     return cfg
 
 
 def _scale(section: Section, pins: tuple[str, ...]) -> Scale:
-    raw = section.get_str("scale", "nps")
+    raw = section.get_str("scale")
     try:
         scale = Scale(raw)
     except ValueError:
@@ -208,9 +197,9 @@ def _scale(section: Section, pins: tuple[str, ...]) -> Scale:
 
 def _volume(section: Section) -> tuple[float, float, float]:
     """(start, lowest, loudest) in dB: at least VOLUME_REACH either way from the start."""
-    vmin = section.get_float("min_volume", -36.0, max=0.0)
-    vmax = section.get_float("max_volume", 0.0, max=0.0)
-    start = section.get_float("default_volume", -18.0, max=vmax)
+    vmin = section.get_float("min_volume")
+    vmax = section.get_float("max_volume")
+    start = section.get_float("default_volume", max=vmax)
     if start - vmin < VOLUME_REACH:
         raise section.error("min_volume", f"must be at least {VOLUME_REACH:g} dB below "
                                           f"default_volume ({start:g}), not {vmin:g}")
@@ -223,7 +212,7 @@ def _volume(section: Section) -> tuple[float, float, float]:
 def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
     """Validate `[kiosk]` of `config` against `survey`; ConfigError names the key."""
     sec = config.section("kiosk")
-    sec.check_keys(KEYS)
+    sec.check_keys()
     buttons = _buttons(sec)
     scale = _scale(sec, buttons.pins)
     languages = tuple(sec.get_str_list("languages", list(survey.languages)))
@@ -237,35 +226,35 @@ def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
     default_lang = sec.get_str("default_language", languages[0])
     if default_lang not in languages:
         raise sec.error("default_language", f"{default_lang!r} is not in languages")
-    tz_name = sec.get_str("timezone", "Europe/Helsinki")
+    tz_name = sec.get_str("timezone")
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise sec.error("timezone", f"unknown time zone {tz_name!r}") from None
     volume, vmin, vmax = _volume(sec)
-    rmin = sec.get_int("min_rate", 100, min=60)
-    rmax = sec.get_int("max_rate", 240, max=450)
+    rmin = sec.get_int("min_rate")
+    rmax = sec.get_int("max_rate")
     settings = SessionSettings(
         survey=survey, questions=questions, scale=scale, buttons=len(buttons.pins),
         languages=languages, default_lang=default_lang,
-        idle_timeout=sec.get_float("idle_timeout", 30.0, min=5.0),
-        idle_warning=sec.get_float("idle_warning", 15.0, min=5.0),
-        headphones_grace=sec.get_float("headphones_grace", 15.0, min=1.0, max=120.0),
-        hold_seconds=sec.get_float("hold_seconds", 1.0, min=0.3, max=5.0),
-        lit_seconds=sec.get_float("lit_seconds", 0.6, min=0.0, max=3.0),
-        audio_idle_timeout=sec.get_float("audio_idle_timeout", 90.0, min=10.0),
-        audio_warning=sec.get_float("audio_warning", 20.0, min=1.0),
-        thanks_seconds=sec.get_float("thanks_seconds", 5.0, min=0.5),
-        repeat_interval=sec.get_float("repeat_interval", 0.6, min=0.0),
-        lockout=sec.get_float("lockout", 0.15, min=0.0),
-        burst_window=sec.get_float("burst_window", 60.0, min=1.0),
-        burst_count=sec.get_int("burst_count", 5, min=2),
+        idle_timeout=sec.get_float("idle_timeout"),
+        idle_warning=sec.get_float("idle_warning"),
+        headphones_grace=sec.get_float("headphones_grace"),
+        hold_seconds=sec.get_float("hold_seconds"),
+        lit_seconds=sec.get_float("lit_seconds"),
+        audio_idle_timeout=sec.get_float("audio_idle_timeout"),
+        audio_warning=sec.get_float("audio_warning"),
+        thanks_seconds=sec.get_float("thanks_seconds"),
+        repeat_interval=sec.get_float("repeat_interval"),
+        lockout=sec.get_float("lockout"),
+        burst_window=sec.get_float("burst_window"),
+        burst_count=sec.get_int("burst_count"),
         opening_hours=_hours(sec), timezone=tz,
         volume_db=volume,
         volume_min_db=vmin, volume_max_db=vmax,
-        volume_step_db=sec.get_float("volume_step", 3.0, min=0.5, max=12.0),
-        rate=sec.get_int("speech_rate", 160, min=rmin, max=rmax),
-        rate_min=rmin, rate_max=rmax, rate_step=sec.get_int("rate_step", 20, min=5),
+        volume_step_db=sec.get_float("volume_step"),
+        rate=sec.get_int("speech_rate", min=rmin, max=rmax),
+        rate_min=rmin, rate_max=rmax, rate_step=sec.get_int("rate_step"),
     )
     if settings.audio_warning >= settings.audio_idle_timeout:
         raise sec.error("audio_warning", "must be shorter than audio_idle_timeout")
@@ -274,9 +263,9 @@ def load_kiosk_config(config: Config, survey: Survey) -> KioskConfig:
     fullscreen = sec.get_bool("fullscreen") if "fullscreen" in sec else None
     return KioskConfig(
         settings=settings, resolution=_resolution(sec), fullscreen=fullscreen,
-        panel_inches=sec.get_float("panel_inches", 7.0, min=2.0, max=100.0),
-        simulate_audio=sec.get_bool("simulate_audio", False),
-        simulate_gpio=sec.get_bool("simulate_gpio", False),
-        buttons=buttons, audio_key=sec.get_str("audio_key", "f1").lower(),
-        prompts_dir=sec.get_path("prompts_dir", "prompts"),
+        panel_inches=sec.get_float("panel_inches"),
+        simulate_audio=sec.get_bool("simulate_audio"),
+        simulate_gpio=sec.get_bool("simulate_gpio"),
+        buttons=buttons, audio_key=sec.get_str("audio_key").lower(),
+        prompts_dir=sec.get_path("prompts_dir"),
     )

@@ -187,8 +187,8 @@ def intake_from_config(intake: Section) -> IntakeSettings | None:
         url=url,
         ack_url=intake.get_str("ack_url", url.rstrip("/") + "/ack"),
         auth_header=intake.get_str("auth_header", None),
-        interval=intake.get_float("interval", 60.0, min=1.0),
-        timeout=intake.get_float("timeout", 10.0, min=0.5),
+        interval=intake.get_float("interval"),
+        timeout=intake.get_float("timeout"),
     )
 
 

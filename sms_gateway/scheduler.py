@@ -43,27 +43,27 @@ class Window:
         raise ValueError(f"unknown invitation kind {kind!r} (visit or call)")
 
 
-def _hour(section: Section, key: str, default: int) -> time:
-    return time(section.get_int(key, default, min=0, max=24) % 24)
+def _hour(section: Section, key: str) -> time:
+    return time(section.get_int(key) % 24)
 
 
 def window_from_config(sms: Section) -> Window:
     """The window from `[sms] window_start, window_end, timezone, visit_within_hours,
     call_within_hours` (defaults 8, 20, Europe/Helsinki, 48, 1)."""
-    name = sms.get_str("timezone", "Europe/Helsinki")
+    name = sms.get_str("timezone")
     try:
         tz = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise sms.error("timezone", f"unknown time zone {name!r}") from None
-    start = _hour(sms, "window_start", 8)
-    end_hour = sms.get_int("window_end", 20, min=1, max=24)
+    start = _hour(sms, "window_start")
+    end_hour = sms.get_int("window_end")
     end = time(23, 59, 59) if end_hour == 24 else time(end_hour)
     if start >= end:
         raise sms.error("window_end", "must be later than window_start")
     return Window(
         start=start, end=end, tz=tz,
-        visit_within=timedelta(hours=sms.get_float("visit_within_hours", 48.0, min=0.1)),
-        call_within=timedelta(hours=sms.get_float("call_within_hours", 1.0, min=0.05)),
+        visit_within=timedelta(hours=sms.get_float("visit_within_hours")),
+        call_within=timedelta(hours=sms.get_float("call_within_hours")),
     )
 
 

@@ -568,20 +568,18 @@ def settings_from_config(sms: Section) -> GatewaySettings:
     """`[sms]` keys of the service, with defaults: session_hours 72, rate_per_minute 10,
     multipart_timeout_s 300, scan_interval_s 60, health_interval_s 30,
     reply_retention_days 30, rest_days 30 (0: no rest period), and `[sms.intake]`."""
-    intake_data = sms.get_table("intake", {})
-    intake = intake_from_config(Section(sms.path, "sms.intake", intake_data))
+    intake = intake_from_config(sms.table("intake"))
     return GatewaySettings(
         window=window_from_config(sms),
-        lifetime=timedelta(hours=sms.get_float("session_hours", 72.0, min=0.01)),
-        rate_per_minute=sms.get_int("rate_per_minute", 10, min=1, max=600),
-        multipart_timeout=timedelta(seconds=sms.get_float("multipart_timeout_s", 300.0,
-                                                          min=0.1)),
-        scan_interval=sms.get_float("scan_interval_s", 60.0, min=0.1),
-        health_interval=sms.get_float("health_interval_s", 30.0, min=0.1),
-        retry_port=sms.get_float("retry_port_s", 10.0, min=0.1),
+        lifetime=timedelta(hours=sms.get_float("session_hours")),
+        rate_per_minute=sms.get_int("rate_per_minute"),
+        multipart_timeout=timedelta(seconds=sms.get_float("multipart_timeout_s")),
+        scan_interval=sms.get_float("scan_interval_s"),
+        health_interval=sms.get_float("health_interval_s"),
+        retry_port=sms.get_float("retry_port_s"),
         intake=intake,
-        reply_retention=timedelta(days=sms.get_float("reply_retention_days", 30.0, min=0.0)),
-        rest=timedelta(days=sms.get_float("rest_days", DEFAULT_REST.days, min=0.0)),
+        reply_retention=timedelta(days=sms.get_float("reply_retention_days")),
+        rest=timedelta(days=sms.get_float("rest_days", DEFAULT_REST.days)),
     )
 
 

@@ -16,12 +16,22 @@ class PalauteError(Exception):
 class ConfigError(PalauteError, ValueError):
     """A device configuration that is missing, unreadable or invalid."""
 
-    def __init__(self, path: object, message: str, key: str | None = None) -> None:
+    def __init__(self, path: object, message: str, key: str | None = None, *,
+                 line: int | None = None) -> None:
+        """`key` is dotted, its last part the key and the rest its section: `sms.rate`."""
         self.path = str(path)
         self.key = key
+        self.line = line
         self.message = message
-        where = f"{self.path}: [{key}] " if key else f"{self.path}: "
-        super().__init__(where + message)
+        where = f"{self.path}:{line}" if line else self.path
+        if key and "." in key:
+            section, _, name = key.rpartition(".")
+            where += f": [{section}] {name}:"
+        elif key:
+            where += f": [{key}]"
+        else:
+            where += ":"
+        super().__init__(f"{where} {message}")
 
 
 class SurveyError(PalauteError, ValueError):

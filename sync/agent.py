@@ -10,6 +10,7 @@ from the local store again, which is the only state that matters.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import queue
@@ -40,10 +41,6 @@ from sync.protocol import ProtocolError, RemoteConfig, Topic
 
 log = logging.getLogger(__name__)
 
-SYNC_KEYS = frozenset({
-    "batch_max_count", "batch_max_bytes", "max_inflight", "ack_timeout", "backoff_max",
-    "heartbeat_seconds", "poll_interval", "gzip_min_bytes",
-})
 META_LAST_SYNC = "sync.last_sync"
 META_CONFIG_VERSION = "sync.config_version"
 META_CONFIG_ERROR = "sync.config_error"
@@ -72,20 +69,12 @@ class SyncSettings:
 def load_sync_settings(config: Config) -> SyncSettings:
     """Read `[sync]` (every key optional)."""
     sec = config.section("sync")
-    sec.check_keys(SYNC_KEYS)
-    d = SyncSettings()
-    return SyncSettings(
-        batch_max_count=sec.get_int("batch_max_count", d.batch_max_count, min=1,
-                                    max=protocol.MAX_BATCH_RESPONSES),
-        batch_max_bytes=sec.get_int("batch_max_bytes", d.batch_max_bytes, min=1024,
-                                    max=protocol.MAX_PAYLOAD_BYTES // 2),
-        max_inflight=sec.get_int("max_inflight", d.max_inflight, min=1, max=16),
-        ack_timeout=sec.get_float("ack_timeout", d.ack_timeout, min=0.05),
-        backoff_max=sec.get_float("backoff_max", d.backoff_max, min=0.05),
-        heartbeat_seconds=sec.get_float("heartbeat_seconds", d.heartbeat_seconds, min=0.1),
-        poll_interval=sec.get_float("poll_interval", d.poll_interval, min=0.01, max=60),
-        gzip_min_bytes=sec.get_int("gzip_min_bytes", d.gzip_min_bytes, min=0),
-    )
+    sec.check_keys()
+    # Each field of SyncSettings is a [sync] key; defaults and limits are the schema's.
+    return SyncSettings(**{
+        f.name: sec.get_float(f.name) if f.type in ("float", float) else sec.get_int(f.name)
+        for f in dataclasses.fields(SyncSettings)
+    })
 
 
 def survey_version_of(path: Path) -> dict[str, str | int] | None:

@@ -23,11 +23,6 @@ from survey.config import Config, Section
 
 log = logging.getLogger(__name__)
 
-MQTT_KEYS = frozenset({
-    "url", "username", "password_file", "ca_file", "certfile", "keyfile", "client_id",
-    "keepalive", "reconnect_min", "reconnect_max",
-})
-
 
 @dataclass(frozen=True)
 class MqttSettings:
@@ -89,7 +84,7 @@ def _existing(section: Section, key: str) -> Path | None:
 def load_mqtt_settings(config: Config, *, default_client_id: str | None = None) -> MqttSettings:
     """Read `[mqtt]` of a device or central config file."""
     sec = config.section("mqtt", required=True)
-    sec.check_keys(MQTT_KEYS)
+    sec.check_keys()
     host, port, tls = parse_url(sec.get_str("url"), sec)
     password = None
     pw_file = _existing(sec, "password_file")
@@ -109,9 +104,9 @@ def load_mqtt_settings(config: Config, *, default_client_id: str | None = None) 
         host=host, port=port, tls=tls, username=username, password=password,
         ca_file=_existing(sec, "ca_file"), certfile=certfile, keyfile=keyfile,
         client_id=sec.get_str("client_id", default_client_id),
-        keepalive=sec.get_int("keepalive", 30, min=5, max=3600),
-        reconnect_min=sec.get_float("reconnect_min", 1.0, min=0.05),
-        reconnect_max=sec.get_float("reconnect_max", 60.0, min=0.1),
+        keepalive=sec.get_int("keepalive"),
+        reconnect_min=sec.get_float("reconnect_min"),
+        reconnect_max=sec.get_float("reconnect_max"),
     )
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, TypeGuard
 
 from survey.errors import PalauteError
+from survey.limits import GZIP_MIN_BYTES, MAX_BATCH_RESPONSES, MAX_PAYLOAD_BYTES
 from survey.response import (
     MAX_TEXT_CHARS,
     UNSTORABLE,
@@ -41,10 +42,7 @@ RESPONSES_FILTER = f"{ROOT}/+/+/responses"
 STATUS_FILTER = f"{ROOT}/+/+/status"
 
 # Limits (bytes of uncompressed JSON unless said otherwise).
-MAX_BATCH_RESPONSES = 1000
-MAX_PAYLOAD_BYTES = 4 * 1024 * 1024      # a whole batch, uncompressed
 MAX_WIRE_BYTES = 1024 * 1024             # a message as it travels
-GZIP_MIN_BYTES = 512                     # below this gzip cannot pay for its header
 # Batches are sent once and kept for resends: the strongest level is ~5 % smaller on a
 # batch of responses and costs the device a few milliseconds a batch.
 GZIP_LEVEL = 9

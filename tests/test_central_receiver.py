@@ -166,7 +166,7 @@ def test_serve_refuses_plain_mqtt_off_loopback(tmp_path: Path,
     cfg.write_text('[central]\ndb = "sqlite:///c.sqlite"\n[mqtt]\nurl = "mqtt://broker.example:1883"\n')
     assert main(["central", "serve", "--config", str(cfg)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("palaute: error: ") and "[mqtt.url]" in err and "loopback" in err
+    assert err.startswith("palaute: error: ") and "[mqtt] url: " in err and "loopback" in err
 
 
 class RefusingStore:

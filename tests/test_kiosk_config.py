@@ -53,7 +53,7 @@ def test_button_kiosk_with_smileys(tmp_path: Path) -> None:
     ({"leds": ["GPIO12"], "buttons": {"pins": ["GPIO5", "GPIO6"]}, "scale": "smileys5"},
      "leds", "one LED per button"),
     ({"buttons": {"pins": ["BOARD1"]}}, "buttons.pins", "not a GPIO"),
-    ({"buttons": {"pin": ["GPIO5"]}}, "buttons.pin", "not a known key"),
+    ({"buttons": {"pin": ["GPIO5"]}}, "buttons.pin", "unknown key (did you mean pins?)"),
     ({"languages": ["de"]}, "languages", "no 'de' texts"),
     ({"default_language": "en", "languages": ["fi"]}, "default_language", "not in languages"),
     ({"timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),

@@ -62,6 +62,22 @@ def test_config_names_the_database(url: str, tmp_path: Path,
     assert "silent for" in text  # the config's 1-hour limit made every device silent
 
 
+def test_relative_db_is_taken_from_the_configs_folder(url: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # As `central serve` reads it: sqlite:///central.sqlite beside central.toml, whatever
+    # folder the report is run from.
+    cfg = tmp_path / "central.toml"
+    cfg.write_text('[central]\ndb = "sqlite:///central.sqlite"\n', "utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, err = run(capsys, "--config", str(cfg), "--from", "2025-03-01", "--to",
+                         "2025-03-31", "--by", "unit", "--now", "2025-04-02")
+    assert code == 0 and err == "" and "ensiapu" in out
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_monthly_writes_one_html_per_unit_for_the_last_full_month(
         url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "monthly"

@@ -186,7 +186,7 @@ def test_cli_names_the_missing_hash_key(tmp_path: Path,
     csv.write_text("unit,time,kind,phone,lang\n")
     assert main(["sms", "invite", "--csv", str(csv), "--config", str(cfg)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("palaute: error: ") and "[sms.hash_key_file] is missing" in err
+    assert err.startswith("palaute: error: ") and "[sms] hash_key_file: is missing" in err
 
 
 def test_service_polls_and_sends_what_it_stored(
