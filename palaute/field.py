@@ -31,8 +31,15 @@ def _provision_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--roles", help="comma-separated: kiosk,sms,sync")
     p.add_argument("--broker", dest="broker_url", help="broker URL, mqtts://host:8883")
     p.add_argument("--username", default="", help="MQTT username (default: the device id)")
-    p.add_argument("--password", default="", help="MQTT password (stored 0600)")
-    p.add_argument("--ca-file", default="", help="CA certificate of the broker and central")
+    p.add_argument("--password-file", metavar="FILE", default="",
+                   help="a file whose first line is the MQTT password, or - to read it from "
+                        "stdin (kept out of the process list and shell history)")
+    p.add_argument("--password", default="", help="MQTT password (visible to other users "
+                   "while provision runs; prefer --password-file)")
+    p.add_argument("--ca-file", default="", help="CA certificate (PEM) of the broker and "
+                   "central; copied to ETC/ca.pem")
+    p.add_argument("--user", default=prov.SERVICE_USER,
+                   help="the service user that runs the units (made by scripts/install.sh)")
     p.add_argument("--survey", default="national",
                    help="shipped survey (national, children, relatives) or a TOML file")
     p.add_argument("--modem", action="append", default=[], dest="modems",
@@ -60,18 +67,24 @@ def _ask(label: str, current: str | None) -> str:
 
 
 def _settings_from_args(args: argparse.Namespace) -> prov.ProvisionSettings:
+    # Files named on the command line are read first: a bad one stops us before any fetch.
+    ca_pem = prov.read_ca(args.ca_file) if args.ca_file else b""
+    if args.password and args.password_file:
+        raise prov.ProvisionError("give --password or --password-file, not both")
+    password = prov.read_password(args.password_file) if args.password_file else args.password
     if args.enroll:
         if not args.token:
             raise prov.ProvisionError("--enroll needs --token")
         enrolled = prov.fetch_enrolment(args.enroll, args.token, ca_file=args.ca_file or None)
-        return prov.merge_local(enrolled, modems=tuple(args.modems), ca_file=args.ca_file)
+        return prov.merge_local(enrolled, modems=tuple(args.modems), ca_file=args.ca_file,
+                                ca_pem=ca_pem)
     roles = _ask("roles", args.roles)
     settings = prov.ProvisionSettings(
         device_id=_ask("id", args.device_id), site=_ask("site", args.site),
         area=_ask("area", args.area), unit=_ask("unit", args.unit),
         roles=tuple(r.strip() for r in roles.split(",") if r.strip()),
-        broker_url=args.broker_url or "", username=args.username, password=args.password,
-        ca_file=args.ca_file, survey=args.survey, modems=tuple(args.modems),
+        broker_url=args.broker_url or "", username=args.username, password=password,
+        ca_file=args.ca_file, ca_pem=ca_pem, survey=args.survey, modems=tuple(args.modems),
     )
     if "sync" in settings.roles and not settings.broker_url:
         settings = prov.merge_local(settings, broker_url=_ask("broker", None))
@@ -80,7 +93,7 @@ def _settings_from_args(args: argparse.Namespace) -> prov.ProvisionSettings:
 
 def _provision(args: argparse.Namespace) -> int:
     settings = _settings_from_args(args)
-    paths = prov.Paths(etc=args.etc, data=args.data, units_dst=args.units_dir)
+    paths = prov.Paths(etc=args.etc, data=args.data, units_dst=args.units_dir, user=args.user)
     actions = prov.plan(settings, paths, render_prompts=not args.no_prompts)
     for action in actions:
         print(("would " if args.dry_run else "") + action.describe())

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import pwd
 import secrets
 import shutil
 import subprocess
@@ -20,8 +22,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk.prompts import render_prompts_for_config
-from survey.errors import PalauteError
+from survey.config import parse_config
+from survey.errors import ConfigError, PalauteError
 from survey.files import write_atomically
+from survey.limits import id_problem, name_problem
 from sync.mqtt import is_loopback
 
 log = logging.getLogger(__name__)
@@ -48,35 +52,72 @@ class ProvisionSettings:
     username: str = ""
     password: str = ""
     ca_file: str = ""
+    ca_pem: bytes = b""  # the CA file's content, read before anything is written
     survey: str = "national"
     modems: tuple[str, ...] = ()
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+SERVICE_USER = "palaute"
+
+
 @dataclass(frozen=True)
 class Paths:
-    """Where provisioning writes; defaults are those of a real device."""
+    """Where provisioning writes, and for whom; defaults are those of a real device.
+
+    Folders are made absolute: the config names them and the services run elsewhere.
+    """
 
     etc: Path = Path("/etc/palaute")
     data: Path = Path("/var/lib/palaute")
     units_dst: Path = Path("/etc/systemd/system")
-    units_src: Path = Path(__file__).resolve().parent.parent / "systemd"
+    units_src: Path = Path(__file__).resolve().parent / "systemd"  # shipped in the package
+    user: str = SERVICE_USER
+
+    def __post_init__(self) -> None:
+        for name in ("etc", "data", "units_dst"):
+            object.__setattr__(self, name, Path(getattr(self, name)).expanduser().absolute())
 
     @property
     def config(self) -> Path:
         return self.etc / "device.toml"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.etc / "ca.pem"
+
+
+@dataclass(frozen=True)
+class Owners:
+    """Who owns what provision writes: root and the service's group read the config
+    (0640, folders 0750); the service user owns the data folder, the store and its WAL."""
+
+    config: tuple[int, int] | None  # (uid, gid); None: not root, files stay ours
+    data: tuple[int, int] | None
+
+    @classmethod
+    def for_user(cls, user: str) -> Owners:
+        if os.geteuid() != 0:
+            return cls(None, None)
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            raise ProvisionError(f"--user: the service user {user!r} does not exist; run "
+                                 "`sudo scripts/install.sh ROLES` first") from None
+        return cls((0, entry.pw_gid), (entry.pw_uid, entry.pw_gid))
 
 
 @dataclass(frozen=True)
 class Action:
     """One step of the plan: write a file, make a folder, or run something."""
 
-    kind: str  # write | mkdir | store | prompts | units
+    kind: str  # file | folder | database | prompts
     target: Path
     state: str  # new | changed | unchanged
     content: bytes = b""
-    mode: int = 0o644
+    mode: int = 0o640
     detail: str = ""
+    owner: tuple[int, int] | None = None  # (uid, gid) to give it; None: leave as made
 
     def describe(self) -> str:
         verb = {"new": "create", "changed": "update", "unchanged": "keep"}[self.state]
@@ -85,12 +126,15 @@ class Action:
 
 
 def validate(settings: ProvisionSettings) -> None:
-    """Reject settings a device cannot run with, naming the flag."""
+    """Reject settings a device cannot run with, naming the flag (the central's limits)."""
     for name in ("device_id", "site", "area", "unit"):
         value = getattr(settings, name)
-        if not value or not all(c.isalnum() or c in "-_." for c in value):
-            flag = "--id" if name == "device_id" else f"--{name}"
-            raise ProvisionError(f"{flag}: {value!r} is not a valid name (letters, digits, - _ .)")
+        flag = "--id" if name == "device_id" else f"--{name}"
+        problem = (id_problem(value) if name in ("device_id", "site") else name_problem(value))
+        if problem is None and not all(c.isalnum() or c in "-_." for c in value):
+            problem = f"{value!r} is not a valid name (letters, digits, - _ .)"
+        if problem:
+            raise ProvisionError(f"{flag}: {problem}")
     if not settings.roles:
         raise ProvisionError("--roles: give at least one of kiosk, sms, sync")
     for role in settings.roles:
@@ -145,8 +189,8 @@ def render_config(settings: ProvisionSettings, paths: Paths, hash_key: str) -> s
                                 "username": settings.username or settings.device_id}
         if settings.password:
             mqtt["password_file"] = str(paths.etc / "mqtt.pass")
-        if settings.ca_file:
-            mqtt["ca_file"] = settings.ca_file
+        if settings.ca_pem:
+            mqtt["ca_file"] = str(paths.ca_file)
         sections["mqtt"] = mqtt
         sections["sync"] = {}
     if "kiosk" in settings.roles:
@@ -178,12 +222,73 @@ def _existing(path: Path) -> bytes | None:
         return None
 
 
-def _write_action(target: Path, content: bytes, mode: int, detail: str = "") -> Action:
+def _differs(target: Path, mode: int, owner: tuple[int, int] | None) -> bool:
+    st = target.stat()
+    return (st.st_mode & 0o777) != mode or (owner is not None
+                                             and (st.st_uid, st.st_gid) != owner)
+
+
+def _write_action(target: Path, content: bytes, mode: int, detail: str = "",
+                  owner: tuple[int, int] | None = None) -> Action:
     old = _existing(target)
     state = "new" if old is None else ("unchanged" if old == content else "changed")
-    if state == "unchanged" and (target.stat().st_mode & 0o777) != mode:
+    if state == "unchanged" and _differs(target, mode, owner):
         state = "changed"
-    return Action("file", target, state, content, mode, detail)
+    return Action("file", target, state, content, mode, detail, owner)
+
+
+def _folder_action(target: Path, owner: tuple[int, int] | None) -> Action:
+    if not target.is_dir():
+        return Action("folder", target, "new", mode=0o750, owner=owner)
+    state = "changed" if _differs(target, 0o750, owner) else "unchanged"
+    return Action("folder", target, state, mode=0o750, owner=owner)
+
+
+def _store_action(store: Path, owner: tuple[int, int] | None) -> Action:
+    if not store.exists():
+        return Action("database", store, "new", owner=owner)
+    files = [p for p in _store_files(store) if p.exists()]
+    stale = owner is not None and any((p.stat().st_uid, p.stat().st_gid) != owner
+                                      for p in files)
+    return Action("database", store, "changed" if stale else "unchanged", owner=owner,
+                  detail="give it to the service user" if stale else "")
+
+
+def _store_files(store: Path) -> list[Path]:
+    return [store, store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")]
+
+
+def read_ca(path: str) -> bytes:
+    """The CA certificate at `path` (PEM), read before anything is written."""
+    try:
+        pem = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ProvisionError(f"--ca-file: {path}: no such file") from None
+    except OSError as exc:
+        raise ProvisionError(f"--ca-file: {path}: cannot read: {exc.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ProvisionError(f"--ca-file: {path}: not a PEM certificate "
+                             "(-----BEGIN CERTIFICATE-----)")
+    return pem
+
+
+def read_password(path: str) -> str:
+    """The broker password from a file, or from stdin for `-` (never from argv)."""
+    import sys
+
+    where = "stdin" if path == "-" else path
+    try:
+        text = sys.stdin.readline() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProvisionError(f"--password-file: {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ProvisionError(f"--password-file: {where}: cannot read: {reason}") from None
+    lines = text.splitlines()
+    password = lines[0].strip() if lines else ""
+    if not password:
+        raise ProvisionError(f"--password-file: {where}: the first line is empty")
+    return password
 
 
 def _old_hash_key(paths: Paths) -> str | None:
@@ -203,32 +308,38 @@ def plan(settings: ProvisionSettings, paths: Paths, *, render_prompts: bool = Tr
     """Every step provisioning would take, each marked new, changed or unchanged."""
     validate(settings)
     # Keep the phone-number hash key across re-runs: opt-outs are stored under it.
+    owners = Owners.for_user(paths.user)
     hash_key = _old_hash_key(paths) or secrets.token_hex(32)
-    actions = [
-        Action("folder", paths.etc, "unchanged" if paths.etc.is_dir() else "new"),
-        Action("folder", paths.data, "unchanged" if paths.data.is_dir() else "new"),
-    ]
+    config = render_config(settings, paths, hash_key).encode()
+    try:  # the same checks every service makes when it reads the file
+        parse_config(paths.config, config)
+    except ConfigError as exc:
+        raise ProvisionError(f"the configuration would be refused: {exc}") from None
+    actions = [_folder_action(paths.etc, owners.config), _folder_action(paths.data, owners.data)]
     from survey.definition import SHIPPED_SURVEYS, shipped_survey_path
 
     if settings.survey in SHIPPED_SURVEYS:
         src = shipped_survey_path(settings.survey)
-        actions.append(_write_action(Path(survey_file(settings.survey, paths)), src.read_bytes(),
-                                     0o644, "survey"))
+        target = Path(survey_file(settings.survey, paths))
+        actions.append(_folder_action(target.parent, owners.config))
+        actions.append(_write_action(target, src.read_bytes(), 0o640, "survey", owners.config))
     elif not Path(settings.survey).is_file():
         raise ProvisionError(f"--survey: {settings.survey!r} is neither a shipped survey "
                              f"({', '.join(SHIPPED_SURVEYS)}) nor a file")
-    config = render_config(settings, paths, hash_key).encode()
-    actions.append(_write_action(paths.config, config, 0o600, "device configuration"))
+    actions.append(_write_action(paths.config, config, 0o640, "device configuration",
+                                 owners.config))
     if settings.password:
         actions.append(_write_action(paths.etc / "mqtt.pass", settings.password.encode() + b"\n",
-                                     0o600, "broker password"))
-    store = paths.data / "store.sqlite"
-    actions.append(Action("database", store, "unchanged" if store.exists() else "new"))
+                                     0o640, "broker password", owners.config))
+    if settings.ca_pem:
+        actions.append(_write_action(paths.ca_file, settings.ca_pem, 0o640, "CA certificate",
+                                     owners.config))
+    actions.append(_store_action(paths.data / "store.sqlite", owners.data))
     if "kiosk" in settings.roles and render_prompts:
         prompts = paths.data / "prompts"
         # Rendering is cached by text: a re-run renders only prompts that are missing.
         actions.append(Action("prompts", prompts, "unchanged" if prompts.is_dir() else "new",
-                              detail="render missing audio prompts"))
+                              detail="render missing audio prompts", owner=owners.data))
     for role in settings.roles:
         unit = UNIT_OF_ROLE[role]
         src = paths.units_src / unit
@@ -248,19 +359,42 @@ def apply(actions: Sequence[Action], settings: ProvisionSettings, paths: Paths,
                 continue
             if action.kind == "folder":
                 action.target.mkdir(parents=True, exist_ok=True, mode=0o750)
+                action.target.chmod(0o750)
+                _chown([action.target], action.owner)
             elif action.kind == "file":
                 write_atomically(action.target, action.content, mode=action.mode)
+                _chown([action.target], action.owner)
             elif action.kind == "database":
                 from survey.store import Store
 
-                Store(action.target).close()
+                if action.state == "new":
+                    Store(action.target).close()
+                    action.target.chmod(0o640)
+                _chown(_store_files(action.target), action.owner)
             elif action.kind == "prompts":
                 notes += _render_prompts(paths)
+                _chown_tree(action.target, action.owner)
     except OSError as exc:
         raise ProvisionError(f"{exc.filename or ''}: {exc.strerror}; run as root "
                              "(sudo palaute provision …)") from None
     notes += _enable_units(settings, paths, actions, run)
     return notes
+
+
+def _chown(targets: Sequence[Path], owner: tuple[int, int] | None) -> None:
+    if owner is None:
+        return
+    for target in targets:
+        if target.exists():
+            os.chown(target, *owner)
+
+
+def _chown_tree(folder: Path, owner: tuple[int, int] | None) -> None:
+    if owner is None or not folder.is_dir():
+        return
+    _chown([folder], owner)
+    for path in folder.rglob("*"):
+        os.chown(path, *owner)
 
 
 def _render_prompts(paths: Paths) -> list[str]:
@@ -299,6 +433,8 @@ def fetch_enrolment(url: str, token: str, *, ca_file: str | None = None,
     parts = urlsplit(url)
     if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
         raise ProvisionError(f"--enroll: {url!r}: enrolment needs https:// (credentials travel)")
+    if ca_file:
+        read_ca(ca_file)  # a missing or unreadable CA is one line, not requests' traceback
     try:
         resp = requests.post(url, json={"token": token}, timeout=timeout,
                              verify=ca_file if ca_file else True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import pwd
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -65,7 +67,7 @@ def test_enrol_writes_config_and_broker_account_once(
     argv = ["provision", "--enroll", f"https://127.0.0.1:{server.port}/enroll", "--token", token,
             "--ca-file", str(tls[0]), "--etc", str(tmp_path / "etc"),
             "--data", str(tmp_path / "data"), "--units-dir", str(tmp_path / "units"),
-            "--no-prompts"]
+            "--no-prompts", "--user", pwd.getpwuid(os.geteuid()).pw_name]
     assert main(argv) == 0
     device = load_config(tmp_path / "etc" / "device.toml")
     assert device.identity().id == "tays-lobby-9"
@@ -122,7 +124,7 @@ def _provision(server: EnrolmentServer, token: str, tmp_path: Path, cert: Path) 
     return main(["provision", "--enroll", f"https://127.0.0.1:{server.port}/enroll",
                  "--token", token, "--ca-file", str(cert), "--etc", str(tmp_path / "etc"),
                  "--data", str(tmp_path / "data"), "--units-dir", str(tmp_path / "units"),
-                 "--no-prompts"])
+                 "--no-prompts", "--user", pwd.getpwuid(os.geteuid()).pw_name])
 
 
 def test_an_idle_connection_does_not_block_enrolment(

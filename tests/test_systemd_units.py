@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-UNITS = sorted((Path(__file__).resolve().parent.parent / "systemd").glob("palaute-*.service"))
+UNIT_DIR = Path(__file__).resolve().parent.parent / "palaute" / "systemd"  # shipped in the wheel
+UNITS = sorted(UNIT_DIR.glob("palaute-*.service"))
 PALAUTE = Path(sys.executable).parent / "palaute"
 
 pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
