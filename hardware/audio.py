@@ -192,6 +192,8 @@ class MixerAudio:
 
     def __init__(self, cache: PromptCache, *, volume_db: float = -9.0,
                  frequency: int = 22050) -> None:
+        # pygame prints a banner on stdout at import; stdout may be a --json answer.
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         import pygame
 
         self._pg = pygame

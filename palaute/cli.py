@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -85,14 +87,44 @@ def _configure_logging(verbosity: int) -> None:
     )
 
 
+@contextlib.contextmanager
+def json_stdout() -> Iterator[None]:
+    """While a `--json` command runs, stdout carries only what Python prints to it.
+
+    Whatever writes to file descriptor 1 below Python (SDL, ALSA, a subprocess such
+    as espeak-ng) goes to stderr, the log, instead of into the JSON.
+    """
+    try:
+        uses_fd1 = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        uses_fd1 = False  # stdout is not the process's (e.g. captured): only fd 1 to move
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    old = sys.stdout
+    if uses_fd1:
+        sys.stdout = open(os.dup(saved), "w", encoding=old.encoding or "utf-8",  # noqa: SIM115
+                          errors=old.errors or "strict")
+    try:
+        yield
+    finally:
+        if sys.stdout is not old:
+            sys.stdout.close()
+            sys.stdout = old
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `palaute` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     handler: Handler = args.handler
+    guard = json_stdout() if getattr(args, "json", False) else contextlib.nullcontext()
     try:
-        result = handler(args)
+        with guard:
+            result = handler(args)
     except PalauteError as exc:
         print(f"palaute: error: {exc}", file=sys.stderr)
         return exc.exit_code

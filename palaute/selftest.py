@@ -49,6 +49,12 @@ class SelftestFailed(PalauteError):
     """At least one check failed (they were printed above)."""
 
 
+class SelftestUsage(PalauteError):
+    """The command line asks for checks that do not exist here."""
+
+    exit_code = 2
+
+
 def register(p: argparse.ArgumentParser) -> None:
     """Arguments of `palaute selftest`."""
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="device config")
@@ -63,9 +69,13 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def check_config(ctx: Context) -> Result:
+    """The config as every service reads it (schema, then each role's own checks)."""
+    from palaute.device_check import check_device
+
+    roles = check_device(ctx.config)
     ident = ctx.config.identity()
     return Result("config", True, f"{ctx.config.path}: device {ident.id} at {ident.site}/"
-                  f"{ident.area}/{ident.unit}")
+                  f"{ident.area}/{ident.unit}; roles {', '.join(roles) or 'none'}")
 
 
 def check_survey(ctx: Context) -> Result:
@@ -96,13 +106,35 @@ def check_disk(ctx: Context) -> Result:
     return Result("disk", free >= MIN_FREE_BYTES, f"{free // (1024 * 1024)} MiB free in {folder}")
 
 
+CORE_CHECKS: list[Check] = [check_config, check_survey, check_store, check_disk]
+
+
+def check_name(check: Check) -> str:
+    return check.__name__.removeprefix("check_")
+
+
 def checks_for(config: Config) -> list[Check]:
     """The checks that apply to this device's roles."""
-    checks: list[Check] = [check_config, check_survey, check_store, check_disk]
     from palaute import selftest_hw
 
-    checks += selftest_hw.checks_for(config)
-    return checks
+    return [*CORE_CHECKS, *selftest_hw.checks_for(config)]
+
+
+def select(checks: list[Check], only: list[str]) -> list[Check]:
+    """The checks named by --only (all without it); an unknown name is an error."""
+    if not only:
+        return checks
+    from palaute import selftest_hw
+
+    known = [check_name(c) for c in [*CORE_CHECKS, *selftest_hw.ALL_CHECKS]]
+    here = [check_name(c) for c in checks]
+    for name in only:
+        if name not in known:
+            raise SelftestUsage(f"--only {name}: no such check (known: {', '.join(known)})")
+        if name not in here:
+            raise SelftestUsage(f"--only {name}: does not apply to this device's roles "
+                                f"(its checks: {', '.join(here)})")
+    return [c for c in checks if check_name(c) in only]
 
 
 def _run_one(check: Check, ctx: Context) -> Result:
@@ -117,27 +149,32 @@ def _run_one(check: Check, ctx: Context) -> Result:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    checks = select(checks_for(config), args.only)
     interactive = sys.stdin.isatty() and not args.non_interactive and not args.json
     ctx = Context(config, args, ask=input if interactive else (lambda _p: ""),
                   say=(lambda m: print(m, flush=True)) if not args.json else (lambda m: None))
     ctx.args.interactive = interactive
     results: list[Result] = []
-    for check in checks_for(config):
-        name = check.__name__.removeprefix("check_")
-        if args.only and name not in args.only:
-            continue
+    for check in checks:
         result = _run_one(check, ctx)
         results.append(result)
         if not args.json:
             mark = "SKIP" if result.skipped else ("PASS" if result.ok else "FAIL")
             print(f"{mark:4}  {result.name:<12} {result.detail}", flush=True)
     failed = [r for r in results if not r.ok and not r.skipped]
-    if args.json:
-        out: dict[str, Any] = {"ok": not failed, "checks": [asdict(r) for r in results]}
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+    passed = [r for r in results if r.ok and not r.skipped]
+    problem = None
     if failed:
-        if args.json:
-            return 1
-        raise SelftestFailed(f"{len(failed)} of {len(results)} checks failed: "
-                             f"{', '.join(r.name for r in failed)}")
+        problem = (f"{len(failed)} of {len(results)} checks failed: "
+                   f"{', '.join(r.name for r in failed)}")
+    elif not passed:  # all skipped: nothing was proved, so nothing passed
+        problem = (f"nothing was checked: {', '.join(r.name for r in results)} skipped "
+                   "(run on a terminal, without --json/--non-interactive, to do them)")
+    if args.json:
+        out: dict[str, Any] = {"ok": problem is None, "problem": problem,
+                               "checks": [asdict(r) for r in results]}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0 if problem is None else 1
+    if problem:
+        raise SelftestFailed(problem)
     return 0

@@ -252,3 +252,8 @@ def checks_for(config: Config) -> list[Check]:
     if config.has("mqtt"):
         checks.append(check_broker)
     return checks
+
+
+# Every hardware check, whether or not this device's roles have it (for --only).
+ALL_CHECKS: list[Check] = [check_buttons, check_headphones, check_audio, check_modem,
+                           check_broker]

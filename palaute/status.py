@@ -14,7 +14,6 @@ from palaute import __version__
 from survey.config import Config, load_config
 
 DEFAULT_CONFIG = Path("/etc/palaute/device.toml")
-ROLE_SECTIONS = ("kiosk", "sms", "sync")
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -26,15 +25,16 @@ def register(p: argparse.ArgumentParser) -> None:
 
 def gather(config: Config) -> dict[str, Any]:
     """Everything the status screen shows, as plain values."""
+    from palaute.device_check import check_device
     from survey.store import Store
 
+    roles = check_device(config)  # refused here exactly as the services would refuse it
     ident = config.identity()
     store_path = config.store_path()
     info: dict[str, Any] = {
         "palaute": __version__, "python": platform.python_version(),
         "config": str(config.path), "device": ident.id, "site": ident.site,
-        "area": ident.area, "unit": ident.unit,
-        "roles": [r for r in ROLE_SECTIONS if config.has(r)],
+        "area": ident.area, "unit": ident.unit, "roles": roles,
         "store": str(store_path),
     }
     from survey.definition import load_survey

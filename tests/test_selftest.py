@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,7 +140,8 @@ def test_a_failing_check_gives_exit_1(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def _sms_config(tmp_path: Path, port: str) -> Path:
     path = _config(tmp_path, kiosk=False)
-    path.write_text(path.read_text() + f'[sms]\nmodems = ["{port}"]\nhash_key = "k"\n')
+    path.write_text(path.read_text() + f'[sms]\nmodems = ["{port}"]\n'
+                    'hash_key = "0123456789abcdef0123"\n')
     return path
 
 
@@ -189,3 +193,67 @@ def test_broker_check_gets_the_centrals_ack(tmp_path: Path, central_url: str,
             assert main(args) == 0
         assert "acked by the central" in json.loads(capsys.readouterr().out)["checks"][0][
             "detail"]
+
+
+@pytest.mark.parametrize(("only", "message"), [
+    ("modme", "--only modme: no such check (known: config, survey, store, disk, buttons, "
+              "headphones, audio, modem, broker)"),
+    ("modem", "--only modem: does not apply to this device's roles (its checks: config, "
+              "survey, store, disk, buttons, headphones, audio)"),
+])
+def test_only_with_a_check_that_is_not_here_is_an_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], only: str, message: str) -> None:
+    code = main(["selftest", "--config", str(_config(tmp_path)), "--only", only])
+    assert code == 2
+    assert capsys.readouterr().err == f"palaute: error: {message}\n"
+    assert not (tmp_path / "store.sqlite").exists()  # nothing ran
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_selftest_that_checks_nothing_does_not_pass(
+        tmp_path: Path, mock_pins: MockFactory, capsys: pytest.CaptureFixture[str],
+        json_flag: list[str]) -> None:
+    code = main(["selftest", "--config", str(_config(tmp_path)), "--only", "buttons",
+                 "--non-interactive", *json_flag])
+    assert code == 1
+    out, err = capsys.readouterr()
+    if json_flag:
+        answer = json.loads(out)
+        assert answer["ok"] is False and "nothing was checked" in answer["problem"]
+    else:
+        assert "SKIP" in out and "nothing was checked: buttons skipped" in err
+
+
+def test_config_check_refuses_what_the_kiosk_service_refuses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _config(tmp_path)
+    path.write_text(path.read_text() + 'timezone = "Europe/Helsinky"\n')
+    script = tmp_path / "script.txt"
+    script.write_text("wait 1\n")
+    assert main(["kiosk", "simulate", "--config", str(path), "--script", str(script),
+                 "--screenshots", str(tmp_path / "s")]) == 1
+    service_error = capsys.readouterr().err.removeprefix("palaute: error: ").strip()
+    assert main(["selftest", "--config", str(path), "--json", "--only", "config"]) == 1
+    check = json.loads(capsys.readouterr().out)["checks"][0]
+    assert check["ok"] is False and check["detail"] == service_error
+    assert "unknown time zone 'Europe/Helsinky'" in service_error
+
+
+def test_json_stdout_is_only_json_even_with_pygame_and_noise_below_python(
+        tmp_path: Path) -> None:
+    # A real process: the pygame banner and ALSA/SDL lines are written to the process's
+    # own stdout, which a captured test would not see.
+    env = {k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"}
+    env["SDL_AUDIODRIVER"] = "dummy"
+    config = _config(tmp_path)
+    for argv in (["selftest", "--json", "--non-interactive"], ["status", "--json"]):
+        proc = subprocess.run([sys.executable, "-m", "palaute", *argv, "--config", str(config)],
+                              capture_output=True, text=True, env=env, timeout=120)
+        answer = json.loads(proc.stdout)  # nothing but JSON
+        assert isinstance(answer, dict), proc.stderr
+    noisy = ("import os, sys\nfrom palaute.cli import json_stdout\n"
+             "with json_stdout():\n    os.write(1, b'ALSA lib noise\\n')\n"
+             "    print('{\"ok\": true}')\n")
+    proc = subprocess.run([sys.executable, "-c", noisy], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stdout == '{"ok": true}\n' and "ALSA lib noise" in proc.stderr

@@ -22,7 +22,7 @@ def test_status_shows_queue_last_sync_and_sms(tmp_path: Path, origin: DeviceIden
         f'[device]\nid = "{origin.id}"\nsite = "{origin.site}"\narea = "{origin.area}"\n'
         f'unit = "{origin.unit}"\nstore = "{tmp_path / "store.sqlite"}"\n'
         f'[survey]\nfile = "{shipped_survey_path("national")}"\n'
-        '[sms]\nmodems = ["loop://"]\nhash_key = "k"\n'
+        '[sms]\nmodems = ["loop://"]\nhash_key = "0123456789abcdef0123"\n'
     )
     now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     with Store(tmp_path / "store.sqlite") as store:
