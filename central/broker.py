@@ -187,15 +187,12 @@ def mosquitto_conf(out_dir: Path, opts: ListenerOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _account_password(folder: Path, user: str) -> str:
+def _account_password(folder: Path, user: str) -> tuple[str, bool]:
+    """(password, whether it is new): an account keeps its password across runs."""
     path = folder / f"{user}.pass"
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    password = new_secret()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(password + "\n")
-    return password
+        return path.read_text(encoding="utf-8").strip(), False
+    return new_secret(), True
 
 
 @dataclass(frozen=True)
@@ -249,16 +246,59 @@ def write_broker_config(out_dir: Path, devices: list[DeviceAccount], opts: Liste
     out_dir = out_dir.resolve()
     conf_text = mosquitto_conf(out_dir, opts)
     pw_dir = out_dir / "passwords"
-    pw_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(pw_dir, 0o700)
-    entries = [f"{user}:{hash_password(_account_password(pw_dir, user))}"
-               for user in [*central_users, *(d.device for d in devices)]]
+    # Everything is worked out before anything is written; a failure while writing undoes
+    # what this run made, so a failed broker-config leaves nothing behind.
     files = BrokerFiles(out_dir / "mosquitto.conf", out_dir / "passwd", out_dir / "acl", pw_dir)
-    _write(files.passwd, "\n".join(entries) + "\n", 0o640)
-    _give_group(files.passwd, broker_group)
-    _write(files.acl, acl_text(devices, central_user, receivers), 0o644)
-    _write(files.conf, conf_text, 0o644)
+    undo = _Undo()
+    try:
+        passwords = {user: _account_password(pw_dir, user)
+                     for user in [*central_users, *(d.device for d in devices)]}
+        undo.mkdir(pw_dir)
+        os.chmod(pw_dir, 0o700)
+        for user, (password, new) in passwords.items():
+            if new:
+                undo.write(pw_dir / f"{user}.pass", password + "\n", 0o600)
+        entries = [f"{user}:{hash_password(pw)}" for user, (pw, _) in passwords.items()]
+        undo.write(files.passwd, "\n".join(entries) + "\n", 0o640)
+        _give_group(files.passwd, broker_group)
+        undo.write(files.acl, acl_text(devices, central_user, receivers), 0o644)
+        undo.write(files.conf, conf_text, 0o644)
+    except OSError as exc:
+        undo.undo()
+        raise BrokerConfigError(f"{exc.filename or out_dir}: {exc.strerror}; nothing "
+                                "was written") from None
+    except BaseException:
+        undo.undo()
+        raise
     return files
+
+
+class _Undo:
+    """What one broker-config run made or replaced, so that a failure can take it back."""
+
+    def __init__(self) -> None:
+        self.made: list[Path] = []
+        self.replaced: list[tuple[Path, bytes, int]] = []
+
+    def mkdir(self, folder: Path) -> None:
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        self.made += reversed(missing)
+
+    def write(self, path: Path, text: str, mode: int) -> None:
+        if path.exists():
+            self.replaced.append((path, path.read_bytes(), path.stat().st_mode & 0o7777))
+        else:
+            self.made.append(path)
+        write_atomically(path, text.encode("utf-8"), mode=mode)
+
+    def undo(self) -> None:
+        for path, data, mode in reversed(self.replaced):
+            with contextlib.suppress(OSError):
+                write_atomically(path, data, mode=mode)
+        for path in reversed(self.made):
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() else path.unlink()
 
 
 def _give_group(path: Path, group: str | None) -> None:
@@ -273,5 +313,3 @@ def _give_group(path: Path, group: str | None) -> None:
         os.chown(path, -1, gid)
 
 
-def _write(path: Path, text: str, mode: int) -> None:
-    write_atomically(path, text.encode("utf-8"), mode=mode)

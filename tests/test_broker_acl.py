@@ -15,7 +15,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from services import free_port, wait_port, wait_until
 
-from central.broker import BrokerConfigError, acl_text, hash_password, parse_device_list
+from central.broker import (
+    BrokerConfigError,
+    acl_text,
+    hash_password,
+    parse_device_list,
+)
 from palaute.cli import main
 
 
@@ -169,6 +174,31 @@ def test_plain_listener_off_loopback_is_refused(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["central", "broker-config", "--out", str(tmp_path), "--device", "a"]) == 1
     assert "only allowed on loopback" in capsys.readouterr().err
+
+
+def test_a_refused_broker_config_makes_no_folder(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "new" / "broker"
+    assert main(["central", "broker-config", "--out", str(out), "--device", "a"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_failure_while_writing_takes_back_what_it_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "b"
+    args = ["central", "broker-config", "--out", str(out), "--bind", "127.0.0.1"]
+    assert main([*args, "--device", "tays/a"]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (out / "mosquitto.conf").unlink()
+    (out / "mosquitto.conf").mkdir()  # the last file cannot be written
+    del before[Path("mosquitto.conf")]
+    capsys.readouterr()
+    assert main([*args, "--device", "tays/a", "--device", "tays/b"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mosquitto.conf" in err and "nothing was written" in err
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before  # b's account and password are gone, a's passwd line is back
 
 
 def test_device_list_errors_name_the_line() -> None:
