@@ -7,16 +7,20 @@ import contextlib
 import logging
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from central import report_daily
 from survey.config import Config, load_config
 from survey.errors import ConfigError
 from survey.service import Runner
 from survey.systemd import stop_on_signals
+
+if TYPE_CHECKING:
+    from central.store import CentralStore
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,6 @@ def central_db_url(config: Config) -> str:
 
 def _serve(args: argparse.Namespace) -> int:
     from central.receiver import DEFAULT_QUARANTINE_BYTES_PER_DAY, DEFAULT_SESSION_EXPIRY, Receiver
-    from central.store import open_central
     from sync.mqtt import load_mqtt_settings
 
     config = load_config(args.config)
@@ -110,7 +113,11 @@ def _serve(args: argparse.Namespace) -> int:
     from central.web.site import WebSettings
 
     web = WebSettings.from_config(config)
-    with open_central(central_db_url(config)) as store:
+    stop = stop_on_signals()  # SIGTERM while waiting for the database ends the wait
+    store = wait_for_store(central_db_url(config), stop, central.get_float("db_retry_s"))
+    if store is None:
+        return 0  # stopped while waiting
+    with store:
         # Build the report aggregates at service start rather than in the first report.
         report_daily.ensure(store)
         with contextlib.ExitStack() as services:
@@ -120,8 +127,9 @@ def _serve(args: argparse.Namespace) -> int:
                     services.callback(enrolment.close)
             else:
                 services.enter_context(_web_page(config, web))
-            Runner().run(Receiver(store, mqtt_settings, share_group=group,
-                                  session_expiry=expiry, quarantine_limit=quarantine_limit))
+            Runner(stop=stop).run(Receiver(store, mqtt_settings, share_group=group,
+                                           session_expiry=expiry,
+                                           quarantine_limit=quarantine_limit))
     return 0
 
 
@@ -168,6 +176,33 @@ def _web(args: argparse.Namespace) -> int:
     with _web_page(config, web):
         stop.wait()
     return 0
+
+
+def wait_for_store(url: str, stop: threading.Event, first_wait: float,
+                   max_wait: float = 60.0) -> CentralStore | None:
+    """Open the central store, waiting while the database cannot be reached.
+
+    Each failed attempt is logged and shown in `systemctl status` (STATUS=), and the
+    start timeout is extended so that systemd keeps waiting with us. None when
+    stopped (SIGTERM) while waiting.
+    """
+    from central.store import CentralStoreUnavailable, open_central
+    from survey import systemd
+
+    attempt = 0
+    while True:
+        try:
+            return open_central(url)
+        except CentralStoreUnavailable as exc:
+            attempt += 1
+            wait = min(max_wait, first_wait * 2 ** (attempt - 1))
+            message = f"database not reachable (attempt {attempt}), retrying in {wait:g} s: {exc}"
+            log.warning("%s", message)
+            systemd.send(f"STATUS={message[:200]}")
+            # Keep systemd's start timeout from ending the wait (Type=notify, not READY yet).
+            systemd.send(f"EXTEND_TIMEOUT_USEC={int((wait + 30) * 1_000_000)}")
+            if stop.wait(wait):
+                return None
 
 
 def _broker_config(args: argparse.Namespace) -> int:

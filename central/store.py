@@ -65,6 +65,10 @@ class CentralStoreDataError(CentralStoreError):
     """The database refused the data itself (retrying the same data cannot help)."""
 
 
+class CentralStoreUnavailable(CentralStoreError):
+    """The database cannot be reached now (server down, disk not mounted): worth waiting for."""
+
+
 class NewerCentralSchemaError(CentralStoreError):
     """The central database was written by a newer palaute than this one."""
 
@@ -515,14 +519,16 @@ class SqliteCentralStore(CentralStore):
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise CentralStoreError(f"{self.path}: cannot create its folder: {exc}") from None
+                raise CentralStoreUnavailable(
+                    f"{self.path}: cannot create its folder: {exc}") from None
         try:
             self.conn = sqlite3.connect(
                 self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                 check_same_thread=False,
             )
         except sqlite3.Error as exc:
-            raise CentralStoreError(f"{self.path}: cannot open the central store: {exc}") from None
+            raise CentralStoreUnavailable(
+                f"{self.path}: cannot open the central store: {exc}") from None
         try:
             self._setup()
         except sqlite3.Error as exc:
@@ -653,7 +659,7 @@ class PostgresCentralStore(CentralStore):
         try:
             self.conn = psycopg.connect(url, autocommit=False, connect_timeout=10)
         except psycopg.Error as exc:
-            raise CentralStoreError(
+            raise CentralStoreUnavailable(
                 f"cannot connect to PostgreSQL ({_redact(url)}): {exc}".strip()
             ) from None
         try:

@@ -198,6 +198,7 @@ SCHEMA: dict[str, Table] = {
     "central": section(
         Str("db", REQUIRED),
         Str("share_group", "central", check=id_problem),
+        Num("db_retry_s", 5.0, min=0.01, max=3600),   # first wait when the db is unreachable
         Num("report_silent_hours", min=0),  # default: 24 (reports)
         Int("session_expiry_seconds", min=1, max=86400),  # default: central.receiver's
         Int("quarantine_bytes_per_day", min=0),            # default: central.receiver's
