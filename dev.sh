@@ -11,9 +11,11 @@ VENV=${PALAUTE_VENV:-.venv}
 # the HTML report, systemd-analyze to verify the units; Pango and DejaVu fonts for
 # WeasyPrint's PDF reports, poppler-utils to read a PDF back in tests; Voikko to read
 # Finnish free text (survey.topics); Node.js's npm to install axe-core for the web pages'
-# accessibility test.
+# accessibility test; what scripts/install.sh puts on a kiosk (SDL), so the field-install
+# test need not fetch it mid-test.
 SYSTEM_PACKAGES=(python3 python3-venv python3-pip mosquitto postgresql espeak-ng sox chromium chromium-driver nodejs systemd
-                 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils libvoikko1 voikko-fi)
+                 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils libvoikko1 voikko-fi
+                 libsdl2-2.0-0 libsdl2-mixer-2.0-0 libsdl2-ttf-2.0-0)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
 

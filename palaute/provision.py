@@ -59,6 +59,7 @@ class ProvisionSettings:
 
 
 SERVICE_USER = "palaute"
+SYSTEM_UNITS = Path("/etc/systemd/system")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Paths:
 
     etc: Path = Path("/etc/palaute")
     data: Path = Path("/var/lib/palaute")
-    units_dst: Path = Path("/etc/systemd/system")
+    units_dst: Path = SYSTEM_UNITS
     units_src: Path = Path(__file__).resolve().parent / "systemd"  # shipped in the package
     user: str = SERVICE_USER
 
@@ -406,6 +407,8 @@ def _enable_units(settings: ProvisionSettings, paths: Paths, actions: Sequence[A
                   run: Callable[[list[str]], int] | None) -> list[str]:
     units = [UNIT_OF_ROLE[r] for r in settings.roles]
     if run is None:
+        if paths.units_dst != SYSTEM_UNITS:
+            return [f"units written to {paths.units_dst}, not {SYSTEM_UNITS}: not enabled"]
         if not Path("/run/systemd/system").is_dir() or shutil.which("systemctl") is None:
             return [f"systemd is not running here: enable later with "
                     f"`systemctl enable --now {' '.join(units)}`"]

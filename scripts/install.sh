@@ -5,14 +5,24 @@
 #   sudo scripts/install.sh central              # the central server
 #
 # Creates the system user `palaute`, installs the Debian packages each role
-# needs, builds the virtual environment /opt/palaute/venv from this checkout
-# and places the unit files. It does not write a configuration: run
+# needs, builds the virtual environment /opt/palaute/venv with the system
+# python from a copy of this checkout (a normal, not an editable, install) and
+# places the unit files. It does not write a configuration: run
 # `palaute provision` afterwards. Running it again changes only what differs.
+#
+# Tests install into scratch folders with PALAUTE_PREFIX, PALAUTE_UNITS_DIR,
+# PALAUTE_BIN_DIR, PALAUTE_ETC, PALAUTE_DATA and PALAUTE_USER (the unit files
+# always name User=palaute).
 set -euo pipefail
 
 ROLES=${1:-}
 PREFIX=${PALAUTE_PREFIX:-/opt/palaute}
 UNITS_DIR=${PALAUTE_UNITS_DIR:-/etc/systemd/system}
+BIN_DIR=${PALAUTE_BIN_DIR:-/usr/local/bin}
+ETC=${PALAUTE_ETC:-/etc/palaute}
+DATA=${PALAUTE_DATA:-/var/lib/palaute}
+USER_NAME=${PALAUTE_USER:-palaute}
+PYTHON=${PALAUTE_PYTHON:-/usr/bin/python3}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 
 die() { echo "install.sh: error: $*" >&2; exit 1; }
@@ -45,21 +55,24 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! id palaute >/dev/null 2>&1; then
-    say "creating system user palaute"
-    useradd --system --home-dir /var/lib/palaute --no-create-home --shell /usr/sbin/nologin palaute
+[ -x "$PYTHON" ] || die "$PYTHON not found (apt-get install python3 python3-venv)"
+
+if ! id "$USER_NAME" >/dev/null 2>&1; then
+    say "creating system user $USER_NAME"
+    useradd --system --user-group --home-dir "$DATA" --no-create-home \
+        --shell /usr/sbin/nologin "$USER_NAME"
 fi
 for g in "${groups[@]}"; do
     if getent group "$g" >/dev/null; then
-        id -nG palaute | tr ' ' '\n' | grep -qx "$g" || usermod -a -G "$g" palaute
+        id -nG "$USER_NAME" | tr ' ' '\n' | grep -qx "$g" || usermod -a -G "$g" "$USER_NAME"
     else
         say "group $g does not exist on this system; skipped (the unit lists it)"
     fi
 done
 
 install -d -m 0755 "$PREFIX"
-install -d -m 0750 -o palaute -g palaute /var/lib/palaute
-install -d -m 0750 -o root -g palaute /etc/palaute
+install -d -m 0750 -o "$USER_NAME" -g "$USER_NAME" "$DATA"
+install -d -m 0750 -o root -g "$USER_NAME" "$ETC"
 
 # The code: a copy of this checkout (not a link: the device must not depend on it).
 rsync_src="$SRC/"
@@ -70,17 +83,24 @@ else
     (cd "$SRC" && tar --exclude=.git --exclude=.venv --exclude=__pycache__ -cf - .) | tar -C "$PREFIX/src.new" -xf -
     rm -rf "$PREFIX/src" && mv "$PREFIX/src.new" "$PREFIX/src"
 fi
-[ -x "$PREFIX/venv/bin/python" ] || python3 -m venv "$PREFIX/venv"
+[ -x "$PREFIX/venv/bin/python" ] || "$PYTHON" -m venv "$PREFIX/venv"
+say "installing palaute into $PREFIX/venv (pip)"
+# A normal install (not editable): the device runs the copy in the venv. The pip cache
+# makes a re-run quick.
 "$PREFIX/venv/bin/pip" install -q --disable-pip-version-check "$PREFIX/src"
 cp "$SRC/README.md" "$PREFIX/README.md"
-ln -sf "$PREFIX/venv/bin/palaute" /usr/local/bin/palaute
+install -d -m 0755 "$BIN_DIR"
+ln -sf "$PREFIX/venv/bin/palaute" "$BIN_DIR/palaute"
 
+install -d -m 0755 "$UNITS_DIR"
 for role in "${role_list[@]}"; do
     unit="palaute-$role.service"
-    if ! cmp -s "$SRC/systemd/$unit" "$UNITS_DIR/$unit" 2>/dev/null; then
+    if ! cmp -s "$SRC/palaute/systemd/$unit" "$UNITS_DIR/$unit" 2>/dev/null; then
         say "placing $unit"
-        install -m 0644 "$SRC/systemd/$unit" "$UNITS_DIR/$unit"
+        install -m 0644 "$SRC/palaute/systemd/$unit" "$UNITS_DIR/$unit"
     fi
 done
-if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+if [ -d /run/systemd/system ] && [ "$UNITS_DIR" = /etc/systemd/system ]; then
+    systemctl daemon-reload
+fi
 say "done. Next: sudo palaute provision   (or: sudo palaute provision --enroll URL --token T)"
