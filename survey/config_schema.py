@@ -212,6 +212,7 @@ SCHEMA: dict[str, Table] = {
         Path_("password_file"),
         Path_("acl_file"),
         Str("reload_command", ""),
+        Int("rate_per_minute", min=1),  # per address; default: central.enroll's
     ),
 }
 
