@@ -119,3 +119,11 @@ def test_values_are_checked_at_load(tmp_path: Path, section: str, text: str,
 def test_schema_defaults_are_the_settings_defaults(tmp_path: Path) -> None:
     path = _write(tmp_path, DEVICE + "\n[sync]\n")
     assert load_sync_settings(load_config(path)) == SyncSettings()
+
+
+def test_the_readmes_central_toml_passes_the_schema(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    example = readme.split("A complete `central.toml`", 1)[1].split("```toml\n", 1)[1]
+    path = _write(tmp_path, example.split("```", 1)[0])
+    config = load_config(path)
+    assert {"central", "mqtt", "enrol"} <= set(config.data)
