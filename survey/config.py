@@ -80,6 +80,8 @@ def _validate_table(path: Path, where: tuple[str, ...], table: Table, data: dict
         return ConfigError(path, message, ".".join((*where, key)),
                            line=line_of(lines, (*where, key)))
 
+    if table.open:
+        return
     for key, value in data.items():
         spec = table.keys.get(key)
         if spec is None:
@@ -129,10 +131,15 @@ class Section:
         return Section(self.path, self._key(key), value, self.lines)
 
     def _spec(self, key: str, kind: str) -> Key:
-        spec = self.schema.keys.get(key) if self.schema is not None else None
+        if self.schema is None or self.schema.open:
+            return Key(key, kind, REQUIRED)  # no schema here: only what the getter says
+        spec = self.schema.keys.get(key)
         if isinstance(spec, Key):
             return spec
-        return Key(key, kind, REQUIRED)  # not in the schema: only what the getter says
+        if isinstance(spec, Table):
+            return Key(key, "table", {})
+        # A key the schema does not list would be refused in every file: list it there.
+        raise LookupError(f"[{self.name}] {key} is not in survey/config_schema.py")
 
     def _get(self, key: str, kind: str, default: Any, min: float | None = None,
              max: float | None = None) -> Any:

@@ -46,9 +46,13 @@ class Key:
 
 @dataclass(frozen=True)
 class Table:
-    """A section (or a table inside one) and the keys it may hold."""
+    """A section (or a table inside one) and the keys it may hold.
+
+    An open table's keys are free (names chosen by the user); its part checks them.
+    """
 
     keys: dict[str, Key | Table] = field(default_factory=dict)
+    open: bool = False
 
 
 def Str(name: str, default: Any = None, *, max_len: int | None = None,
@@ -203,6 +207,11 @@ SCHEMA: dict[str, Table] = {
         Int("session_expiry_seconds", min=1, max=86400),  # default: central.receiver's
         Int("quarantine_bytes_per_day", min=0),            # default: central.receiver's
     ),
+    "report": section(
+        Str("lang"),                    # fi, sv or en; default fi
+        Any_("names", "table", {}),     # code = "Name shown in reports"
+    ),
+    "targets": Table(open=True),        # nps = 70, [targets.unit.CODE] …: central.report_model
     "enrol": section(
         Path_("tokens"),                # default: enrol-tokens.sqlite beside the config
         Str("listen", "0.0.0.0:8443"),
