@@ -591,7 +591,7 @@ def driver_settings(sms: Section) -> dict[str, Any]:
     for key in ("pin", "smsc"):
         if key in sms:
             out[key] = sms.get_str(key)
-    out["sim_wait"] = sms.get_float("sim_wait_s", SIM_WAIT_DEFAULT, min=1.0, max=600.0)
+    out["sim_wait"] = sms.get_float("sim_wait_s", SIM_WAIT_DEFAULT)
     return out
 
 

@@ -191,6 +191,7 @@ SCHEMA: dict[str, Table] = {
         Num("retry_port_s", 10.0, min=0.1),
         Num("reply_retention_days", 30.0, min=0.0),
         Num("rest_days", min=0.0),      # no invitation within it; default: sms_gateway's
+        Num("sim_wait_s", min=1.0, max=600.0),  # busy SIM wait; default: sms_gateway.modem's
         ("intake", section(
             Str("url"),
             Str("ack_url"),             # default: url + /ack
