@@ -242,18 +242,14 @@ def check_broker(ctx: Context) -> Result:
                    "acked by the central")
 
 
+# Every hardware check and the config section that makes it apply (also what --only knows).
+CHECKS_BY_SECTION: list[tuple[str, Check]] = [
+    ("kiosk", check_kiosk_start), ("kiosk", check_buttons), ("kiosk", check_headphones),
+    ("kiosk", check_audio), ("sms", check_modem), ("mqtt", check_broker),
+]
+ALL_CHECKS: list[Check] = [check for _, check in CHECKS_BY_SECTION]
+
+
 def checks_for(config: Config) -> list[Check]:
     """Hardware checks for the roles this config has."""
-    checks: list[Check] = []
-    if config.has("kiosk"):
-        checks += [check_kiosk_start, check_buttons, check_headphones, check_audio]
-    if config.has("sms"):
-        checks.append(check_modem)
-    if config.has("mqtt"):
-        checks.append(check_broker)
-    return checks
-
-
-# Every hardware check, whether or not this device's roles have it (for --only).
-ALL_CHECKS: list[Check] = [check_buttons, check_headphones, check_audio, check_modem,
-                           check_broker]
+    return [check for section, check in CHECKS_BY_SECTION if config.has(section)]

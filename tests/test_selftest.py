@@ -196,10 +196,10 @@ def test_broker_check_gets_the_centrals_ack(tmp_path: Path, central_url: str,
 
 
 @pytest.mark.parametrize(("only", "message"), [
-    ("modme", "--only modme: no such check (known: config, survey, store, disk, buttons, "
-              "headphones, audio, modem, broker)"),
+    ("modme", "--only modme: no such check (known: config, survey, store, disk, kiosk_start, "
+              "buttons, headphones, audio, modem, broker)"),
     ("modem", "--only modem: does not apply to this device's roles (its checks: config, "
-              "survey, store, disk, buttons, headphones, audio)"),
+              "survey, store, disk, kiosk_start, buttons, headphones, audio)"),
 ])
 def test_only_with_a_check_that_is_not_here_is_an_error(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], only: str, message: str) -> None:
