@@ -213,6 +213,13 @@ SCHEMA: dict[str, Table] = {
         Any_("names", "table", {}),     # code = "Name shown in reports"
     ),
     "targets": Table(open=True),        # nps = 70, [targets.unit.CODE] …: central.report_model
+    "web": section(
+        Str("listen", REQUIRED),        # HOST:PORT; plain HTTP only on loopback
+        Path_("certfile"),
+        Path_("keyfile"),
+        StrList("proxy", []),           # addresses of reverse proxies to trust
+        Int("rate_per_minute", min=10),  # per address; default: central.web's
+    ),
     "enrol": section(
         Path_("tokens"),                # default: enrol-tokens.sqlite beside the config
         Str("listen", "0.0.0.0:8443"),

@@ -22,8 +22,8 @@ def write_central_config(folder: Path, db_url: str, *, broker_port: int = 1,
                          web_port: int | None = None, extra: str = "") -> Path:
     """A central config with [central], [mqtt] and [web] on loopback."""
     path = folder / "central.toml"
-    path.write_text(f'[central]\ndb = "{db_url}"\n[mqtt]\nhost = "127.0.0.1"\n'
-                    f"port = {broker_port}\ntls = false\n"
+    path.write_text(f'[central]\ndb = "{db_url}"\n[mqtt]\n'
+                    f'url = "mqtt://127.0.0.1:{broker_port}"\n'
                     f'[web]\nlisten = "127.0.0.1:{web_port or free_port()}"\n{extra}', "utf-8")
     return path
 
