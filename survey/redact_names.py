@@ -122,7 +122,8 @@ _NEVER = {
 # Words after which a name names a place or an institution: 'Auroran sairaala'.
 _INSTITUTION = re.compile(
     r"(?:sairaala|terveysasema|terveyskeskus|keskussairaala|sjukhus|hälsocentral|hospital|"
-    r"apteek|koulu|kirkko|sjukhem|health|clinic|kartano|koti$|kodissa|kotiin|kodin)")
+    r"apteek|koulu|kirkko|sjukhem|health|clinic|kartano|koti$|kodissa|kotiin|kodin|"
+    r"klinik|kaupungi|kaupunki|yliopist|kunna|kunta|keskus|keskuks|asema)")
 
 
 @cache
@@ -321,7 +322,7 @@ def _find_names(text: str) -> list[tuple[int, int]]:
         trigger = _trigger_before(toks, text, i)
         if trigger is None or i in taken:
             continue
-        j = _run(text, toks, i, cue=trigger, capitals=capitals)
+        j = _before_institution(toks, i, _run(text, toks, i, cue=trigger, capitals=capitals))
         if j > i:
             take(i, j)
     for i, tok in enumerate(toks):
@@ -410,6 +411,17 @@ def _run(text: str, toks: list[_Token], i: int, *, cue: _Cue, capitals: bool) ->
             info = name_info(nxt.text)
             if not info.place and _name_like(nxt, cue=_Cue.WEAK, capitals=capitals):
                 j += 1
+    return j
+
+
+def _before_institution(toks: list[_Token], i: int, j: int) -> int:
+    """End of a run cut before a place's genitive that names an institution after it:
+    "lääkäri Salon terveyskeskuksesta", "Tampereen Koskiklinikalta" say where, not who."""
+    for k in range(i, min(j, len(toks) - 1)):
+        after = toks[k + 1]
+        if toks[k].low.endswith("n") and name_info(toks[k].text).place \
+                and not name_info(after.text).known and _INSTITUTION.search(after.low):
+            return k
     return j
 
 
