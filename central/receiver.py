@@ -41,7 +41,7 @@ NETWORK_JOIN_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
-class Outgoing:
+class OutgoingAck:
     """A message the receiver wants published (an ack)."""
 
     topic: str
@@ -69,7 +69,7 @@ def handle_message(
     stats: ReceiverStats | None = None,
     after_commit: Callable[[str], None] | None = None,
     quarantine_limit: int | None = DEFAULT_QUARANTINE_BYTES_PER_DAY,
-) -> Outgoing | None:
+) -> OutgoingAck | None:
     """Process one incoming message; returns the ack to publish, if any.
 
     Raises CentralStoreError only when the store itself fails (then nothing is
@@ -106,7 +106,7 @@ def handle_message(
     ack = Ack(check.batch_id, tuple(r.id for r in check.accepted), tuple(check.rejected),
               check.error)
     stats.acks += 1
-    return Outgoing(str(topic.sibling("ack")), protocol.encode(ack.to_dict()))
+    return OutgoingAck(str(topic.sibling("ack")), protocol.encode(ack.to_dict()))
 
 
 def _place(store: CentralStore, device: str, check: protocol.BatchCheck,

@@ -77,7 +77,7 @@ def _scts(text: str) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class Outgoing:
+class OutgoingSms:
     """A message to send: an invitation (invitation_id set) or an outbox row (outbox_id set)."""
 
     phone: str
@@ -275,7 +275,7 @@ class GatewayStore:
 
     def claim_invitation(self, inv_id: int, state: ConversationState, text: str, survey: str,
                          survey_version: int, response_id: str, modem: str,
-                         now: datetime, rest: timedelta = DEFAULT_REST) -> Outgoing | None:
+                         now: datetime, rest: timedelta = DEFAULT_REST) -> OutgoingSms | None:
         """Mark an invitation `sending` and open its session, committed before the send.
 
         None when it is no longer sendable (opted out meanwhile, already claimed, or the
@@ -311,7 +311,7 @@ class GatewayStore:
             c.execute("UPDATE sms_invitations SET state = 'sending', sending_at = ?, modem = ?, "
                       "session_id = ?, attempts = attempts + 1 WHERE id = ?",
                       (_iso(now), modem, cur.lastrowid, inv_id))
-        return Outgoing(phone, text, invitation_id=inv_id)
+        return OutgoingSms(phone, text, invitation_id=inv_id)
 
     @staticmethod
     def _resting(c: sqlite3.Connection, phone_hash: str, inv_id: int, now: datetime,
@@ -326,7 +326,7 @@ class GatewayStore:
             "AND state IN ('sending', 'sent', 'unknown')", (phone_hash, inv_id)).fetchone()
         return row[0] is not None and now - _dt(row[0]) < rest
 
-    def claim_outbox(self, modem: str, now: datetime) -> Outgoing | None:
+    def claim_outbox(self, modem: str, now: datetime) -> OutgoingSms | None:
         """The oldest queued outbox message, marked `sending` (committed before the send)."""
         with self.store.write() as c:
             row = c.execute(
@@ -337,14 +337,14 @@ class GatewayStore:
                 return None
             c.execute("UPDATE sms_outbox SET state = 'sending', sending_at = ?, modem = ?, "
                       "attempts = attempts + 1 WHERE id = ?", (_iso(now), modem, row[0]))
-        return Outgoing(row[1], row[2], outbox_id=row[0], purpose=row[3])
+        return OutgoingSms(row[1], row[2], outbox_id=row[0], purpose=row[3])
 
     def has_outbox(self, now: datetime) -> bool:
         return self._one(
             "SELECT 1 FROM sms_outbox WHERE state = 'queued' AND (not_before IS NULL OR "
             "not_before <= ?) LIMIT 1", (_iso(now),)) is not None
 
-    def sent(self, out: Outgoing, modem: str, refs: Sequence[int], now: datetime) -> None:
+    def sent(self, out: OutgoingSms, modem: str, refs: Sequence[int], now: datetime) -> None:
         """The modem accepted every part: record refs for delivery reports, forget the number."""
         with self.store.write() as c:
             for ref in refs:
@@ -359,7 +359,7 @@ class GatewayStore:
                 c.execute("UPDATE sms_outbox SET state = 'sent', sent_at = ?, phone = NULL "
                           "WHERE id = ?", (_iso(now), out.outbox_id))
 
-    def not_sent(self, out: Outgoing, error: str, now: datetime) -> None:
+    def not_sent(self, out: OutgoingSms, error: str, now: datetime) -> None:
         """The modem refused the message (certainly not sent): retry later, or fail for good."""
         with self.store.write() as c:
             if out.invitation_id is not None:
@@ -384,7 +384,7 @@ class GatewayStore:
                      _iso(now + RETRY_AFTER),
                      final, out.outbox_id))
 
-    def unknown(self, out: Outgoing, error: str) -> None:
+    def unknown(self, out: OutgoingSms, error: str) -> None:
         """The send may or may not have happened: never repeat it automatically."""
         with self.store.write() as c:
             self._mark_unknown(c, out.invitation_id, out.outbox_id, error)

@@ -1,7 +1,7 @@
 """Invitations in: rows of a CSV file, or items polled from the patient system over HTTP.
 
 Reading is pure (`parse_csv`, `parse_item`): every good row becomes an
-`Invitation`, every bad one a `Problem` naming its line (or item id) and the
+`Invitation`, every bad one a `BadInvitation` naming its line (or item id) and the
 reason; nothing is dropped silently. `HttpIntake` is the thin shell that polls
 an endpoint with requests and acknowledges an item only after it is stored.
 
@@ -58,7 +58,7 @@ class Invitation:
 
 
 @dataclass(frozen=True)
-class Problem:
+class BadInvitation:
     """A row or item that was not accepted, and why."""
 
     where: str
@@ -108,7 +108,7 @@ def parse_fields(fields: dict[str, Any], source: str, tz: ZoneInfo) -> Invitatio
     return Invitation(unit, event_at, kind, phone, lang, source)
 
 
-def parse_csv(text: str, name: str, tz: ZoneInfo) -> tuple[list[Invitation], list[Problem]]:
+def parse_csv(text: str, name: str, tz: ZoneInfo) -> tuple[list[Invitation], list[BadInvitation]]:
     """Invitations and problems of a CSV text with a header row (unit,time,kind,phone,lang)."""
     sample = text[:2048]
     try:
@@ -125,43 +125,44 @@ def parse_csv(text: str, name: str, tz: ZoneInfo) -> tuple[list[Invitation], lis
         raise IntakeError(f"{name}:1: header lacks column(s) {', '.join(missing)} "
                           f"(expected {','.join(COLUMNS)})")
     good: list[Invitation] = []
-    bad: list[Problem] = []
+    bad: list[BadInvitation] = []
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         where = f"{name}:{line}"
         if len(row) != len(columns):
-            bad.append(Problem(where, f"has {len(row)} fields, the header has {len(columns)}"))
+            bad.append(BadInvitation(
+                where, f"has {len(row)} fields, the header has {len(columns)}"))
             continue
         try:
             good.append(parse_fields(dict(zip(columns, row, strict=True)), f"csv:{where}", tz))
         except ValueError as exc:
-            bad.append(Problem(where, str(exc)))
+            bad.append(BadInvitation(where, str(exc)))
     return good, bad
 
 
 def parse_items(payload: Any, tz: ZoneInfo) -> tuple[list[tuple[str, Invitation]],
-                                                      list[tuple[str, Problem]]]:
-    """(id, Invitation) and (id, Problem) pairs of one polled JSON payload."""
+                                                      list[tuple[str, BadInvitation]]]:
+    """(id, Invitation) and (id, BadInvitation) pairs of one polled JSON payload."""
     items = payload.get("items") if isinstance(payload, dict) else payload
     if not isinstance(items, list):
         raise IntakeError("the intake endpoint answered without an item list")
     good: list[tuple[str, Invitation]] = []
-    bad: list[tuple[str, Problem]] = []
+    bad: list[tuple[str, BadInvitation]] = []
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict):
-            bad.append((f"#{n}", Problem(f"item #{n}", "is not a JSON object")))
+            bad.append((f"#{n}", BadInvitation(f"item #{n}", "is not a JSON object")))
             continue
         raw_id = item.get("id")
         if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":
-            bad.append((f"#{n}", Problem(f"item #{n}", "has no id")))
+            bad.append((f"#{n}", BadInvitation(f"item #{n}", "has no id")))
             continue
         item_id = str(raw_id)
         try:
             good.append((item_id, parse_fields(item, f"http:{item_id}", tz)))
         except ValueError as exc:
-            bad.append((item_id, Problem(f"item {item_id}", str(exc))))
+            bad.append((item_id, BadInvitation(f"item {item_id}", str(exc))))
     return good, bad
 
 

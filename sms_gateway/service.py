@@ -34,7 +34,7 @@ from sms_gateway.gateway_store import (
     DEFAULT_REST,
     Assembled,
     GatewayStore,
-    Outgoing,
+    OutgoingSms,
     SessionRow,
 )
 from sms_gateway.invitations import HttpIntake, IntakeError, IntakeSettings, intake_from_config
@@ -501,7 +501,7 @@ class Gateway:
         self._send(link, port, out, now)
         return True
 
-    def _claim_invitation(self, modem: str, now: datetime) -> Outgoing | None:
+    def _claim_invitation(self, modem: str, now: datetime) -> OutgoingSms | None:
         for inv_id, lang in self.gs.due_invitations(now, self.settings.window, limit=5):
             state = conv.begin(self.survey, lang, now, self.settings.lifetime)
             text = conv.invitation_text(self.survey, state.lang)
@@ -512,7 +512,7 @@ class Gateway:
                 return out
         return None
 
-    def _send(self, link: Link, port: ModemPort, out: Outgoing, now: datetime) -> None:
+    def _send(self, link: Link, port: ModemPort, out: OutgoingSms, now: datetime) -> None:
         what = (f"invitation {out.invitation_id}" if out.invitation_id is not None
                 else f"message {out.outbox_id}")
         try:
