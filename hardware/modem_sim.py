@@ -138,6 +138,7 @@ class SimConfig:
     cmee_words: bool = False  # errors in words (+CME ERROR: SIM busy); AT+CMEE=1 refused
     plain_error: str = "ERROR"  # what an unknown command answers (older Huawei, ZTE:
     # "COMMAND NOT SUPPORT")
+    send_seconds: float = 0.0  # the network's time for one AT+CMGS: +CMGS comes this late
 
 
 @dataclass
@@ -352,13 +353,13 @@ class ModemCore:
                 self.faults.send_hang -= 1  # sent, but the answer never comes
                 self._report_due.clear()
                 return
-            self._respond(lines, final)
+            self._respond(lines, final, self.config.send_seconds)
             while self._report_due:  # the network reports after +CMGS, never before
                 self._status_report(*self._report_due.pop(0))
         elif byte not in (0x0D, 0x0A):
             self._inbuf.append(byte)
 
-    def _respond(self, groups: list[list[str]], final: str) -> None:
+    def _respond(self, groups: list[list[str]], final: str, delay: float = 0.0) -> None:
         out = bytearray()
         if self.faults.garbage > 0:
             self.faults.garbage -= 1
@@ -379,7 +380,7 @@ class ModemCore:
             out += f"\r\n{urc}\r\n".encode()
         out += f"\r\n{final}\r\n".encode()
         slow, self.faults.slow = take(self.faults.slow)
-        self._emit(bytes(out), self.faults.slow_delay if slow else 0.0)
+        self._emit(bytes(out), max(delay, self.faults.slow_delay if slow else 0.0))
 
     # -- command dispatch -----------------------------------------------------
     def _dispatch(self, body: str) -> tuple[list[list[str]], str | None]:
