@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from central.text_labels import LABELS_DDL, label_new
+from central.text_labels import LABELS_DDL, TextLabel, new_labels, write_labels
 from survey.db import (
     USER_VERSION_RETIRED,
     Migration,
@@ -393,12 +393,14 @@ class CentralStore:
         rows = [response_row(redact_response(r), at) for r in responses]
         if not rows:
             return 0
+        # Labelled before the transaction (the classifier is slow): the labels commit
+        # with their responses, one durable commit a batch.
+        labels = new_labels(responses)
         with self._lock:
-            new = self._insert_rows(rows)
-            label_new(self, responses)
-            return new
+            return self._insert_rows(rows, labels)
 
-    def _insert_rows(self, rows: list[ResponseRow]) -> int:
+    def _insert_rows(self, rows: list[ResponseRow], labels: Sequence[TextLabel] = ()) -> int:
+        """Store the rows not stored yet and (re)write `labels`, in one transaction."""
         raise NotImplementedError
 
     def write_transaction(self) -> contextlib.AbstractContextManager[Any]:
@@ -597,7 +599,7 @@ class SqliteCentralStore(CentralStore):
             return int(value)
         return value
 
-    def _insert_rows(self, rows: list[ResponseRow]) -> int:
+    def _insert_rows(self, rows: list[ResponseRow], labels: Sequence[TextLabel] = ()) -> int:
         """One transaction, one statement per table: the ids already stored are looked
         up first (a batch delivered twice), the rest go in by executemany."""
         cols = ", ".join(RESPONSE_COLUMNS)
@@ -622,6 +624,7 @@ class SqliteCentralStore(CentralStore):
             c.executemany("INSERT INTO statement_answers (response_id, question, value) "
                           "VALUES (?, ?, ?)",
                           [(row.id, q, v) for row in new_rows for q, v in row.statements])
+            write_labels(c, "?", labels)
         return len(new_rows)
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
@@ -738,19 +741,19 @@ class PostgresCentralStore(CentralStore):
                 return []
             return [tuple(r) for r in cur.fetchall()]
 
-    def _insert_rows(self, rows: list[ResponseRow]) -> int:
+    def _insert_rows(self, rows: list[ResponseRow], labels: Sequence[TextLabel] = ()) -> int:
         """The ids already stored are looked up, the rest COPYed straight into the tables
         (the aggregates' statement triggers see each COPY whole). When another receiver
         stored one of them in between, the batch goes again through the upsert."""
         try:
-            return self._copy_new(rows)
+            return self._copy_new(rows, labels)
         except CentralStoreDataError as exc:
             if not isinstance(exc.__cause__, self._psycopg.errors.UniqueViolation):
                 raise
         log.info("a batch met responses another receiver was storing; upserting it")
-        return self._upsert_rows(rows)
+        return self._upsert_rows(rows, labels)
 
-    def _copy_new(self, rows: list[ResponseRow]) -> int:
+    def _copy_new(self, rows: list[ResponseRow], labels: Sequence[TextLabel]) -> int:
         cols = ", ".join(RESPONSE_COLUMNS)
         with self._tx() as cur:
             present = self._stored_ids(cur, list(dict.fromkeys(row.id for row in rows)))
@@ -759,17 +762,17 @@ class PostgresCentralStore(CentralStore):
                 if row.id not in present:
                     present.add(row.id)  # the same id twice in one batch counts once
                     new_rows.append(row)
-            if not new_rows:
-                return 0
-            with cur.copy(f"COPY responses ({cols}) FROM STDIN") as copy:
-                for row in new_rows:
-                    copy.write_row([row.values[k] for k in RESPONSE_COLUMNS])
+            if new_rows:
+                with cur.copy(f"COPY responses ({cols}) FROM STDIN") as copy:
+                    for row in new_rows:
+                        copy.write_row([row.values[k] for k in RESPONSE_COLUMNS])
             if any(row.statements for row in new_rows):
                 with cur.copy("COPY statement_answers (response_id, question, value) "
                               "FROM STDIN") as copy:
                     for row in new_rows:
                         for item in row.statements:
                             copy.write_row((row.id, *item))
+            write_labels(cur, "%s", labels)
         return len(new_rows)
 
     @staticmethod
@@ -777,7 +780,7 @@ class PostgresCentralStore(CentralStore):
         cur.execute("SELECT id FROM responses WHERE id = ANY(%s)", (ids,))
         return {r[0] for r in cur.fetchall()}
 
-    def _upsert_rows(self, rows: list[ResponseRow]) -> int:
+    def _upsert_rows(self, rows: list[ResponseRow], labels: Sequence[TextLabel]) -> int:
         cols = ", ".join(RESPONSE_COLUMNS)
         with self._tx() as cur:
             cur.execute(
@@ -810,6 +813,7 @@ class PostgresCentralStore(CentralStore):
                     "FROM staging_statements ORDER BY response_id, question "
                     "ON CONFLICT DO NOTHING"
                 )
+            write_labels(cur, "%s", labels)
         return len(new_ids)
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:

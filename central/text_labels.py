@@ -115,23 +115,20 @@ class _Unavailable:
     said = False
 
 
-def label_new(store: CentralStore, responses: Iterable[Response]) -> int:
-    """Label the texts of responses just stored; how many texts were labelled.
+def new_labels(responses: Iterable[Response]) -> list[TextLabel]:
+    """The labels of the texts of responses about to be stored (the store writes them in
+    the same transaction as the responses).
 
-    Without the Finnish analyser (Voikko) the responses stay stored and unlabelled, with
-    a warning: `palaute central relabel` labels them once it is installed."""
+    Without the Finnish analyser (Voikko) there are none, with a warning: the responses
+    are stored unlabelled and `palaute central relabel` labels them once it is installed."""
     try:
-        labels = [label for r in responses for label in labels_for(r.id, r.lang, r.answers)]
+        return [label for r in responses for label in labels_for(r.id, r.lang, r.answers)]
     except AnalyserUnavailable as exc:
         if not _Unavailable.said:
             log.warning("free texts stored without topics: %s; then run "
                         "'palaute central relabel'", exc)
             _Unavailable.said = True
-        return 0
-    if labels:
-        with store.write_transaction() as cursor:
-            write_labels(cursor, store.placeholder, labels)
-    return len(labels)
+        return []
 
 
 @dataclass(frozen=True)
