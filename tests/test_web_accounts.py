@@ -144,7 +144,8 @@ def test_fleet_rows_put_problems_first_and_keep_details_after_the_last_will() ->
     online = {"state": "online", "software": "0.1.0", "queue_depth": 0, "survey":
               {"id": "national", "version": 3}, "last_sync": "2025-03-04T07:59:00+00:00"}
     gateway = {**online, "sms": {"sent": 10, "unknown": 1},
-               "modems": [{"ok": True, "signal": 7, "registration": "searching"}]}
+               "modems": [{"ok": True, "signal": 7, "registration": "searching"}],
+               "errors": [{"at": "2025-03-04T07:50:00+00:00", "error": "modem: no carrier"}]}
     data = _row_input(
         registry={"k-ok": ("tays", "a", "u"), "k-off": ("tays", "a", "u"),
                   "gw": ("tays", "a", "*"), "k-new": ("tays", "a", "u"),
@@ -162,6 +163,7 @@ def test_fleet_rows_put_problems_first_and_keep_details_after_the_last_will() ->
     assert off.details_at == NOW - timedelta(minutes=20)
     assert rows[1].problems == (Problem.NO_STATUS,)
     assert rows[2].problems == (Problem.MODEM_DOWN,) and rows[2].roles == ("sync", "sms")
+    assert rows[2].errors == ("2025-03-04 09:50 modem: no carrier",)  # Helsinki time
     assert rows[3].problems == (Problem.BACKLOG,) and rows[4].problems == ()
     assert rows[4].survey == "national v3"
     later = device_rows(data, NOW + timedelta(hours=1))

@@ -105,3 +105,53 @@ def test_enrol_listen_is_refused_beside_web(tmp_path: Path) -> None:
                    "utf-8")
     with pytest.raises(ConfigError, match="served on \\[web\\] listen"):
         EnrolmentSettings.from_config(load_config(cfg))
+
+
+def test_publishing_a_configuration_from_the_page(tmp_path: Path) -> None:
+    """The device page's form publishes what `central publish-config` would: retained, on
+    the device's config topic, checked as the device checks it; audited."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from services import Mosquitto
+    from web_helpers import login, served, write_central_config
+
+    from central.registry import DeviceOrigin, register
+    from survey.definition import shipped_survey_path
+    from sync.protocol import Topic, parse_config
+
+    with Mosquitto(tmp_path / "broker") as broker:
+        cfg = write_central_config(tmp_path, f"sqlite:///{tmp_path / 'c.sqlite'}",
+                                   broker_port=broker.port)
+        with served(cfg) as (_, base, db):
+            add_account(db, "tekla", Role.TECHNICIAN, PASSWORD, NOW)
+            register(db, DeviceOrigin("tays-lobby-1", "tays", "pohjoinen", "ensiapu"),
+                     action="register", actor="test", at=NOW)
+            client, _ = login(base, "tekla")
+            page = client.get(f"{base}/devices/tays-lobby-1", timeout=10)
+            form = {"csrf": csrf_of(page.text), "version": "7", "survey": "national.toml",
+                    "settings": "heartbeat_seconds=120\nbatch_max_count=50\n"}
+            bad = client.post(f"{base}/devices/tays-lobby-1/publish", timeout=30,
+                              data={**form, "settings": "heartbeat_seconds=lots"})
+            assert bad.status_code == 400 and "expected KEY=INTEGER" in bad.text
+            done = client.post(f"{base}/devices/tays-lobby-1/publish", data=form, timeout=30)
+            assert done.status_code == 200, done.text[-500:]
+            entry = audit_log(db)[0]
+            assert (entry.action, entry.detail["version"]) == ("publish-config", 7)
+            client.close()
+        got: list[bytes] = []
+        arrived = threading.Event()
+        watcher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="watch")
+        watcher.on_message = lambda c, u, m: (got.append(m.payload), arrived.set())
+        watcher.connect("127.0.0.1", broker.port)
+        watcher.subscribe(str(Topic("tays", "tays-lobby-1", "config")), qos=1)
+        watcher.loop_start()
+        try:
+            assert arrived.wait(10), "no retained configuration"
+        finally:
+            watcher.disconnect()
+            watcher.loop_stop()
+    remote = parse_config(got[0])
+    assert remote.version == 7
+    assert remote.settings == {"heartbeat_seconds": 120, "batch_max_count": 50}
+    assert remote.survey == shipped_survey_path("national").read_text("utf-8")

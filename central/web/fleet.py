@@ -73,6 +73,7 @@ class DeviceRow:
     config_error: str | None = None
     modems: tuple[Modem, ...] = ()
     sms: Mapping[str, int] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()  # the newest last, as the device reported them
     quarantine_today: int = 0
     quarantine_yesterday: int = 0
     problems: tuple[Problem, ...] = ()
@@ -96,7 +97,7 @@ class DeviceRow:
                 "config_version": self.config_version, "config_error": self.config_error,
                 "modems": [m.__dict__ for m in self.modems],
                 "sms": {k: self.sms[k] for k in SMS_SHOWN if k in self.sms},
-                "quarantine_today": self.quarantine_today,
+                "quarantine_today": self.quarantine_today, "errors": list(self.errors),
                 "problems": [p.value for p in self.problems]}
 
 
@@ -137,6 +138,14 @@ def _modems(value: object) -> tuple[Modem, ...]:
     return tuple(Modem(m.get("ok") if isinstance(m.get("ok"), bool) else None,
                        _int(m.get("signal")), _str(m.get("registration")), _str(m.get("error")))
                  for m in value if isinstance(m, dict))
+
+
+def _errors(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    found = payload.get("errors")
+    if not isinstance(found, list):
+        return ()
+    return tuple(f"{local_text(e.get('at'))} {e.get('error')}" for e in found
+                 if isinstance(e, dict) and isinstance(e.get("error"), str))
 
 
 def _roles(payload: Mapping[str, Any]) -> tuple[str, ...]:
@@ -203,7 +212,7 @@ def device_rows(data: FleetInput, now: datetime) -> list[DeviceRow]:
             config_version=_int(details.get("config_version")),
             config_error=_str(details.get("config_error")), modems=_modems(details.get("modems")),
             sms={str(k): v for k, v in (sms or {}).items() if _int(v) is not None},
-            quarantine_today=q_today, quarantine_yesterday=q_yesterday)
+            errors=_errors(details), quarantine_today=q_today, quarantine_yesterday=q_yesterday)
         rows.append(_with_problems(row, now, data.queue_trend.get(device, ())))
     return sorted(rows, key=lambda r: r.rank)
 

@@ -68,12 +68,14 @@
     cell(tr, 12, modems(r.modems));
     cell(tr, 13, sms(r.sms));
     cell(tr, 14, String(r.quarantine_today));
+    cell(tr, 15, r.errors.length ? r.errors[r.errors.length - 1] : "\u2013");
     return tr;
   }
   function value(r, key) {
     if (key === "problems") return r.problems.length ? -100 + r.problems.length : 0;
     if (key === "modems") return r.modems.map((m) => m.signal).join(",");
     if (key === "sms") return JSON.stringify(r.sms);
+    if (key === "errors") return r.errors.length ? r.errors[r.errors.length - 1] : "";
     const v = r[key];
     return v === null || v === undefined ? "" : v;
   }
