@@ -70,8 +70,23 @@ LABELS = {
 
 def fleet_routes(site: Site) -> list[BaseRoute]:
     """/fleet, /fleet/events, /devices/{device} and its actions, /enrol-token."""
+    pages = FleetPages(site)
+    return [Route("/fleet", pages.fleet), Route("/fleet/events", pages.events),
+            Route("/devices/{device}", pages.device_get, methods=["GET"]),
+            Route("/devices/{device}/move", pages.move, methods=["POST"]),
+            Route("/devices/{device}/publish", pages.publish, methods=["POST"]),
+            Route("/enrol-token", pages.enrol_form, methods=["GET"]),
+            Route("/enrol-token", pages.enrol, methods=["POST"])]
 
-    def fleet(request: Request) -> Response:
+
+class FleetPages:
+    """The technicians' pages of one site (each method one page or action)."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    def fleet(self, request: Request) -> Response:
+        site = self.site
         session = require(site, request, _fleet_role)
         rows = load_fleet(site.store, site.clock())
         tr = Lang(session.account.lang)
@@ -79,14 +94,15 @@ def fleet_routes(site: Site) -> list[BaseRoute]:
                       labels_json=json_script(problem_labels(tr)),
                       rows_json=json_script([r.as_json() for r in rows]))
 
-    async def events(request: Request) -> Response:
-        await run_in_threadpool(require, site, request, _fleet_role)
-        return StreamingResponse(_stream(request), media_type="text/event-stream",
+    async def events(self, request: Request) -> Response:
+        await run_in_threadpool(require, self.site, request, _fleet_role)
+        return StreamingResponse(self._stream(request), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
 
-    async def _stream(request: Request) -> AsyncIterator[str]:
-        loop = asyncio.get_running_loop()
+    async def _stream(self, request: Request) -> AsyncIterator[str]:
+        """The fleet's rows whenever they change (and every 30 s), a comment every 15 s."""
+        site, loop = self.site, asyncio.get_running_loop()
         seen, sent_at, ping_at = "", 0.0, loop.time()
         yield "retry: 3000\n\n"
         while not await request.is_disconnected():
@@ -102,15 +118,15 @@ def fleet_routes(site: Site) -> list[BaseRoute]:
                 yield ": still here\n\n"
             await asyncio.sleep(site.live_interval)
 
-    def device_page(request: Request, message: str = "", error: str = "",
+    def device_page(self, request: Request, message: str = "", error: str = "",
                     session: Session | None = None, status: int = 200) -> Response:
+        site = self.site
         session = session or require(site, request, _fleet_role)
         device = request.path_params["device"]
         now = site.clock()
         row = next((r for r in load_fleet(site.store, now) if r.device == device), None)
         if row is None:
-            return render(request, "error.html", session, 404,
-                          message="No such device.")
+            return render(request, "error.html", session, 404, message="No such device.")
         points = load_history(site.store, device, now)
         tr = Lang(session.account.lang)
         changes = registry.audit_trail(site.store, device)[-20:]
@@ -119,10 +135,11 @@ def fleet_routes(site: Site) -> list[BaseRoute]:
                       labels=problem_labels(tr), changes=changes[::-1],
                       surveys=list(known_surveys()), message=message, error=error)
 
-    def device_get(request: Request) -> Response:
-        return device_page(request)
+    def device_get(self, request: Request) -> Response:
+        return self.device_page(request)
 
-    async def move(request: Request) -> Response:
+    async def move(self, request: Request) -> Response:
+        site = self.site
         session, form = await posted(site, request, _fleet_role)
         device = request.path_params["device"]
         place = {k: form.get(k, "").strip() or None for k in ("site", "area", "unit")}
@@ -132,49 +149,50 @@ def fleet_routes(site: Site) -> list[BaseRoute]:
                 site.store, device, site=place["site"], area=place["area"], unit=place["unit"],
                 actor=actor, at=site.clock()))
         except PalauteError as exc:
-            return await run_in_threadpool(device_page, request, "", str(exc), session, 400)
+            return await run_in_threadpool(self.device_page, request, "", str(exc), session,
+                                           400)
         await run_in_threadpool(audit, site.store, site.clock(), session.account.name, "move",
                                 client_address(request), device=device, to=origin.place())
-        return await run_in_threadpool(device_page, request, "Moved.", "", session)
+        return await run_in_threadpool(self.device_page, request, "Moved.", "", session)
 
-    async def publish(request: Request) -> Response:
+    async def publish(self, request: Request) -> Response:
+        site = self.site
         session, form = await posted(site, request, _fleet_role)
         device = request.path_params["device"]
         try:
             topic, detail = await run_in_threadpool(_publish, site, device, form)
         except (PalauteError, ValueError) as exc:
-            return await run_in_threadpool(device_page, request, "", str(exc), session, 400)
+            return await run_in_threadpool(self.device_page, request, "", str(exc), session,
+                                           400)
         await run_in_threadpool(audit, site.store, site.clock(), session.account.name,
                                 "publish-config", client_address(request), device=device,
                                 topic=topic, **detail)
-        return await run_in_threadpool(device_page, request, "Configuration published.", "",
-                                       session)
+        return await run_in_threadpool(self.device_page, request, "Configuration published.",
+                                       "", session)
 
-    def enrol_form(request: Request) -> Response:
-        session = require(site, request, _fleet_role)
+    def enrol_form(self, request: Request) -> Response:
+        session = require(self.site, request, _fleet_role)
         return render(request, "enrol.html", session, token="", error="",
-                      surveys=[s.removesuffix(".toml") for s in known_surveys()])
+                      surveys=_survey_names())
 
-    async def enrol(request: Request) -> Response:
+    async def enrol(self, request: Request) -> Response:
+        site = self.site
         session, form = await posted(site, request, _fleet_role)
         try:
             token = await run_in_threadpool(_make_token, site, session, form)
         except (PalauteError, ValueError) as exc:
             return render(request, "enrol.html", session, 400, token="", error=str(exc),
-                          surveys=[s.removesuffix(".toml") for s in known_surveys()])
+                          surveys=_survey_names())
         await run_in_threadpool(audit, site.store, site.clock(), session.account.name,
                                 "enroll-token", client_address(request),
                                 device=form.get("device", ""), site=form.get("site", ""),
                                 area=form.get("area", ""), unit=form.get("unit", ""))
         return render(request, "enrol.html", session, token=token, error="",
-                      surveys=[s.removesuffix(".toml") for s in known_surveys()])
+                      surveys=_survey_names())
 
-    return [Route("/fleet", fleet), Route("/fleet/events", events),
-            Route("/devices/{device}", device_get, methods=["GET"]),
-            Route("/devices/{device}/move", move, methods=["POST"]),
-            Route("/devices/{device}/publish", publish, methods=["POST"]),
-            Route("/enrol-token", enrol_form, methods=["GET"]),
-            Route("/enrol-token", enrol, methods=["POST"])]
+
+def _survey_names() -> list[str]:
+    return [s.removesuffix(".toml") for s in known_surveys()]
 
 
 def _publish(site: Site, device: str, form: dict[str, str]) -> tuple[str, dict[str, object]]:

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from central.cli_report import ReportSettings
 from central.i18n import LANGS, Lang
@@ -119,61 +120,75 @@ def _file_name(query: ReportQuery, ext: str) -> str:
     return f"report-{safe}-{query.date_from}-{query.date_to}.{ext}"
 
 
-def report_routes(site: Site, settings: ReportSettings) -> list[object]:
+def report_routes(site: Site, settings: ReportSettings) -> list[BaseRoute]:
     """/reports, /reports/report.csv, /reports/report.pdf, /static/report.css."""
+    pages = ReportPages(site, settings)
+    return [Route("/reports", pages.page), Route("/reports/report.csv", pages.csv),
+            Route("/reports/report.pdf", pages.pdf),
+            Route("/static/report.css", pages.report_css)]
+
+
+class ReportPages:
+    """The reports pages of one site (each method one page or download)."""
+
+    def __init__(self, site: Site, settings: ReportSettings) -> None:
+        self.site, self.settings = site, settings
+
     from starlette.routing import Route
 
-    def _checked(request: Request) -> tuple[Account, ReportQuery]:
-        session = require(site, request, lambda role: role.sees_reports)
-        query = parse_query(request.query_params, session.account, site.clock())
-        if not allowed(site, session.account, query):
+    def _checked(self, request: Request) -> tuple[Account, ReportQuery]:
+        session = require(self.site, request, lambda role: role.sees_reports)
+        query = parse_query(request.query_params, session.account, self.site.clock())
+        if not allowed(self.site, session.account, query):
             raise ReportError("this area or unit is not among the ones granted to you")
         return session.account, query
 
-    def page(request: Request) -> Response:
-        session = require(site, request, lambda role: role.sees_reports)
-        units = [u for u in known_units(site.store) if u != "*"]
-        areas = sorted({str(r[0]) for r in site.store.execute(
-            "SELECT DISTINCT area FROM device_registry")} | {str(r[0]) for r in site.store.execute(
-            "SELECT DISTINCT area FROM responses")})
-        if session.account.role is Role.LEADER:
-            units = [u for u in units if session.account.may_see(None, u) or any(
-                session.account.may_see(o[1], None) for o in [unit_origin(site.store, u)] if o)]
-            areas = [a for a in areas if session.account.may_see(a, None)]
-        context: dict[str, Any] = {
-            "areas": areas, "units": units, "channels": CHANNELS, "langs": LANGS,
-            "groups": GROUP_KEYS, "body": "", "error": "", "query": None, "heading": ""}
+    def _choices(self, account: Account) -> dict[str, Any]:
+        """The filters' options: the areas and units this account may see."""
+        store = self.site.store
+        units = [u for u in known_units(store) if u != "*"]
+        areas = sorted({str(r[0]) for r in store.execute(
+            "SELECT DISTINCT area FROM device_registry UNION SELECT DISTINCT area FROM responses")})
+        if account.role is Role.LEADER:
+            area_of = {u: o[1] for u in units if (o := unit_origin(store, u)) is not None}
+            units = [u for u in units if account.may_see(None, u)
+                     or account.may_see(area_of.get(u), None)]
+            areas = [a for a in areas if account.may_see(a, None)]
+        return {"areas": areas, "units": units, "channels": CHANNELS, "langs": LANGS,
+                "groups": GROUP_KEYS, "body": "", "error": "", "query": None, "heading": ""}
+
+    def page(self, request: Request) -> Response:
+        session = require(self.site, request, lambda role: role.sees_reports)
+        context = self._choices(session.account)
         try:
-            _, query = _checked(request)
+            _, query = self._checked(request)
             context["query"] = query
-            report = build_report(site.store, _params(site, settings, query))
+            report = build_report(self.site.store, _params(self.site, self.settings, query))
         except ReportError as exc:
             context["error"] = str(exc)
             return render(request, "reports.html", session,
                           400 if request.query_params else 200, **context)
         tr = Lang(query.lang)
-        context.update(body=report_body(report, tr, _stamp(site.clock())),
+        context.update(body=report_body(report, tr, _stamp(self.site.clock())),
                        heading=title(report, tr))
         return render(request, "reports.html", session, **context)
 
-    def csv(request: Request) -> Response:
-        _, query = _checked(request)
-        report = build_report(site.store, _params(site, settings, query), texts=False)
+    def csv(self, request: Request) -> Response:
+        _, query = self._checked(request)
+        params = _params(self.site, self.settings, query)
+        report = build_report(self.site.store, params, texts=False)
         text = render_csv(report, Lang(query.lang))
         return Response(text, media_type="text/csv; charset=utf-8", headers={
             **SECURITY_HEADERS,
             "Content-Disposition": f'attachment; filename="{_file_name(query, "csv")}"'})
 
-    def pdf(request: Request) -> Response:
-        _, query = _checked(request)
-        report = build_report(site.store, _params(site, settings, query))
-        data = render_pdf(report, generated_at=_stamp(site.clock()))
+    def pdf(self, request: Request) -> Response:
+        _, query = self._checked(request)
+        report = build_report(self.site.store, _params(self.site, self.settings, query))
+        data = render_pdf(report, generated_at=_stamp(self.site.clock()))
         return Response(data, media_type="application/pdf", headers={
             **SECURITY_HEADERS,
             "Content-Disposition": f'attachment; filename="{_file_name(query, "pdf")}"'})
 
-    def report_css(request: Request) -> Response:
+    def report_css(self, request: Request) -> Response:
         return Response(CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
-
-    return [Route("/reports", page), Route("/reports/report.csv", csv),
-            Route("/reports/report.pdf", pdf), Route("/static/report.css", report_css)]

@@ -102,7 +102,7 @@ def make_site_app(site: Site, report_settings: object, *,
         return PlainTextResponse(str(exc), status_code=400, headers=SECURITY_HEADERS)
 
     routes: list[BaseRoute] = [*auth_routes(site), *fleet_routes(site),
-                               *report_routes(site, report_settings),  # type: ignore[list-item]
+                               *report_routes(site, report_settings),
                                Mount("/static", StaticFiles(directory=HERE / "static"),
                                      name="static"), *more]
     return Starlette(routes=routes, middleware=[
