@@ -38,7 +38,7 @@ def test_https_page_with_secure_cookies_and_enrolment_beside_it(tmp_path: Path) 
     cfg = tmp_path / "central.toml"
     cfg.write_text(
         f'[central]\ndb = "sqlite:///{tmp_path / "c.sqlite"}"\n'
-        '[mqtt]\nhost = "127.0.0.1"\nport = 1\ntls = false\n'
+        '[mqtt]\nurl = "mqtt://127.0.0.1:1"\n'
         f'[web]\nlisten = "0.0.0.0:{port}"\ncertfile = "{cert}"\nkeyfile = "{key}"\n'
         f'[enrol]\ntokens = "{tmp_path / "tokens.sqlite"}"\n'
         'broker_url = "mqtts://central.example.fi:8883"\n'
