@@ -155,3 +155,38 @@ def test_publishing_a_configuration_from_the_page(tmp_path: Path) -> None:
     assert remote.version == 7
     assert remote.settings == {"heartbeat_seconds": 120, "batch_max_count": 50}
     assert remote.survey == shipped_survey_path("national").read_text("utf-8")
+
+
+def test_the_pages_on_either_store(central_url: str, tmp_path: Path) -> None:
+    """The same pages on SQLite and PostgreSQL: fleet, a device's history, a report, the
+    audit."""
+    from report_data import insert, response
+    from web_helpers import login, served, write_central_config
+
+    from central.registry import DeviceOrigin, register
+
+    cfg = write_central_config(tmp_path, central_url)
+    with served(cfg) as (_, base, db):
+        add_account(db, "anna", Role.ADMIN, PASSWORD, NOW, lang="en")
+        register(db, DeviceOrigin("k1", "tays", "pohjoinen", "ensiapu"), action="register",
+                 actor="test", at=NOW - timedelta(days=9))
+        for hours, state in ((30, "online"), (2, "offline")):
+            db.upsert_device_status("k1", "tays", {"device": "k1", "site": "tays",
+                                                   "state": state, "queue_depth": 3},
+                                    NOW - timedelta(hours=hours))
+        insert(db, [response(NOW - timedelta(days=2, minutes=i), v, device="k1",
+                             area="pohjoinen", unit="ensiapu")
+                    for i, v in enumerate([10, 10, 9, 9, 8, 6, 0])])
+        client, _ = login(base, "anna")
+        fleet = client.get(f"{base}/fleet", timeout=30)
+        assert 'data-device="k1"' in fleet.text and "offline" in fleet.text
+        device = client.get(f"{base}/devices/k1", timeout=30)
+        assert "2 status messages, offline for 2" in device.text
+        day = (NOW - timedelta(days=2)).date()
+        csv = client.get(f"{base}/reports/report.csv?from={day}&to={day}&by=unit&lang=en",
+                         timeout=60)
+        assert "\nensiapu,7," in csv.text  # 4 promoters, 2 detractors of 7: NPS 28.6
+        assert ",28.6\n" in csv.text
+        audit_page = client.get(f"{base}/audit", timeout=30)
+        assert "login" in audit_page.text
+        client.close()
