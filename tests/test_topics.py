@@ -197,3 +197,9 @@ def test_more_spoken_finnish(classifier: Classifier) -> None:
     assert read(classifier, "jonotettii kauheen kauan") == ({"aikataulu"}, Tone.NEGATIVE)
     assert read(classifier, "ihan hirveetä jonottamista")[1] is Tone.NEGATIVE
     assert "kohtaaminen" in read(classifier, "hoitaja kohtas mut hyvin")[0]
+
+
+def test_a_negated_complaint_word_never_turns_into_praise(classifier: Classifier) -> None:
+    # 'vastaa' also reads as 'vasta' (mildly negative): its negation is still a complaint
+    assert read(classifier, "puhelimeen ei vastaa kukaan")[1] is Tone.NEGATIVE
+    assert read(classifier, "ei ollut tyly")[1] is Tone.POSITIVE

@@ -319,6 +319,11 @@ def _tone(language: _Language, segment: Sequence[_Token]) -> list[tuple[float, b
             continue
         is_emoji = not token.word.surface[:1].isalnum()
         if not is_emoji:
+            if negated and weight < 0 and language.has(token, "complaint_if_negated"):
+                # "ei kukaan vastaa": 'vastaa' is also 'vasta' (mildly negative), but a
+                # word whose negation is a complaint never turns into praise
+                tone.append((lex.COMPLAINT_IF_NEGATED, False))
+                continue
             if negated:
                 weight = -weight
             near = segment[max(0, position - INTENSIFIER_REACH):position]
