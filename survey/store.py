@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -152,6 +153,21 @@ def _response(row: tuple[Any, ...], answers: dict[str, Answer]) -> Response:
     )
 
 
+def _switch_to_wal(c: sqlite3.Connection) -> str:
+    """`PRAGMA journal_mode = WAL`, waiting for the other services that open the file at
+    the same moment (after an upgrade the kiosk, the gateway and the sync agent start
+    together): SQLite answers "database is locked" to a mode change at once, without its
+    busy handler, while another connection holds the file."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(c.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 class Store:
     """The device's local SQLite store (see module doc). A context manager."""
 
@@ -208,7 +224,7 @@ class Store:
         legacy = legacy_user_version(c, LEGACY_USER_VERSION_MAX, where)
         if legacy is None:
             refuse_newer(CORE_SCHEMA, installed_version(c, CORE_SCHEMA.component), where)
-        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _switch_to_wal(c)
         if str(mode).lower() != "wal":
             raise StoreError(f"{self.path}: cannot switch the store to WAL mode (got {mode})")
         c.execute("PRAGMA synchronous = FULL")
