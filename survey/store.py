@@ -261,11 +261,25 @@ class Store:
     def group(self) -> Iterator[None]:
         """One write transaction for everything one event writes (a reply's answers and
         the conversation's new state): every `write()` and `read()` of this store inside
-        joins it, and it commits once at the end (or, on any error, nothing of it does)."""
+        joins it, and it commits once at the end (or, on any error, nothing of it does).
+        A group inside a group is a savepoint: on its error only its own writes go."""
         if self._grouped:
+            # A group inside a group: a savepoint, so that its failure takes back its own
+            # writes only (the outer event decides what to keep).
+            name = f"group{self._grouped}"
             self._grouped += 1
             try:
-                yield
+                with self._joined() as c:
+                    c.execute(f"SAVEPOINT {name}")
+                try:
+                    yield
+                except BaseException:
+                    with self._joined() as c:
+                        c.execute(f"ROLLBACK TO {name}")
+                        c.execute(f"RELEASE {name}")
+                    raise
+                with self._joined() as c:
+                    c.execute(f"RELEASE {name}")
             finally:
                 self._grouped -= 1
             return

@@ -216,3 +216,16 @@ def test_a_group_commits_its_writes_at_once_or_none_of_them(
         other.close()
     resp = store.get(rid)
     assert resp is not None and resp.status is Status.OPEN and set(resp.answers) == {"nps"}
+
+
+def test_a_group_inside_a_group_takes_back_only_its_own_writes(
+        store: Store, origin: DeviceIdentity, now: datetime) -> None:
+    with store.group():
+        rid = store.start_response(origin, channel=Channel.SMS, survey="national",
+                                   survey_version=1, lang="fi", started_at=now)
+        with pytest.raises(RuntimeError), store.group():
+            store.set_answer(rid, "nps", value=9, at=now)
+            raise RuntimeError("this event's processing failed")
+        store.set_answer(rid, "s1", value=4, at=now)
+    resp = store.get(rid)
+    assert resp is not None and set(resp.answers) == {"s1"}
