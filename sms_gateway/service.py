@@ -264,21 +264,41 @@ class Gateway:
     # -- one step ---------------------------------------------------------------
 
     def step(self) -> bool:
-        """One pass of the loop; True when it did work (so the loop goes on at once)."""
-        busy = False
+        """One pass of the loop; True when it did work (so the loop goes on at once).
+
+        What the pass decides is one durable transaction: the parts the modems hold, the
+        replies they complete (each its own savepoint), expiries and the next message
+        claimed per modem. Only after its commit are the parts deleted from the modems
+        and the claimed messages sent (at most once: a claim is committed first)."""
+        received = []
         for link in self.links:
             self._ensure_open(link)
-            busy |= self._take_events(link)
+            received.append(self._take_events(link))
+        busy = any(seen for _link, seen, _items in received)
         now = self.clock()
-        busy |= self.process_inbox(now)
-        if self.monotonic() >= self.next_expire:
-            # Deadlines are minutes to hours long: a look every few seconds is plenty.
-            self.next_expire = self.monotonic() + self.settings.expire_interval
-            self.expire(now)
-        for link in self.links:
-            if self.stop.is_set():
-                break
-            busy |= self._send_one(link, self.clock())
+        claims: list[tuple[Link, OutgoingSms]] = []
+        with self.store.group():
+            for link, _seen, items in received:
+                if link.port is not None:
+                    for item in items:
+                        self._keep(link.port, item, now)
+            busy |= self.process_inbox(now)
+            if self.monotonic() >= self.next_expire:
+                # Deadlines are minutes to hours long: a look every few seconds is plenty.
+                self.next_expire = self.monotonic() + self.settings.expire_interval
+                self.expire(now)
+            for link in self.links:
+                out = None if self.stop.is_set() else self._claim(link, now)
+                if out is not None:
+                    claims.append((link, out))
+        for link, _seen, items in received:
+            self._delete(link, items)
+        for link, out in claims:
+            if link.port is None:  # it went away while its parts were deleted
+                self.gs.not_sent(out, "the modem went away before the send", self.clock())
+                continue
+            self._send(link, link.port, out, self.clock())
+            busy = True
         self._poll_intake(self.clock())
         if self.monotonic() >= self.next_forget and not self.gs.forget_for_good():
             self.next_forget = self.monotonic() + FORGET_RETRY_S  # a reader had the log
@@ -328,40 +348,43 @@ class Gateway:
                  for link in self.links]
         self.store.set_meta("sms.modems", json.dumps(state))
 
-    def _take_events(self, link: Link) -> bool:
+    def _take_events(self, link: Link) -> tuple[Link, bool, list[Received | DeliveryReport]]:
+        """(link, whether anything happened, the items its modem holds): modem I/O only."""
         port = link.port
         if port is None:
-            return False
+            return link, False, []
         try:
             events = list(port.events())
             items = [e for e in events if not isinstance(e, ReadStorage)]
             if self.monotonic() >= link.next_scan or len(items) < len(events):
                 link.next_scan = self.monotonic() + self.settings.scan_interval
                 items += port.stored()
-            for item in items:
-                self._keep(link, port, item)
         except (ModemError, OSError) as exc:
             self._drop(link, exc)
-            return False
-        return bool(events or items)
+            return link, False, []
+        return link, bool(events or items), items
 
-    def _keep(self, link: Link, port: ModemPort, item: Received | DeliveryReport) -> None:
-        """Store one received item durably, then (only then) delete it from the modem."""
-        now = self.clock()
+    def _keep(self, port: ModemPort, item: Received | DeliveryReport, now: datetime) -> None:
+        """Store one received item (durable with the pass's transaction)."""
         if isinstance(item, DeliveryReport):
             self.gs.delivery_report(port.name, item.ref, item.delivered, now)
-        else:
-            try:
-                sender = normalise(item.sender)
-            except PhoneError:
-                sender = item.sender  # an alphanumeric sender: kept and hashed as it is
-            ref, total, seq = item.concat or (None, 1, 1)
-            fresh = self.gs.store_part(port.name, sender, item.scts, ref, total, seq,
-                                       item.text, now)
-            log.debug("received part from %s (%s)", mask(sender),
-                      "new" if fresh else "already stored")
-        if item.index is not None:
-            port.delete(item.index)
+            return
+        try:
+            sender = normalise(item.sender)
+        except PhoneError:
+            sender = item.sender  # an alphanumeric sender: kept and hashed as it is
+        ref, total, seq = item.concat or (None, 1, 1)
+        fresh = self.gs.store_part(port.name, sender, item.scts, ref, total, seq, item.text, now)
+        log.debug("received part from %s (%s)", mask(sender), "new" if fresh else "already stored")
+
+    def _delete(self, link: Link, items: Sequence[Received | DeliveryReport]) -> None:
+        """Delete stored items from the modem, once their storing has committed."""
+        try:
+            for item in items:
+                if link.port is not None and item.index is not None:
+                    link.port.delete(item.index)
+        except (ModemError, OSError) as exc:
+            self._drop(link, exc)
 
     # -- incoming messages --------------------------------------------------------
 
@@ -489,17 +512,15 @@ class Gateway:
 
     # -- sending ------------------------------------------------------------------
 
-    def _send_one(self, link: Link, now: datetime) -> bool:
+    def _claim(self, link: Link, now: datetime) -> OutgoingSms | None:
+        """The next message for this modem, marked sending, when it may send now."""
         port = link.port
         if port is None or not link.health.ok or link.rate.next_free(now) > now:
-            return False
+            return None
         out = self.gs.claim_outbox(port.name, now)
         if out is None:
             out = self._claim_invitation(port.name, now)
-        if out is None:
-            return False
-        self._send(link, port, out, now)
-        return True
+        return out
 
     def _claim_invitation(self, modem: str, now: datetime) -> OutgoingSms | None:
         for inv_id, lang in self.gs.due_invitations(now, self.settings.window, limit=5):
