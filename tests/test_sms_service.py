@@ -543,3 +543,27 @@ def test_live_sessions_of_an_older_file_are_found_by_expiry_in_utc(tmp_path: Pat
     assert [s.id for s in gw.gs.sessions_due(session.state.expires_at)] == [session.id]
     gw.close()
     gw.store.close()
+
+
+def test_parts_leave_the_modem_only_after_the_pass_that_stored_them_committed(
+        gw: Gateway, modem: TwinModem, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey.errors import StoreError
+
+    invite(gw, ANNA, clock() - timedelta(hours=1))
+    gw.step()
+    finish = gw.gs.finish_message
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise StoreError("database or disk is full")
+
+    monkeypatch.setattr(gw.gs, "finish_message", disk_full)
+    clock.advance(seconds=30)
+    modem.deliver(ANNA, "9", scts(clock))
+    with pytest.raises(StoreError):
+        gw.step()
+    assert len(modem.storage) == 1  # the pass rolled back: the reply stays on the modem
+    assert gw.store.conn.execute("SELECT COUNT(*) FROM sms_inbox").fetchone()[0] == 0
+    monkeypatch.setattr(gw.gs, "finish_message", finish)
+    gw.step()  # read again from the modem's storage (the scan), answered, then deleted
+    assert not modem.storage and gw.gs.counters()["answered"] == 1
+    assert modem.texts_to(ANNA)[-1] == gw.survey.questions["open"].prompt("fi", "sms")
