@@ -222,3 +222,11 @@ def test_provision_refuses_a_service_user_that_does_not_exist(
     argv[argv.index("--user") + 1] = "no-such-user-here"
     _one_error_nothing_written(tmp_path, capsys, argv, "does not exist; run `sudo "
                                "scripts/install.sh ROLES` first")
+
+
+def test_password_twice_is_refused_before_anything(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("pw\n")
+    _one_error_nothing_written(tmp_path, capsys, _argv(tmp_path, "--password-file", str(secret)),
+                               "give --password or --password-file, not both")

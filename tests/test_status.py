@@ -49,3 +49,20 @@ def test_status_without_config_is_one_clear_line(tmp_path: Path,
     assert main(["status", "--config", str(tmp_path / "missing.toml")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "config file not found" in err[0]
+
+
+def test_status_refuses_what_the_service_refuses(tmp_path: Path, origin: DeviceIdentity,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "device.toml"
+    config.write_text(
+        f'[device]\nid = "{origin.id}"\nsite = "{origin.site}"\narea = "{origin.area}"\n'
+        f'unit = "{origin.unit}"\nstore = "{tmp_path / "store.sqlite"}"\n'
+        f'[survey]\nfile = "{shipped_survey_path("national")}"\n'
+        '[sms]\nmodems = ["loop://"]\nhash_key = "short"\n'
+    )
+    assert main(["sms", "status", "--config", str(config)]) == 1
+    service = capsys.readouterr().err
+    assert main(["status", "--json", "--config", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err == service and err.count("\n") == 1
+    assert f"{config}:11: [sms] hash_key: the key must have at least 16 bytes" in err
