@@ -50,6 +50,7 @@ BENCHES = (
     Bench("replies", "bench_replies.py", ("--seconds", "0.5"), 60),
     Bench("redaction", "bench_redaction.py", ("--seconds", "0.5"), 60),
     Bench("topics", "bench_topics.py", ("--seconds", "0.5"), 90),
+    Bench("fresh", "bench_fresh.py", (), 60),  # quality on the outside sets, no speed row
 )
 
 
