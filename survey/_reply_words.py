@@ -328,10 +328,12 @@ PLEASANTRY = word_set(
     kysymasta fragan unohdin unohtui unohtu unohin glomde forgot myohastys myohastyksesta"""
 )
 # Words that only frame the score ("Mun arvio 7", "Kympin arvoinen", "I'd say 9",
-# "Kymppi tietty"): with politeness they are no comment either.
+# "Kymppi tietty"), or excuse it ("myöhäinen", "sent" when "vastaus"/"svar" before the
+# score went as a lead-in): with politeness they are no comment either.
 SCORE_TALK = word_set(
     """mun minun ma mina d arvoinen arvoisen verran antaisin antaa tietty tietysti
-    tottakai totta kai varmasti skulle ge worth course of vastata"""
+    tottakai totta kai varmasti skulle ge worth course of vastata
+    myohainen myohaisesta myohastynyt myohastyneesta sent"""
 )
 # Wishes that are politeness as a whole, though their words are not ("hyvää").
 PLEASANTRY_PHRASES = re.compile(
