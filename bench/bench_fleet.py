@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--receivers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=5, help="responses per batch")
-    parser.add_argument("--interval", type=float, default=5.0,
+    parser.add_argument("--interval", type=float, default=10.0,
                         help="seconds between a device's batches")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from central.store import RESPONSE_COLUMNS, SqliteCentralStore, open_central, re
 from palaute.services import Mosquitto
 from survey.config import DeviceIdentity
 from survey.redact import redact_response
+from survey.response import Response
 from survey.store import Store
 from sync import protocol
 from sync.agent import SyncAgent, SyncSettings
@@ -138,21 +140,35 @@ def text_work(n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def wire_bytes(n: int) -> dict[str, float]:
-    """Bytes per response of the batches the agent would send for `n` responses."""
-    data = [protocol.wire_safe(r) for r in responses(n)]
+def _packed_bytes(data: list[Response]) -> tuple[int, int]:
+    """(bytes, batches) of `data` packed as the agent packs it."""
     s = SyncSettings(batch_max_count=1000)
     total, sent, batches = 0, 0, 0
     while sent < len(data):
         rest = data[sent:]
-        count = protocol.fit_batch(rest, s.batch_max_count, s.batch_max_bytes)
-        k, payload = protocol.pack_batch("0" * 8 + "-0000-4000-8000-" + "0" * 12,
-                                         ORIGIN.id, datetime.now(UTC), rest[:count])
+        k, payload = protocol.pack_batch(
+            "01955a97-0000-7000-8000-000000000000", ORIGIN.id, datetime.now(UTC), rest,
+            max_count=s.batch_max_count, max_bytes=s.batch_max_bytes)
         total += len(payload)
         sent += k
         batches += 1
+    return total, batches
+
+
+def wire_bytes(n: int) -> dict[str, float]:
+    """Bytes per response of the batches the agent sends for `n` responses of the mix, and
+    what the ids and the texts take of them (the same batches with every id the same,
+    and without texts): the ids are random by design (74 random bits each, 9.25 bytes
+    at the least), the texts are the patients' own."""
+    data = [protocol.wire_safe(r) for r in responses(n)]
+    total, batches = _packed_bytes(data)
+    same_id, _ = _packed_bytes([replace(r, id=data[0].id) for r in data])
+    no_text, _ = _packed_bytes([replace(r, answers={q: a for q, a in r.answers.items()
+                                                    if a.text is None}) for r in data])
     return {"bytes_per_response": round(total / n, 1), "batches": batches,
-            "responses_per_batch": round(n / batches)}
+            "responses_per_batch": round(n / batches),
+            "ids_bytes_per_response": round((total - same_id) / n, 1),
+            "texts_bytes_per_response": round((total - no_text) / n, 1)}
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ topic labels) is measured on real-looking texts, not one repeated sentence.
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,13 +32,24 @@ def texts() -> list[tuple[str, str]]:
     return out
 
 
+def device_id(at: datetime) -> str:
+    """A response id as a device makes it (survey.store.new_response_id: time-ordered,
+    UUIDv7 layout), at the time the response began."""
+    ms = int(at.timestamp() * 1000)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80 | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
+    return str(uuid.UUID(int=value | (0b10 << 62) | (rand & ((1 << 62) - 1))))
+
+
 def wire_responses(n: int, device: str = "tays-lobby-0", site: str = "tays",
                    first_seq: int = 1) -> list[dict[str, Any]]:
-    """`n` final responses in their wire form, the reference mix."""
+    """`n` final responses in their wire form, the reference mix: one every minute and a
+    half or so, each taking from half a minute to three minutes to answer."""
     pool = texts()
     out = []
     for i in range(n):
-        at = (START + timedelta(seconds=97 * i)).isoformat(timespec="seconds")
+        finished = START + timedelta(seconds=97 * i + (i * 37) % 60)
+        started = finished - timedelta(seconds=30 + (i * 53) % 150)
         answers: dict[str, Any] = {"nps": {"value": (i * 7) % 11}, "s1": {"value": 1 + i % 5},
                                    "s2": {"value": 1 + (i * 3) % 5}}
         lang = "fi"
@@ -45,10 +57,12 @@ def wire_responses(n: int, device: str = "tays-lobby-0", site: str = "tays",
             lang, text = pool[(i // TEXT_SHARE) % len(pool)]
             answers["open"] = {"text": text}
         out.append({
-            "id": str(uuid.uuid4()), "device": device, "site": site,
+            "id": device_id(started), "device": device, "site": site,
             "area": "sairaalapalvelut", "unit": "ensiapu", "channel": "kiosk",
-            "survey": "national", "survey_version": 3, "lang": lang, "started_at": at,
-            "finished_at": at, "status": "complete", "seq": first_seq + i, "answers": answers,
+            "survey": "national", "survey_version": 3, "lang": lang,
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"), "status": "complete",
+            "seq": first_seq + i, "answers": answers,
             "flags": [],
         })
     return out

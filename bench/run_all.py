@@ -124,7 +124,9 @@ def _drain(r: Row) -> list[Row]:
          "goal": ">= 0.5x bulk insert; >= 10,000/s with several receivers",
          "met": all(s["ratio_to_bulk"] >= 0.5 for s in sizes)},
         {"path": "wire size (nps, two statements, 25 % free text)",
-         "measured": r["wire"]["bytes_per_response"], "ceiling": None, "ratio": None,
+         "measured": r["wire"]["bytes_per_response"],
+         "ceiling": {"ids": r["wire"]["ids_bytes_per_response"],
+                     "texts": r["wire"]["texts_bytes_per_response"]}, "ratio": None,
          "goal": "<= 40 B/response", "met": r["wire"]["bytes_per_response"] <= 40},
     ]
 
