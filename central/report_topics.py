@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from central.report_model import MIN_N, SUPPRESSED, FreeText, ReportParams
+from central.report_sql import Sql
 from central.text_labels import stored_texts, texts_of
 from survey.redact import redact_text
 from survey.scoring import NpsSummary, nps_summary, text_share
@@ -98,7 +99,7 @@ def protect(counts: Mapping[str, int], listed: Iterable[str]) -> set[str]:
 # -- queries ----------------------------------------------------------------------------
 
 
-def _counts(sql: Any, params: ReportParams, start: date, end: date, group: str
+def _counts(sql: Sql, params: ReportParams, start: date, end: date, group: str
             ) -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], int]]:
     """(group, topic) -> NPS answer counts 0..10, and (group, topic) -> texts."""
     where, values = sql.where(params, start, end)
@@ -116,7 +117,7 @@ def _counts(sql: Any, params: ReportParams, start: date, end: date, group: str
     return nps, texts
 
 
-def _tones(sql: Any, params: ReportParams, group: str) -> dict[str, dict[str, int]]:
+def _tones(sql: Sql, params: ReportParams, group: str) -> dict[str, dict[str, int]]:
     where, values = sql.where(params, params.date_from, params.date_to)
     out: dict[str, dict[str, int]] = {}
     for key, tone, count in sql.run(
@@ -126,7 +127,7 @@ def _tones(sql: Any, params: ReportParams, group: str) -> dict[str, dict[str, in
     return out
 
 
-def _unlabelled(sql: Any, params: ReportParams) -> int:
+def _unlabelled(sql: Sql, params: ReportParams) -> int:
     where, values = sql.where(params, params.date_from, params.date_to)
     p = sql.p
     rows = sql.run(
@@ -154,7 +155,7 @@ def _group(key: str, texts: int, tone_counts: Mapping[str, int],
     return TopicGroup(key, texts, rows, tones, protected)
 
 
-def build_topics(sql: Any, params: ReportParams, shown: set[str]) -> TopicSection:
+def build_topics(sql: Sql, params: ReportParams, shown: set[str]) -> TopicSection:
     """The topic section of a report over `params`, listing the groups in `shown`."""
     group = sql.group(params.by)
     nps, texts = _counts(sql, params, params.date_from, params.date_to, group)
@@ -200,7 +201,7 @@ def _months(end: date) -> list[str]:
     return out[::-1]
 
 
-def _trend(sql: Any, params: ReportParams, total: TopicGroup) -> TopicTrend:
+def _trend(sql: Sql, params: ReportParams, total: TopicGroup) -> TopicTrend:
     months = _months(params.date_to)
     start = date.fromisoformat(months[0] + "-01")
     month = sql.month()
@@ -216,7 +217,7 @@ def _trend(sql: Any, params: ReportParams, total: TopicGroup) -> TopicTrend:
     return TopicTrend(months, n, shares)
 
 
-def add_examples(sql: Any, params: ReportParams, section: TopicSection,
+def add_examples(sql: Sql, params: ReportParams, section: TopicSection,
                  shown: Sequence[str]) -> None:
     """The newest EXAMPLES texts of each shown topic of the total, from shown groups only,
     redacted (survey.redact) whatever the store holds."""

@@ -15,17 +15,16 @@ their n is shown, their figures are not).
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from central import anomalies, report_daily, report_origin
 from central.anomalies import Anomaly, DeviceActivity, HourFlags
+from central.report_compare import period_comparisons, target_rows
 from central.report_daily import MISUSE_FLAGS
 from central.report_model import (
     BASELINE_WEEKS,
@@ -33,8 +32,6 @@ from central.report_model import (
     MIN_N,
     ROLLING_DAYS,
     SMS_COUNTERS,
-    Comparison,
-    Figures,
     FreeText,
     GroupRow,
     Report,
@@ -42,17 +39,14 @@ from central.report_model import (
     ReportParams,
     SmsFunnelRow,
     StatementRow,
-    TargetRow,
     TextShareRow,
     TrendPoint,
     TrendRow,
-    previous_period,
     secondary_suppression,
-    target_for,
-    year_before,
 )
+from central.report_sql import Sql, add_counts, as_date, as_time, from_json
 from central.report_topics import add_examples, build_topics
-from central.store import CentralStore, CentralStoreError, iso_utc, stored_answers
+from central.store import CentralStore, iso_utc, stored_answers
 from survey.definition import SHIPPED_SURVEYS, load_survey, shipped_survey_path
 from survey.errors import PalauteError
 from survey.response import FACES_QUESTION
@@ -60,104 +54,17 @@ from survey.scoring import likert_summary, nps_summary, text_share
 
 log = logging.getLogger(__name__)
 
-# -- SQL helpers ------------------------------------------------------------------------
-
-
-class _Sql:
-    """Dialect differences in one place: date parameters, month, week and hour buckets."""
-
-    def __init__(self, store: CentralStore, aggregates: bool = False) -> None:
-        self.store = store
-        self.pg = store.dialect == "postgresql"
-        self.p = store.placeholder
-        self.agg = aggregates  # read report_daily & co. instead of responses
-        self.src = "report_daily r" if aggregates else "responses r"
-
-    def count(self, cond: str | None = None) -> str:
-        """How many responses (meeting `cond`) a group holds, in either source."""
-        if self.agg:
-            return f"COALESCE(SUM(r.responses) FILTER (WHERE {cond}), 0)" if cond \
-                else "SUM(r.responses)"
-        return f"COUNT(*) FILTER (WHERE {cond})" if cond else "COUNT(*)"
-
-    def with_text(self) -> str:
-        return "SUM(r.with_text)" if self.agg else "COUNT(*) FILTER (WHERE r.has_text)"
-
-    def has_nps(self) -> str:
-        return "r.nps >= 0" if self.agg else "r.nps IS NOT NULL"
-
-    def day(self, d: date) -> Any:
-        return d if self.pg else d.isoformat()
-
-    def month(self, col: str = "r.local_date") -> str:
-        return f"to_char({col}, 'YYYY-MM')" if self.pg else f"substr({col}, 1, 7)"
-
-    def week(self) -> str:
-        if self.pg:
-            return f"((r.local_date - CAST({self.p} AS DATE)) / 7)"
-        return f"CAST((julianday(r.local_date) - julianday({self.p})) / 7 AS INTEGER)"
-
-    def hour(self) -> str:
-        if self.pg:
-            return "to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')"
-        return "substr(r.finished_at, 1, 13)"
-
-    def group(self, by: str) -> str:
-        return self.month() if by == "month" else f"r.{by}"
-
-    def where(self, params: ReportParams, start: date, end: date) -> tuple[str, list[Any]]:
-        """The WHERE clause of a period and the filters, with its parameters."""
-        clauses = [f"r.local_date BETWEEN {self.p} AND {self.p}"]
-        values: list[Any] = [self.day(start), self.day(end)]
-        for key, value in params.filters:
-            clauses.append(f"r.{key} = {self.p}")
-            values.append(value)
-        return " AND ".join(clauses), values
-
-    def run(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
-        log.debug("report query: %s %r", sql, values)
-        try:
-            return self.store.execute(sql, values)
-        except (sqlite3.Error, CentralStoreError) as exc:
-            raise ReportError(" ".join(f"report query failed: {exc}".split())) from None
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-def _as_time(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        ts = value
-    else:
-        ts = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
 # -- the main table, trend, rolling NPS and text shares: one daily aggregate ------------
 
 
-def _daily(sql: _Sql, params: ReportParams, start: date) -> dict[tuple[date, str], list[int]]:
+def _daily(sql: Sql, params: ReportParams, start: date) -> dict[tuple[date, str], list[int]]:
     """(day, group) -> [responses, with text, count of 0, ..., count of 10]."""
     where, values = sql.where(params, start, params.date_to)
     rows = sql.run(
         f"SELECT r.local_date, {sql.group(params.by)} AS k, {sql.count()}, {sql.with_text()}, "
         + ", ".join(sql.count(f"r.nps = {i}") for i in range(11))
         + f" FROM {sql.src} WHERE {where} GROUP BY r.local_date, k", values)
-    return {(_as_date(row[0]), str(row[1])): [int(v) for v in row[2:]] for row in rows}
-
-
-def _add(into: list[int], more: Sequence[int]) -> None:
-    for i, v in enumerate(more):
-        into[i] += v
+    return {(as_date(row[0]), str(row[1])): [int(v) for v in row[2:]] for row in rows}
 
 
 def _group_row(key: str, counts: Sequence[int]) -> GroupRow:
@@ -206,16 +113,16 @@ def _rolling(per_day: dict[date, list[int]], start: date, end: date) -> list[Tre
     points = []
     day = start - timedelta(days=ROLLING_DAYS - 1)
     while day <= end:
-        _add(window, per_day.get(day, [0] * 11))
+        add_counts(window, per_day.get(day, [0] * 11))
         leaving = day - timedelta(days=ROLLING_DAYS)
-        _add(window, [-c for c in per_day.get(leaving, [0] * 11)])
+        add_counts(window, [-c for c in per_day.get(leaving, [0] * 11)])
         if day >= start:
             points.append(_point(day.isoformat(), window))
         day += timedelta(days=1)
     return points
 
 
-def _tables(sql: _Sql, params: ReportParams, empty_ok: bool = False) -> dict[str, Any]:
+def _tables(sql: Sql, params: ReportParams, empty_ok: bool = False) -> dict[str, Any]:
     """Main table, monthly trend, rolling NPS and text shares from one daily aggregate."""
     # The rolling line starts on trend_start: its first window reaches 29 days further back.
     start = params.trend_start - timedelta(days=ROLLING_DAYS - 1)
@@ -227,19 +134,19 @@ def _tables(sql: _Sql, params: ReportParams, empty_ok: bool = False) -> dict[str
     since30 = params.date_to - timedelta(days=ROLLING_DAYS - 1)
     for (day, key), counts in daily.items():
         if params.date_from <= day:
-            _add(main[key], counts)
+            add_counts(main[key], counts)
         if params.trend_start <= day:
-            _add(monthly[(key, day.isoformat()[:7])], counts[2:])
+            add_counts(monthly[(key, day.isoformat()[:7])], counts[2:])
         if since30 <= day:
-            _add(last30[key], counts[2:])
-        _add(total_by_day[day], counts[2:])
+            add_counts(last30[key], counts[2:])
+        add_counts(total_by_day[day], counts[2:])
     if (not main or sum(c[0] for c in main.values()) == 0) and not empty_ok:
         raise ReportError(f"no responses between {params.date_from} and {params.date_to}"
                           + "".join(f" for {k} {v!r}" for k, v in params.filters))
     keys = sorted(main)
     total = [0] * 13
     for counts in main.values():
-        _add(total, counts)
+        add_counts(total, counts)
     months = _months(params.trend_start, params.date_to)
     # Every group with answers in the trend gets its row (also one silent in the period),
     # so that a month's total is the sum of its rows and protection sees them all.
@@ -251,11 +158,11 @@ def _tables(sql: _Sql, params: ReportParams, empty_ok: bool = False) -> dict[str
         for month in months:
             counts = [0] * 11
             for k in pick:
-                _add(counts, monthly.get((k, month), [0] * 11))
+                add_counts(counts, monthly.get((k, month), [0] * 11))
             points.append(_point(month, counts))
         roll = [0] * 11
         for k in pick:
-            _add(roll, last30.get(k, [0] * 11))
+            add_counts(roll, last30.get(k, [0] * 11))
         return TrendRow(key, points, _point(f"{since30}..{params.date_to}", roll))
 
     return {
@@ -291,7 +198,7 @@ def _is_faces(known: Mapping[tuple[str, str], tuple[str, str]], survey: str,
     return question == FACES_QUESTION or kind == "smileys"
 
 
-def _statements(sql: _Sql, params: ReportParams, faces: bool = False) -> list[StatementRow]:
+def _statements(sql: Sql, params: ReportParams, faces: bool = False) -> list[StatementRow]:
     """Likert 1-5 statements per survey and group, and in total over the groups (with
     `faces`: the face scales instead, each its own scale, never mixed into NPS).
 
@@ -319,7 +226,7 @@ def _statements(sql: _Sql, params: ReportParams, faces: bool = False) -> list[St
         if not faces and sq in known and known[sq][0] != "likert":
             continue
         per[(str(key), *sq)] = [int(c) for c in counts]
-        _add(totals[sq], [int(c) for c in counts])
+        add_counts(totals[sq], [int(c) for c in counts])
     # Each statement is one table of groups and its total: protected on its own.
     sizes: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for (k, sv, q), c in per.items():
@@ -372,7 +279,7 @@ def _texts_of(answers: object) -> list[str]:
             if a.text is not None and a.text.strip()]
 
 
-def _texts(sql: _Sql, params: ReportParams, shown: set[str]) -> dict[str, list[FreeText]]:
+def _texts(sql: Sql, params: ReportParams, shown: set[str]) -> dict[str, list[FreeText]]:
     """The newest free texts of each shown group (at most max_texts each), newest first.
 
     One query per group, newest day first, so the (key, local_date) indexes find the
@@ -392,17 +299,17 @@ def _texts(sql: _Sql, params: ReportParams, shown: set[str]) -> dict[str, list[F
     return out
 
 
-def _text_query(sql: _Sql, where: str, values: list[Any], limit: int) -> list[FreeText]:
+def _text_query(sql: Sql, where: str, values: list[Any], limit: int) -> list[FreeText]:
     rows = sql.run(
         f"SELECT r.finished_at, r.answers, r.channel, r.nps FROM responses r "
         f"WHERE r.has_text AND {where} "
         f"ORDER BY r.local_date DESC, r.finished_at DESC, r.id LIMIT {sql.p}",
         [*values, limit])
-    return [FreeText(_as_time(finished), t, str(channel), None if nps is None else int(nps))
+    return [FreeText(as_time(finished), t, str(channel), None if nps is None else int(nps))
             for finished, answers, channel, nps in rows for t in _texts_of(answers)]
 
 
-def _pooled_texts(sql: _Sql, params: ReportParams, hidden: Mapping[str, int]) -> list[FreeText]:
+def _pooled_texts(sql: Sql, params: ReportParams, hidden: Mapping[str, int]) -> list[FreeText]:
     """Texts of the groups hidden in the tables, without their group's name: only when
     at least two hidden groups with responses hold MIN_N or more together, so the pool
     never stands for one small group."""
@@ -419,23 +326,23 @@ def _pooled_texts(sql: _Sql, params: ReportParams, hidden: Mapping[str, int]) ->
 # -- SMS funnel -------------------------------------------------------------------------
 
 
-def _statuses(sql: _Sql) -> list[tuple[str, dict[str, Any], datetime]]:
+def _statuses(sql: Sql) -> list[tuple[str, dict[str, Any], datetime]]:
     rows = sql.run("SELECT device, payload, updated_at FROM device_status ORDER BY device", ())
     out = []
     for device, payload, updated in rows:
-        data = _json(payload)
-        out.append((str(device), data if isinstance(data, dict) else {}, _as_time(updated)))
+        data = from_json(payload)
+        out.append((str(device), data if isinstance(data, dict) else {}, as_time(updated)))
     return out
 
 
-def _devices(sql: _Sql, params: ReportParams) -> set[str]:
+def _devices(sql: Sql, params: ReportParams) -> set[str]:
     """Devices with responses in the period that meet the report's filters."""
     where, values = sql.where(params, params.date_from, params.date_to)
     return {str(r[0]) for r in sql.run(f"SELECT DISTINCT r.device FROM {sql.src} WHERE {where}",
                                        values)}
 
 
-def _first_responses(sql: _Sql, statuses: list[tuple[str, dict[str, Any], datetime]]
+def _first_responses(sql: Sql, statuses: list[tuple[str, dict[str, Any], datetime]]
                      ) -> dict[str, date]:
     """The local date of the first response of each gateway reporting SMS counters."""
     out = {}
@@ -444,7 +351,7 @@ def _first_responses(sql: _Sql, statuses: list[tuple[str, dict[str, Any], dateti
             rows = sql.run(f"SELECT MIN(local_date) FROM responses WHERE device = {sql.p}",
                            [device])
             if rows and rows[0][0] is not None:
-                out[device] = _as_date(rows[0][0])
+                out[device] = as_date(rows[0][0])
     return out
 
 
@@ -513,7 +420,7 @@ def sms_funnel(statuses: list[tuple[str, dict[str, Any], datetime]], start: date
 # -- anomalies --------------------------------------------------------------------------
 
 
-def _weekly(sql: _Sql, params: ReportParams) -> tuple[date, dict[tuple[str, str, int], list[int]]]:
+def _weekly(sql: Sql, params: ReportParams) -> tuple[date, dict[tuple[str, str, int], list[int]]]:
     """(device, unit, week number) -> 0..10 counts, from BASELINE_WEEKS before the period."""
     anchor = params.date_from - timedelta(weeks=BASELINE_WEEKS)
     anchor -= timedelta(days=anchor.weekday())  # weeks start on Monday
@@ -529,14 +436,14 @@ def _weekly(sql: _Sql, params: ReportParams) -> tuple[date, dict[tuple[str, str,
     return anchor, out
 
 
-def _concentration(sql: _Sql, params: ReportParams) -> tuple[list[Anomaly], set[str]]:
+def _concentration(sql: Sql, params: ReportParams) -> tuple[list[Anomaly], set[str]]:
     anchor, weekly = _weekly(sql, params)
     devices: dict[str, dict[int, list[int]]] = defaultdict(dict)
     units: dict[str, dict[int, list[int]]] = defaultdict(dict)
     for (device, unit, week), counts in weekly.items():
         # Added, not set: a device moved to another unit has two rows in that week.
-        _add(devices[device].setdefault(week, [0] * 11), counts)
-        _add(units[unit].setdefault(week, [0] * 11), counts)
+        add_counts(devices[device].setdefault(week, [0] * 11), counts)
+        add_counts(units[unit].setdefault(week, [0] * 11), counts)
 
     def series(per: dict[str, dict[int, list[int]]]) -> dict[str, list[tuple[date, list[int]]]]:
         return {e: [(anchor + timedelta(weeks=w), c) for w, c in sorted(ws.items())]
@@ -548,7 +455,7 @@ def _concentration(sql: _Sql, params: ReportParams) -> tuple[list[Anomaly], set[
     return found, set(devices)
 
 
-def _bursts(sql: _Sql, params: ReportParams) -> list[Anomaly]:
+def _bursts(sql: Sql, params: ReportParams) -> list[Anomaly]:
     where, values = sql.where(params, params.date_from, params.date_to)
     minimum = params.settings.burst_min_flagged
     if sql.agg:
@@ -569,7 +476,7 @@ def _bursts(sql: _Sql, params: ReportParams) -> list[Anomaly]:
     return anomalies.bursts(hours, params.settings)
 
 
-def _hour_total(sql: _Sql, device: str, hour: str) -> int:
+def _hour_total(sql: Sql, device: str, hour: str) -> int:
     """All responses of a device in one UTC hour ("YYYY-MM-DDTHH"), through its date index."""
     start = datetime.fromisoformat(hour + ":00:00+00:00")
     end = start + timedelta(hours=1)
@@ -583,16 +490,16 @@ def _hour_total(sql: _Sql, device: str, hour: str) -> int:
     return int(rows[0][0])
 
 
-def _last_response(sql: _Sql, device: str) -> datetime | None:
+def _last_response(sql: Sql, device: str) -> datetime | None:
     # Two steps so that the (device, local_date) index answers without a scan.
     p = sql.p
     rows = sql.run(
         f"SELECT MAX(finished_at) FROM responses WHERE device = {p} AND local_date = "
         f"(SELECT MAX(local_date) FROM responses WHERE device = {p})", [device, device])
-    return _as_time(rows[0][0]) if rows and rows[0][0] is not None else None
+    return as_time(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
-def _silent(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, Any], datetime]],
+def _silent(sql: Sql, params: ReportParams, statuses: list[tuple[str, dict[str, Any], datetime]],
             seen: set[str]) -> list[Anomaly]:
     """Silent devices: those with responses in the report's range and (unfiltered) every
     device that reports a status."""
@@ -604,7 +511,7 @@ def _silent(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str,
         last_seen = payload.get("last_seen")
         if isinstance(last_seen, str):
             try:
-                seen_at = _as_time(last_seen)
+                seen_at = as_time(last_seen)
                 alive = max(alive, seen_at) if alive else seen_at
             except ValueError:
                 pass
@@ -615,7 +522,7 @@ def _silent(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str,
     return anomalies.silent(activity, params.now, params.settings)
 
 
-def _drops(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, Any], datetime]]
+def _drops(sql: Sql, params: ReportParams, statuses: list[tuple[str, dict[str, Any], datetime]]
            ) -> list[Anomaly]:
     s = params.settings
     # Judged on days that are over: a period reaching today or beyond (--to 2025-12-31 in
@@ -628,7 +535,7 @@ def _drops(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, 
                    values)
     volume: dict[str, dict[date, int]] = defaultdict(dict)
     for device, day, count in rows:
-        volume[str(device)][_as_date(day)] = int(count)
+        volume[str(device)][as_date(day)] = int(count)
     found = anomalies.volume_drop(volume, end, s)
     gateways = {}
     for device, payload, _ in statuses:
@@ -637,109 +544,6 @@ def _drops(sql: _Sql, params: ReportParams, statuses: list[tuple[str, dict[str, 
         if daily:
             gateways[device] = {d: (c["sent"], c["answered"]) for d, c in daily.items()}
     return found + anomalies.sms_rate_drop(gateways, end, s)
-
-
-# -- comparisons and targets ----------------------------------------------------------
-
-
-def _period_counts(sql: _Sql, params: ReportParams, start: date, end: date
-                   ) -> dict[str, list[int]]:
-    """group -> counts of the NPS answers 0..10 in one period."""
-    where, values = sql.where(params, start, end)
-    rows = sql.run(
-        f"SELECT {sql.group(params.by)} AS k, "
-        + ", ".join(sql.count(f"r.nps = {i}") for i in range(11))
-        + f" FROM {sql.src} WHERE {where} GROUP BY k", values)
-    return {str(row[0]): [int(v) for v in row[1:]] for row in rows}
-
-
-def _figures_of(per: Mapping[str, Sequence[int]], keys: Sequence[str]) -> dict[str, Figures]:
-    """Figures of each group and the total, suppressed and protected as the main table."""
-    hide = secondary_suppression({k: sum(per.get(k, [0] * 11)) for k in keys})
-    out = {}
-    total = [0] * 11
-    for k in keys:
-        counts = per.get(k, [0] * 11)
-        _add(total, counts)
-        out[k] = _figures(counts, k in hide)
-    out["total"] = _figures(total)
-    return out
-
-
-def _figures(counts: Sequence[int], protected: bool = False) -> Figures:
-    n = sum(counts)
-    if n < MIN_N or protected:
-        return Figures(n, None, None, protected)
-    s = nps_summary(counts)
-    return Figures(n, s.nps, s.mean)
-
-
-def _comparisons(sql: _Sql, params: ReportParams, groups: Sequence[GroupRow],
-                 total: GroupRow) -> tuple[list[Comparison], tuple[date, date],
-                                           tuple[date, date]]:
-    """Each group and the total now, in the previous period and a year before."""
-    prev = previous_period(params.date_from, params.date_to)
-    year = year_before(params.date_from, params.date_to)
-    if params.by == "month":  # months compare along the trend, not with themselves
-        return [], prev, year
-    keys = [g.key for g in groups]
-    before = _figures_of(_period_counts(sql, params, *prev), keys)
-    ago = _figures_of(_period_counts(sql, params, *year), keys)
-    out = []
-    for g in [*groups, total]:
-        s = g.summary
-        now = Figures(g.n, s.nps if s else None, s.mean if s else None, g.protected)
-        out.append(Comparison(g.key, now, before[g.key], ago[g.key]))
-    return out, prev, year
-
-
-def _unit_areas(sql: _Sql, params: ReportParams) -> dict[str, str]:
-    where, values = sql.where(params, params.date_from, params.date_to)
-    return {str(u): str(a) for u, a in sql.run(
-        f"SELECT DISTINCT r.unit, r.area FROM {sql.src} WHERE {where}", values)}
-
-
-def _target_rows(sql: _Sql, params: ReportParams, groups: Sequence[GroupRow], total: GroupRow,
-                 statements: Sequence[StatementRow]) -> list[TargetRow]:
-    """Every target that applies to a group (or the total) shown in the report."""
-    if not params.targets:
-        return []
-    filters = dict(params.filters)
-    unit_area = _unit_areas(sql, params) if params.by == "unit" else {}
-
-    def scope(key: str) -> tuple[str | None, str | None]:
-        if key == "total":
-            area = filters.get("area")
-            if area is None and "unit" in filters:
-                area = _unit_areas(sql, params).get(filters["unit"])
-            return area, filters.get("unit")
-        if params.by == "area":
-            return key, filters.get("unit")
-        if params.by == "unit":
-            return unit_area.get(key, filters.get("area")), key
-        return filters.get("area"), filters.get("unit")
-
-    out = []
-    for g in [*groups, total]:
-        area, unit = scope(g.key)
-        t = target_for(params.targets, "nps", "nps", area, unit)
-        if t is not None:
-            out.append(TargetRow(g.key, t, g.n, g.summary.nps if g.summary else None))
-    measures = {t.question for t in params.targets if t.measure != "nps"}
-    for st in statements:
-        if st.question not in measures:
-            continue
-        area, unit = scope(st.key)
-        for measure in ("top", "agree", "mean"):
-            t = target_for(params.targets, measure, st.question, area, unit)
-            if t is None:
-                continue
-            summary = st.summary
-            actual = None if summary is None else {
-                "top": summary.top_share, "agree": summary.agree_share,
-                "mean": summary.mean}[measure]
-            out.append(TargetRow(st.key, t, st.n, actual))
-    return out
 
 
 # -- the whole report -------------------------------------------------------------------
@@ -754,7 +558,7 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     daily aggregates (default: when they are installed)."""
     if aggregates is None:
         aggregates = report_daily.installed(store)
-    sql = _Sql(store, aggregates)
+    sql = Sql(store, aggregates)
     tables = _tables(sql, params, empty_ok)
     # Texts of a protected free-text row stay hidden too: their number would give the
     # small group's count of texts by subtraction from the total's "with text".
@@ -777,7 +581,7 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
     found += report_origin.query(store, params)
     statements = _statements(sql, params)
     faces = _statements(sql, params, faces=True)
-    comparisons, prev, year = _comparisons(sql, params, tables["groups"], tables["total"])
+    compared, prev, year = period_comparisons(sql, params, tables["groups"], tables["total"])
     hidden = {g.key: g.n for g in tables["groups"] if g.key not in shown}
     topics = build_topics(sql, params, shown)
     if texts:
@@ -787,8 +591,8 @@ def build_report(store: CentralStore, params: ReportParams, *, texts: bool = Tru
         texts=_texts(sql, params, shown) if texts else {},
         pooled_texts=_pooled_texts(sql, params, hidden) if texts else [],
         sms=sms_rows, sms_total=sms_total, anomalies=found,
-        comparisons=comparisons, previous_period=prev, last_year_period=year,
-        target_rows=_target_rows(sql, params, tables["groups"], tables["total"], statements),
+        comparisons=compared, previous_period=prev, last_year_period=year,
+        target_rows=target_rows(sql, params, tables["groups"], tables["total"], statements),
         **tables)
 
 
@@ -816,7 +620,7 @@ def last_full_month(now: datetime) -> tuple[date, date]:
 def known_units(store: CentralStore) -> list[str]:
     """Every unit the central knows: those of its device registry and those that have sent
     answers, sorted."""
-    sql = _Sql(store)
+    sql = Sql(store)
     units = {str(r[0]) for r in sql.run("SELECT DISTINCT unit FROM device_registry", [])}
     units |= {str(r[0]) for r in sql.run("SELECT DISTINCT r.unit FROM responses r", [])}
     return sorted(units)
@@ -824,7 +628,7 @@ def known_units(store: CentralStore) -> list[str]:
 
 def unit_origin(store: CentralStore, unit: str) -> tuple[str, str] | None:
     """(site, area) of a unit from the registry (else from its newest answer), or None."""
-    sql = _Sql(store)
+    sql = Sql(store)
     p = sql.p
     rows = sql.run(f"SELECT site, area FROM device_registry WHERE unit = {p} "
                    f"ORDER BY updated_at DESC LIMIT 1", [unit])

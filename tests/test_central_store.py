@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
+from central.schema import POSTGRES_SCHEMA, SCHEMA_VERSION, SQLITE_SCHEMA
 from central.store import (
-    POSTGRES_SCHEMA,
-    SCHEMA_VERSION,
-    SQLITE_SCHEMA,
     CentralStoreDataError,
     CentralStoreError,
     NewerCentralSchemaError,
