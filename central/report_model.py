@@ -8,7 +8,7 @@ total).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,16 +38,18 @@ class ReportError(PalauteError, ValueError):
     """A report that cannot be made: bad options, an empty period, a failing query."""
 
 
-def secondary_suppression(sizes: Mapping[str, int], min_n: int = MIN_N) -> set[str]:
+def secondary_suppression(sizes: Mapping[str, int], min_n: int = MIN_N,
+                          unlisted: Collection[str] = ()) -> set[str]:
     """Keys of shown groups to hide as well, so that no small group is total minus the rest.
 
     `sizes`: n of every group of one table that also shows its total. Groups with
     0 < n < min_n are suppressed already. While the hidden groups are exactly one, or
     hold fewer than min_n answers together, the smallest shown group (ties: by key)
-    is hidden too; empty groups hide nothing and are never picked.
+    is hidden too; empty groups hide nothing and are never picked. `unlisted` groups are
+    in the total but not in the table (hidden whatever their size, never picked).
     """
-    hidden = [k for k, n in sizes.items() if 0 < n < min_n]
-    shown = sorted((n, k) for k, n in sizes.items() if n >= min_n)
+    hidden = [k for k, n in sizes.items() if n > 0 and (n < min_n or k in unlisted)]
+    shown = sorted((n, k) for k, n in sizes.items() if n >= min_n and k not in unlisted)
     extra: set[str] = set()
     while hidden and shown and (len(hidden) == 1 or sum(sizes[k] for k in hidden) < min_n):
         _, key = shown.pop(0)

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from central.report_model import MIN_N, SUPPRESSED, FreeText, ReportParams
+from central.report_model import (
+    MIN_N,
+    SUPPRESSED,
+    FreeText,
+    ReportParams,
+    secondary_suppression,
+)
 from central.report_sql import Sql
 from central.text_labels import stored_texts, texts_of
 from survey.redact import redact_text
@@ -81,19 +87,9 @@ class TopicSection:
 
 
 def protect(counts: Mapping[str, int], listed: Iterable[str]) -> set[str]:
-    """Listed keys to hide as well, so that total minus the listed ones gives no small count.
-
-    Unlisted keys are hidden already; a listed key under MIN_N is shown as SUPPRESSED,
-    so it counts as hidden too. While the hidden counts are exactly one non-empty key or
-    fewer than MIN_N together, the smallest shown key is hidden (ties: by key)."""
-    shown = sorted((n, k) for k in listed if (n := counts.get(k, 0)) >= MIN_N)
-    hidden = [k for k, n in counts.items() if n > 0 and (n < MIN_N or k not in set(listed))]
-    extra: set[str] = set()
-    while hidden and shown and (len(hidden) == 1 or sum(counts[k] for k in hidden) < MIN_N):
-        _, key = shown.pop(0)
-        hidden.append(key)
-        extra.add(key)
-    return extra
+    """Listed keys to hide as well, so that total minus the listed ones gives no small count
+    (the unlisted keys are hidden already): the report's secondary suppression."""
+    return secondary_suppression(counts, unlisted=set(counts) - set(listed))
 
 
 # -- queries ----------------------------------------------------------------------------
