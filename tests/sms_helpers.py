@@ -127,6 +127,28 @@ def invite(gw: Gateway, phone: str, at: datetime, kind: str = "visit", lang: str
                                 gw.settings.window)
 
 
+def gateway_config(tmp_path: Path, extra: str = "") -> Path:
+    """A gateway's device.toml in `tmp_path` (national survey, a modem at /dev/null) with
+    `extra` lines in its [sms] section."""
+    cfg = tmp_path / "device.toml"
+    cfg.write_text(f"""
+[device]
+id = "tays-sms-1"
+site = "tays"
+area = "sairaalapalvelut"
+unit = "sms"
+store = "{tmp_path / 'store.sqlite'}"
+
+[survey]
+file = "{shipped_survey_path('national')}"
+
+[sms]
+modems = ["/dev/null"]
+{extra}
+""")
+    return cfg
+
+
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 

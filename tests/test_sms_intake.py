@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 import requests
-from sms_helpers import HKI, KEY, Clock, TwinModem, make_gateway
+from sms_helpers import HKI, KEY, Clock, TwinModem, gateway_config, make_gateway
 
 from palaute.cli import main
 from sms_gateway.gateway_store import GatewayStore
 from sms_gateway.invitations import HttpIntake, IntakeError, IntakeSettings, Invitation
 from sms_gateway.privacy import PhoneHasher
 from sms_gateway.scheduler import Window
-from survey.definition import shipped_survey_path
 from survey.errors import StoreError
 from survey.store import Store
 
@@ -138,23 +137,7 @@ def test_nothing_acknowledged_when_storing_fails(
 
 
 def write_config(tmp_path: Path, extra: str = 'hash_key = "a-test-key-of-enough-length"') -> Path:
-    cfg = tmp_path / "device.toml"
-    cfg.write_text(f"""
-[device]
-id = "tays-sms-1"
-site = "tays"
-area = "sairaalapalvelut"
-unit = "sms"
-store = "{tmp_path / 'store.sqlite'}"
-
-[survey]
-file = "{shipped_survey_path('national')}"
-
-[sms]
-modems = ["/dev/null"]
-{extra}
-""")
-    return cfg
+    return gateway_config(tmp_path, extra)
 
 
 def test_cli_invite_keeps_good_rows_and_reports_bad_by_line(

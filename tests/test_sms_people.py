@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sms_helpers import KEY, Clock, TwinModem, invite, make_gateway, utc
+from sms_helpers import KEY, Clock, TwinModem, gateway_config, invite, make_gateway, utc
 
 from palaute.cli import main
 from sms_gateway import conversation as conv
@@ -176,24 +176,7 @@ def test_rest_counts_from_a_send_whose_outcome_is_unknown(
 
 
 def config(tmp_path: Path, extra: str = "") -> Path:
-    cfg = tmp_path / "device.toml"
-    cfg.write_text(f"""
-[device]
-id = "tays-sms-1"
-site = "tays"
-area = "sairaalapalvelut"
-unit = "sms"
-store = "{tmp_path / 'store.sqlite'}"
-
-[survey]
-file = "{shipped_survey_path('national')}"
-
-[sms]
-modems = ["/dev/null"]
-hash_key = "{KEY.decode()}"
-{extra}
-""")
-    return cfg
+    return gateway_config(tmp_path, f'hash_key = "{KEY.decode()}"\n{extra}')
 
 
 @pytest.mark.parametrize(("line", "days"), [("", 30.0), ("rest_days = 7", 7.0),
