@@ -326,7 +326,7 @@ class Demo:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM ends the demo like Ctrl-C does: through the clean-up, never around it."""
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -352,7 +352,7 @@ def _interrupts_held() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _out_folder(out: Path | None) -> Path:
+def out_folder(out: Path | None) -> Path:
     if out is None:
         return Path(tempfile.mkdtemp(prefix="palaute-demo-"))
     out = out.resolve()
@@ -372,9 +372,9 @@ def run(args: argparse.Namespace) -> int:
         sim_config(args.modem_profile)
     except UnknownProfile as exc:
         raise DemoError(f"--modem-profile: {exc}") from None
-    out = _out_folder(args.out)
+    out = out_folder(args.out)
     print(f"palaute demo: every file of this run goes to {out}", flush=True)
-    with _sigterm_as_interrupt(), Demo(out, args.seed, args.people,
+    with sigterm_as_interrupt(), Demo(out, args.seed, args.people,
                                        args.modem_profile) as demo:
         demo.start()
         end = time.monotonic() + args.minutes * 60

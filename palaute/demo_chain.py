@@ -205,7 +205,9 @@ def palaute_argv(*args: str) -> list[str]:
 
 
 @dataclass
-class _Proc:
+class RunningProcess:
+    """A command the demo started: its name, process and log."""
+
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
@@ -216,7 +218,7 @@ class Processes:
     """Commands the demo runs, each in its own process group; `stop_all` ends every one."""
 
     env: dict[str, str] = field(default_factory=lambda: {**os.environ, "PYTHONUNBUFFERED": "1"})
-    running: list[_Proc] = field(default_factory=list)
+    running: list[RunningProcess] = field(default_factory=list)
 
     def start(self, name: str, argv: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
         """Start a long-running service; its output goes to `log_path`."""
@@ -226,7 +228,7 @@ class Processes:
                 proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, env=self.env,
                                         start_new_session=True)
-            self.running.append(_Proc(name, proc, log_path))
+            self.running.append(RunningProcess(name, proc, log_path))
         return proc
 
     def run(self, name: str, argv: Sequence[str], log_path: Path,
@@ -261,7 +263,7 @@ class Processes:
         self.running = []
 
     @staticmethod
-    def _stop(procs: list[_Proc]) -> None:
+    def _stop(procs: list[RunningProcess]) -> None:
         for p in procs:
             _signal_group(p.proc, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT

@@ -34,8 +34,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from palaute.demo import DEVICES, WAVE_SECONDS, Demo, _out_folder, _sigterm_as_interrupt
-from palaute.demo_chain import DemoError, _Proc
+from palaute.demo import DEVICES, WAVE_SECONDS, Demo, out_folder, sigterm_as_interrupt
+from palaute.demo_chain import DemoError, RunningProcess
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ class Killer:
         time.sleep(self.rng.uniform(0.1, 1.5))
         self._restart(p)
 
-    def _restart(self, p: _Proc) -> None:
+    def _restart(self, p: RunningProcess) -> None:
         """Start a stopped service again with its own command line and log."""
         self.demo.procs.running.remove(p)
         args = p.proc.args
@@ -195,10 +195,10 @@ def run(args: argparse.Namespace) -> int:
     """Handler of `palaute torture`."""
     if args.minutes <= 0 or args.kill_every <= 0 or args.people < 1:
         raise DemoError("--minutes and --kill-every must be above 0, --people at least 1")
-    out = _out_folder(args.out)
+    out = out_folder(args.out)
     print(f"palaute torture: every file of this run goes to {out}", flush=True)
     rng = random.Random(args.seed)
-    with _sigterm_as_interrupt(), Demo(out, args.seed, args.people) as demo:
+    with sigterm_as_interrupt(), Demo(out, args.seed, args.people) as demo:
         demo.start()
         killer = Killer(demo, rng, args.kill_every)
         end = time.monotonic() + args.minutes * 60
